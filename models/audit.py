@@ -1,0 +1,58 @@
+"""The audit trail: who, when, which record, which field, old, new.
+
+Every operation writes its own rows inside its own transaction (bulk queries
+skip peewee signals, so nothing here relies on them).
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+from .clock import iso, utcnow
+from .tables import Audit
+
+SYSTEM = "system"
+
+
+def _text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return iso(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, ensure_ascii=False)
+    if hasattr(value, "id") and hasattr(value, "_meta"):
+        return str(value.id)
+    return str(value)
+
+
+def record(actor: str, kind: str, record_id: int, action: str, field: str | None = None,
+           old=None, new=None, at: datetime | None = None) -> None:
+    Audit.insert(at=at or utcnow(), actor=actor, kind=kind, record_id=record_id or 0, action=action,
+                 field=field, old=_text(old), new=_text(new)).execute()
+
+
+def record_changes(actor: str, kind: str, record_id: int, old: dict, new: dict,
+                   at: datetime | None = None, action: str = "update") -> list[str]:
+    """One row per field whose value changed; returns the changed field names."""
+    changed = []
+    rows = []
+    at = at or utcnow()
+    for field, value in new.items():
+        before = old.get(field)
+        if _text(before) != _text(value):
+            changed.append(field)
+            rows.append(dict(at=at, actor=actor, kind=kind, record_id=record_id, action=action,
+                             field=field, old=_text(before), new=_text(value)))
+    if rows:
+        Audit.insert_many(rows).execute()
+    return changed
+
+
+def history(kind: str, record_id: int, limit: int = 200) -> list[dict]:
+    q = (Audit.select().where((Audit.kind == kind) & (Audit.record_id == record_id))
+         .order_by(Audit.id.desc()).limit(limit))
+    return [dict(id=a.id, at=iso(a.at), actor=a.actor, kind=a.kind, record_id=a.record_id, action=a.action,
+                 field=a.field, old=a.old, new=a.new) for a in q]

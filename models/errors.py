@@ -1,0 +1,56 @@
+"""Domain errors: each carries one clear sentence for the person at the keyboard."""
+
+
+class DomainError(Exception):
+    """A rule said no. The message is shown as is, in the TUI and the CLI."""
+
+    exit_code = 1
+
+
+class NotFound(DomainError):
+    exit_code = 4
+
+
+class PermissionDenied(DomainError):
+    exit_code = 5
+
+
+class ValidationError(DomainError):
+    """Bad input for one field (or several)."""
+
+    exit_code = 2
+
+    def __init__(self, message: str, field: str | None = None, errors: dict | None = None):
+        super().__init__(message)
+        self.field = field
+        self.errors = errors or ({field: message} if field else {})
+
+
+class StaleRecord(DomainError):
+    """Someone else saved the record since it was opened."""
+
+    exit_code = 6
+
+    def __init__(self, message: str, changes: list[tuple[str, object, object]] | None = None):
+        super().__init__(message)
+        self.changes = changes or []
+
+
+class StageGateError(DomainError):
+    """A deal cannot enter a stage while fields that stage requires are empty."""
+
+    exit_code = 3
+
+    def __init__(self, message: str, missing: list[dict]):
+        super().__init__(message)
+        self.missing = missing
+
+
+class NothingToDo(DomainError):
+    exit_code = 7
+
+
+class DatabaseSetupError(DomainError):
+    """The database cannot be opened, reached, written or understood."""
+
+    exit_code = 10

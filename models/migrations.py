@@ -1,0 +1,165 @@
+"""Numbered schema migrations with a schema version table.
+
+Each migration runs in its own transaction (DDL is transactional on SQLite
+and PostgreSQL), so a failure leaves the schema as it was, never half-made.
+A database written by a newer repdesk is refused, not touched.
+
+Adding a migration: append (N, name, function) to MIGRATIONS. Migrations after
+the first change existing tables with playhouse.migrate and must not rely on
+the model classes' current shape.
+"""
+from __future__ import annotations
+
+from peewee import OperationalError, ProgrammingError
+
+from .clock import utcnow
+from .db import database, is_postgres, is_sqlite
+from .errors import DatabaseSetupError
+
+
+def _m0001_initial() -> None:
+    from . import tables as t
+
+    database.create_tables(t.ALL_TABLES, safe=True)
+    if is_sqlite():
+        # Full-text search over applications (the inbox "/" filter), kept in sync by triggers.
+        database.execute_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS application_fts USING fts5("
+            "name, email, subject, text, content='application', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 2')")
+        database.execute_sql(
+            "CREATE TRIGGER IF NOT EXISTS application_fts_ai AFTER INSERT ON application BEGIN "
+            "INSERT INTO application_fts(rowid, name, email, subject, text) "
+            "VALUES (new.id, new.name, new.email, new.subject, new.text); END")
+        database.execute_sql(
+            "CREATE TRIGGER IF NOT EXISTS application_fts_ad AFTER DELETE ON application BEGIN "
+            "INSERT INTO application_fts(application_fts, rowid, name, email, subject, text) "
+            "VALUES ('delete', old.id, old.name, old.email, old.subject, old.text); END")
+        database.execute_sql(
+            "CREATE TRIGGER IF NOT EXISTS application_fts_au AFTER UPDATE OF name, email, subject, text "
+            "ON application BEGIN "
+            "INSERT INTO application_fts(application_fts, rowid, name, email, subject, text) "
+            "VALUES ('delete', old.id, old.name, old.email, old.subject, old.text); "
+            "INSERT INTO application_fts(rowid, name, email, subject, text) "
+            "VALUES (new.id, new.name, new.email, new.subject, new.text); END")
+        database.execute_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS client_fts USING fts5("
+            "name, company, email, phone, notes, content='client', content_rowid='id', "
+            "tokenize='unicode61 remove_diacritics 2')")
+        for event, body in (
+            ("AFTER INSERT", "INSERT INTO client_fts(rowid, name, company, email, phone, notes) "
+                             "VALUES (new.id, new.name, new.company, new.email, new.phone, new.notes);"),
+            ("AFTER DELETE", "INSERT INTO client_fts(client_fts, rowid, name, company, email, phone, notes) "
+                             "VALUES ('delete', old.id, old.name, old.company, old.email, old.phone, old.notes);"),
+            ("AFTER UPDATE", "INSERT INTO client_fts(client_fts, rowid, name, company, email, phone, notes) "
+                             "VALUES ('delete', old.id, old.name, old.company, old.email, old.phone, old.notes); "
+                             "INSERT INTO client_fts(rowid, name, company, email, phone, notes) "
+                             "VALUES (new.id, new.name, new.company, new.email, new.phone, new.notes);"),
+        ):
+            name = "client_fts_" + event.split()[1].lower()
+            database.execute_sql(f"CREATE TRIGGER IF NOT EXISTS {name} {event} ON client BEGIN {body} END")
+    elif is_postgres():
+        database.execute_sql(
+            "CREATE INDEX IF NOT EXISTS application_fts ON application USING gin ("
+            "to_tsvector('simple', coalesce(name,'') || ' ' || coalesce(email,'') || ' ' || "
+            "coalesce(subject,'') || ' ' || coalesce(text,'')))")
+        database.execute_sql(
+            "CREATE INDEX IF NOT EXISTS client_fts ON client USING gin ("
+            "to_tsvector('simple', coalesce(name,'') || ' ' || coalesce(company,'') || ' ' || "
+            "coalesce(email,'') || ' ' || coalesce(phone,'') || ' ' || coalesce(notes,'')))")
+        database.execute_sql("CREATE SEQUENCE IF NOT EXISTS repdesk_changes")
+    _seed_rules()
+
+
+def _seed_rules() -> None:
+    """Stages, their required fields and lost reasons: data a manager edits later."""
+    from .tables import LostReason, Stage, StageRequirement
+
+    if Stage.select().exists():
+        return
+    stages = [
+        ("new", "New", 7, []),
+        ("qualified", "Qualified", 14, [
+            ("deal.need", "Need"), ("deal.budget", "Budget"),
+            ("deal.timeline", "Timeline"), ("deal.decision_maker", "Decision maker")]),
+        ("proposal", "Proposal", 14, [
+            ("deal.products", "Products"), ("deal.amount", "Amount"),
+            ("client.email|client.phone", "Client e-mail or phone")]),
+        ("negotiation", "Negotiation", 14, []),
+        ("agreement_signed", "Agreement signed", 7, [
+            ("agreement.provides", "What we provide (agreement)"),
+            ("agreement.receives", "What we get back (agreement)"),
+            ("agreement.signed", "Signed agreement")]),
+        ("invoiced", "Invoiced", 5, [("invoice.issued", "Invoice issued")]),
+        ("paid", "Paid", 5, [("payment.full", "Paid in full")]),
+        ("shipped", "Shipped", 14, [
+            ("agreement.signed", "Signed agreement"),
+            ("payment.full_or_plan", "Paid in full or approved installment plan")]),
+        ("won", "Won", None, []),
+        ("lost", "Lost", None, [("deal.lost_reason", "Lost reason")]),
+    ]
+    for pos, (key, name, stale, reqs) in enumerate(stages):
+        stage = Stage.create(key=key, name=name, position=pos, stale_days=stale,
+                             terminal=key in ("won", "lost"))
+        for i, (field, label) in enumerate(reqs):
+            StageRequirement.create(stage=stage, field=field, label=label, position=i)
+    for key, label in [
+        ("competitor", "Went to a competitor"), ("price", "Price too high"), ("no_need", "No need any more"),
+        ("no_budget", "No budget"), ("timing", "Bad timing"), ("no_response", "Stopped responding"),
+        ("quality", "Unhappy with quality or service"), ("other", "Other"),
+    ]:
+        LostReason.create(key=key, label=label)
+
+
+MIGRATIONS = [
+    (1, "initial schema", _m0001_initial),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version() -> int:
+    from .tables import SchemaVersion
+
+    if not database.table_exists(SchemaVersion._meta.table_name):
+        return 0
+    row = SchemaVersion.select(SchemaVersion.version).order_by(SchemaVersion.version.desc()).first()
+    return row.version if row else 0
+
+
+def check_version() -> int:
+    version = current_version()
+    if version > LATEST:
+        raise DatabaseSetupError(
+            f"This database has schema version {version}, written by a newer repdesk "
+            f"(this one knows up to {LATEST}): upgrade repdesk; the database was not changed.")
+    return version
+
+
+def migrate() -> list[int]:
+    """Bring the schema to LATEST; safe to run twice and from several processes at once."""
+    from .db import write_txn
+    from .tables import SchemaVersion
+
+    applied: list[int] = []
+    try:
+        check_version()
+        for number, name, fn in MIGRATIONS:
+            with write_txn():
+                if is_postgres():
+                    # One migrator at a time across processes.
+                    database.execute_sql("SELECT pg_advisory_xact_lock(4242)")
+                if not database.table_exists(SchemaVersion._meta.table_name):
+                    database.create_tables([SchemaVersion])
+                if SchemaVersion.select().where(SchemaVersion.version == number).exists():
+                    continue
+                fn()
+                SchemaVersion.create(version=number, name=name, applied_at=utcnow())
+                applied.append(number)
+    except (OperationalError, ProgrammingError) as exc:
+        text = str(exc)
+        if "readonly" in text or "read-only" in text or "read only" in text:
+            raise DatabaseSetupError("The database is read-only: repdesk needs to write to it "
+                                     "(check the file's and its folder's permissions).") from None
+        raise DatabaseSetupError(f"Could not prepare the database schema: {text.splitlines()[0]}.") from None
+    return applied
+

@@ -1,0 +1,68 @@
+"""Text that came from outside is shown literally, never interpreted.
+
+`safe()` neutralises what could drive a terminal: ANSI/OSC/DCS escape
+sequences, other C0/C1 control characters and bidirectional overrides become
+visible placeholders; very long lines are cut. Screens also render such text
+as rich.text.Text (never as markup), so "[bold]" stays "[bold]".
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ESC_SEQ = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC (title, hyperlink, clipboard)
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"    # DCS, SOS, PM, APC
+    r"|\x1b[@-Z\\-_]"                    # other two-byte escapes
+    r"|\x9b[0-?]*[ -/]*[@-~]"            # 8-bit CSI
+)
+_BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
+         "\u200e", "\u200f", "\u061c"}
+
+
+def _visible(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # control pictures: ␛ ␇ ...
+    if code == 0x7F:
+        return "\u2421"
+    return f"<U+{code:04X}>"
+
+
+def safe(text: object, *, max_line: int = 2000, single_line: bool = False) -> str:
+    """A version of TEXT that is safe to write to a terminal and shows what was there."""
+    if text is None:
+        return ""
+    s = str(text)
+    s = _ESC_SEQ.sub(lambda m: "\u241b" + m.group(0)[1:].translate(_CTRL_MAP), s)
+    out = []
+    for ch in s:
+        if ch == "\n":
+            out.append(" " if single_line else "\n")
+        elif ch == "\t":
+            out.append(" " if single_line else "    ")
+        elif ch == "\r":
+            continue
+        elif ch in _BIDI or (ord(ch) < 0x20) or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
+            out.append(_visible(ch))
+        elif unicodedata.category(ch) == "Cf" and ch not in ("\u200d",):
+            out.append(_visible(ch))
+        else:
+            out.append(ch)
+    s = "".join(out)
+    if max_line:
+        lines = s.split("\n")
+        s = "\n".join(line if len(line) <= max_line else line[:max_line] + "…" for line in lines)
+    return s
+
+
+_CTRL_MAP = {i: 0x2400 + i for i in range(0x20)}
+_CTRL_MAP[0x7F] = 0x2421
+
+
+def one_line(text: object, width: int | None = None) -> str:
+    s = " ".join(safe(text, single_line=True).split())
+    if width is not None and len(s) > width:
+        s = s[: max(width - 1, 0)] + "…"
+    return s

@@ -1,0 +1,64 @@
+"""Field validation shared by every path that saves a contact (TUI, CLI, imports, intake)."""
+from __future__ import annotations
+
+from .errors import ValidationError
+
+
+def normalize_email(value: str | None, field: str = "email") -> str | None:
+    """Return the normalized address, None for empty, or raise ValidationError with the reason."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    from email_validator import EmailNotValidError, validate_email
+
+    try:
+        info = validate_email(value, check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise ValidationError(f"E-mail {value!r} is not valid: {exc}", field=field) from None
+    return info.normalized
+
+
+def normalize_phone(value: str | None, region: str | None = None, field: str = "phone") -> str | None:
+    """Return E.164 ('+441234567890'), None for empty, or raise ValidationError with the reason."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    import phonenumbers
+
+    if region is None:
+        try:
+            from .settings import get
+
+            region = get("phone.region")
+        except Exception:
+            region = "GB"
+    try:
+        num = phonenumbers.parse(value, None if value.startswith("+") else region)
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(f"Phone {value!r} is not a phone number: {exc}.", field=field) from None
+    if not phonenumbers.is_valid_number(num):
+        raise ValidationError(
+            f"Phone {value!r} is not a valid number (write it with its country code, e.g. +44 20 7946 0991).",
+            field=field)
+    return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+def format_phone(e164: str | None) -> str:
+    if not e164:
+        return ""
+    import phonenumbers
+
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(e164, None),
+                                          phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    except phonenumbers.NumberParseException:
+        return e164
+
+
+def require_text(value: str | None, field: str, label: str, max_len: int = 200) -> str:
+    value = (value or "").strip()
+    if not value:
+        raise ValidationError(f"{label} is required.", field=field)
+    if len(value) > max_len:
+        raise ValidationError(f"{label} is longer than {max_len} characters.", field=field)
+    return value

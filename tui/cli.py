@@ -1,0 +1,109 @@
+"""The `repdesk` command: the workstation with no command, plain-text/JSON commands otherwise.
+
+Errors go to stderr as one sentence with a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+
+def common_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    S = argparse.SUPPRESS
+    common.add_argument("--db", metavar="URL", default=S,
+                        help="database URL (default: $REPDESK_DATABASE_URL or sqlite in the user data folder)")
+    common.add_argument("--as", dest="as_login", metavar="LOGIN", default=S,
+                        help="act as this rep (default: the operating-system user)")
+    common.add_argument("--now", metavar="ISO", default=S, help="pretend the time is ISO (for tests and replays)")
+    common.add_argument("--json", action="store_true", default=S, help="print JSON instead of text")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = common_parser()
+    parser = argparse.ArgumentParser(
+        prog="repdesk", parents=[common],
+        description="A keyboard-driven sales workstation. With no command, opens the workstation.")
+    from tui import __version__
+
+    parser.add_argument("--version", action="version", version=f"repdesk {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    from tui.commands import MODULES
+
+    for name in MODULES:
+        importlib.import_module(name).register(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from models.errors import DomainError
+
+    try:
+        return _dispatch(parser, args)
+    except DomainError as exc:
+        print(f"repdesk: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("repdesk: interrupted.", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # the last line of defence: one sentence, no traceback
+        from peewee import DatabaseError, InterfaceError
+
+        if isinstance(exc, (DatabaseError, InterfaceError)):
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            if "readonly" in text or "read-only" in text:
+                text = "the database is read-only (check the file's and its folder's permissions)"
+            print(f"repdesk: database error: {text}.", file=sys.stderr)
+            return 10
+        if getattr(args, "debug", False):
+            raise
+        print(f"repdesk: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        try:
+            from models.db import close_database
+
+            close_database()
+        except Exception:
+            pass
+
+
+def _now(args):
+    from models.clock import parse_iso, utcnow
+    from models.errors import ValidationError
+
+    raw = getattr(args, "now", None)
+    if not raw:
+        return utcnow()
+    try:
+        return parse_iso(raw)
+    except ValueError as exc:
+        raise ValidationError(f"--now: {exc}") from None
+
+
+def _dispatch(parser, args) -> int:
+    from models.db import open_database
+    from tui.commands.base import Context
+
+    ctx = Context(args=args, now=_now(args))
+    handler = getattr(args, "handler", None)
+    if args.command is None:
+        from tui.run import run_tui
+
+        return run_tui(ctx)
+    if handler is None:
+        parser.parse_args([args.command, "--help"])
+        return 2
+    if not getattr(handler, "no_db", False):
+        open_database(getattr(args, "db", None))
+    return handler(ctx) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""CLI commands, one module per area; each exposes register(subparsers, common)."""
+
+MODULES = ["tui.commands.admin", "tui.commands.inbox"]

@@ -1,0 +1,147 @@
+"""Maintenance commands: init, demo, rep, import, config. Whoever can open the database runs them."""
+from __future__ import annotations
+
+import json
+
+from tui.commands.base import Context, read_input, table
+
+
+def group(sub, name: str, help_text: str, common):
+    p = sub.add_parser(name, help=help_text, parents=[common])
+    inner = p.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
+
+    def show_help(ctx):
+        p.print_help()
+        return 2
+
+    show_help.no_db = True
+    p.set_defaults(handler=show_help)
+    return inner
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("init", help="create or upgrade the database schema (safe to run twice)", parents=[common])
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("demo", help="fill the database with a realistic demo dataset", parents=[common])
+    p.add_argument("--applications", type=int, default=300, metavar="N", help="how many applications (default 300)")
+    p.add_argument("--seed", type=int, default=7, metavar="N", help="random seed (default 7)")
+    p.add_argument("--if-empty", action="store_true", help="do nothing if the database already has reps")
+    p.set_defaults(handler=cmd_demo)
+
+    reps = group(sub, "rep", "manage reps", common)
+    p = reps.add_parser("add", help="add a rep", parents=[common])
+    p.add_argument("login")
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", default="rep", choices=["rep", "manager", "director", "admin"])
+    p.add_argument("--team")
+    p.add_argument("--timezone", default="UTC")
+    p.add_argument("--email")
+    p.set_defaults(handler=cmd_rep_add)
+    p = reps.add_parser("list", help="list reps", parents=[common])
+    p.set_defaults(handler=cmd_rep_list)
+    for name, away in (("away", True), ("back", False)):
+        p = reps.add_parser(name, help=f"mark a rep {'away (skipped by transfers)' if away else 'back'}",
+                            parents=[common])
+        p.add_argument("login")
+        p.set_defaults(handler=cmd_rep_away, away=away)
+
+    imp = group(sub, "import", "import data from files (all rows or none)", common)
+    p = imp.add_parser("products", help="import the catalog from CSV (sku,name,category,price,currency)",
+                       parents=[common])
+    p.add_argument("file", help="CSV file, or - for stdin")
+    p.set_defaults(handler=cmd_import_products)
+
+    cfg = group(sub, "config", "team-wide settings", common)
+    p = cfg.add_parser("show", help="show every setting", parents=[common])
+    p.set_defaults(handler=cmd_config_show)
+    p = cfg.add_parser("set", help="set a setting to a JSON value", parents=[common])
+    p.add_argument("key")
+    p.add_argument("value", help="JSON, e.g. 15 or '{\"phone\": 15}'")
+    p.set_defaults(handler=cmd_config_set)
+
+
+def _admin_actor(ctx: Context) -> str:
+    return ctx.login
+
+
+def cmd_init(ctx: Context) -> int:
+    from models.migrations import LATEST, current_version
+
+    version = current_version()
+    ctx.emit({"schema_version": version, "latest": LATEST}, f"Database ready (schema version {version}).")
+    return 0
+
+
+def cmd_demo(ctx: Context) -> int:
+    from models.demo import build_demo
+    from models.tables import Rep
+
+    if ctx.args.if_empty and Rep.select().exists():
+        ctx.emit({"created": False}, "The database already has data; nothing to do.")
+        return 0
+    if ctx.args.applications < 0:
+        from models.errors import ValidationError
+
+        raise ValidationError("--applications must be 0 or more.")
+    stats = build_demo(applications=ctx.args.applications, seed=ctx.args.seed, now=ctx.now)
+    ctx.emit({"created": True, **stats},
+             "Demo data ready: " + ", ".join(f"{v} {k}" for k, v in stats.items()) +
+             ".\nOpen it with: repdesk --as demo")
+    return 0
+
+
+def cmd_rep_add(ctx: Context) -> int:
+    from models.reps import add_rep, rep_dict
+
+    a = ctx.args
+    rep = add_rep(_admin_actor(ctx), a.login, a.name, a.role, a.team, a.timezone, a.email, now=ctx.now)
+    ctx.emit(rep_dict(rep), f"Added {rep.login} ({rep.role}).")
+    return 0
+
+
+def cmd_rep_list(ctx: Context) -> int:
+    from models.reps import list_reps, rep_dict
+
+    reps = [rep_dict(r) for r in list_reps()]
+    ctx.emit(reps, table([[r["login"], r["name"], r["role"], r["team"] or "-", "away" if r["away"] else "",
+                           r["timezone"]] for r in reps], ["LOGIN", "NAME", "ROLE", "TEAM", "AWAY", "TZ"])
+             if reps else "No reps yet: add one with 'repdesk rep add LOGIN --name NAME --role rep'.")
+    return 0
+
+
+def cmd_rep_away(ctx: Context) -> int:
+    from models.reps import rep_dict, set_away
+
+    rep = set_away(_admin_actor(ctx), ctx.args.login, ctx.args.away, now=ctx.now)
+    ctx.emit(rep_dict(rep), f"{rep.login} is {'away' if rep.away else 'back'}.")
+    return 0
+
+
+def cmd_import_products(ctx: Context) -> int:
+    from models.products import import_products
+
+    stats = import_products(_admin_actor(ctx), read_input(ctx.args.file), now=ctx.now)
+    ctx.emit(stats, f"Imported {stats['total']} products ({stats['added']} new, {stats['updated']} updated).")
+    return 0
+
+
+def cmd_config_show(ctx: Context) -> int:
+    from models.settings import all_settings
+
+    data = all_settings()
+    ctx.emit(data, "\n".join(f"{k} = {json.dumps(v)}" for k, v in sorted(data.items())))
+    return 0
+
+
+def cmd_config_set(ctx: Context) -> int:
+    from models.errors import ValidationError
+    from models.settings import put
+
+    try:
+        value = json.loads(ctx.args.value)
+    except json.JSONDecodeError:
+        raise ValidationError(f"{ctx.args.value!r} is not JSON (quote strings: '\"least_loaded\"').") from None
+    put(_admin_actor(ctx), ctx.args.key, value, now=ctx.now)
+    ctx.emit({ctx.args.key: value}, f"{ctx.args.key} = {json.dumps(value)}")
+    return 0

@@ -1,0 +1,79 @@
+"""What every CLI command shares: the context (database, acting rep, clock) and output."""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class Context:
+    args: object
+    now: datetime
+    _actor: object = field(default=None, repr=False)
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    @property
+    def login(self) -> str:
+        return getattr(self.args, "as_login", None) or os.environ.get("REPDESK_AS") or _os_user()
+
+    @property
+    def actor(self):
+        """The acting rep (from --as, default the OS user); an unknown login is a clear error."""
+        if self._actor is None:
+            from models.reps import get_rep
+
+            self._actor = get_rep(self.login)
+        return self._actor
+
+    def emit(self, data, text: str | None = None) -> None:
+        """Print DATA as JSON with --json, else TEXT (already made safe by the caller)."""
+        if self.json:
+            print(json.dumps(data, ensure_ascii=False, indent=None, default=str))
+        elif text is not None:
+            print(text)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "unknown"
+
+
+def table(rows: list[list[str]], headers: list[str]) -> str:
+    """A plain, aligned text table (cells are made terminal-safe here)."""
+    from models.text import one_line
+
+    cells = [[one_line(c) for c in r] for r in rows]
+    widths = [len(h) for h in headers]
+    for r in cells:
+        for i, c in enumerate(r):
+            widths[i] = min(max(widths[i], len(c)), 60)
+    fmt = lambda r: "  ".join(c[:widths[i]].ljust(widths[i]) for i, c in enumerate(r)).rstrip()  # noqa: E731
+    return "\n".join([fmt(headers)] + [fmt(r) for r in cells])
+
+
+def read_input(path: str) -> str:
+    """Read a file (or '-' for stdin) as text, with a clear error when it cannot be read."""
+    from models.errors import ValidationError
+
+    if path == "-":
+        return sys.stdin.read()
+    try:
+        with open(path, encoding="utf-8-sig") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise ValidationError(f"There is no file {path}.") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{path} is a folder, not a file.") from None
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{path} is not UTF-8 text (byte {exc.start}).") from None
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {path}: {exc.strerror}.") from None
