@@ -1,0 +1,58 @@
+"""Who may see and change what. The same checks serve every screen, CLI command and export.
+
+rep: the open inbox, their own clients, deals, invoices and tasks.
+manager: everything of their team; stage rules; installment plan approval.
+director: everything. admin: reps, keys, settings (and sees everything).
+"""
+from __future__ import annotations
+
+from .errors import PermissionDenied
+from .tables import Client, Deal, Rep
+
+SEE_ALL = ("director", "admin")
+
+
+def is_manager(actor: Rep) -> bool:
+    return actor.role in ("manager", "director", "admin")
+
+
+def require_role(actor: Rep, *roles: str, what: str = "do that") -> None:
+    if actor.role not in roles:
+        raise PermissionDenied(f"{actor.login} ({actor.role}) may not {what}; that needs "
+                               f"{' or '.join(roles)}.")
+
+
+def require_manager(actor: Rep, what: str = "do that") -> None:
+    require_role(actor, "manager", "director", "admin", what=what)
+
+
+def owner_condition(actor: Rep, owner_field, team_field=None):
+    """A WHERE condition limiting rows to what ACTOR may see, or None for everything."""
+    if actor.role in SEE_ALL:
+        return None
+    if actor.role == "manager" and actor.team_id is not None and team_field is not None:
+        return (team_field == actor.team_id) | (owner_field == actor.id)
+    return owner_field == actor.id
+
+
+def scope(query, actor: Rep, owner_field, team_field=None):
+    cond = owner_condition(actor, owner_field, team_field)
+    return query if cond is None else query.where(cond)
+
+
+def can_see_owned(actor: Rep, owner_id: int | None, team_id: int | None) -> bool:
+    if actor.role in SEE_ALL:
+        return True
+    if owner_id == actor.id:
+        return True
+    return actor.role == "manager" and actor.team_id is not None and team_id == actor.team_id
+
+
+def check_client(actor: Rep, client: Client) -> None:
+    if not can_see_owned(actor, client.owner_id, client.team_id):
+        raise PermissionDenied(f"Client {client.id} is not yours to see.")
+
+
+def check_deal(actor: Rep, deal: Deal) -> None:
+    if not can_see_owned(actor, deal.owner_id, deal.team_id):
+        raise PermissionDenied(f"Deal {deal.id} is not yours to see.")

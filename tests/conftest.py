@@ -1,0 +1,93 @@
+"""Shared fixtures. Tests that take `db` (or `db_url`) run on every configured engine:
+SQLite always, PostgreSQL too when REPDESK_TEST_DATABASE_URL is set. Such tests are
+marked `engine`, so CI can rerun just them against PostgreSQL (`-m engine -k postgresql`).
+"""
+from __future__ import annotations
+
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT.parent / "shared" / "samples"
+PG_URL = os.environ.get("REPDESK_TEST_DATABASE_URL")
+ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
+REPDESK = str(Path(sys.executable).parent / "repdesk")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "db_url" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.engine)
+
+
+def reset_postgres(url: str) -> None:
+    import psycopg2
+
+    from models.db import make_database
+
+    db = make_database(url)
+    db.connect()
+    db.execute_sql("DROP SCHEMA public CASCADE")
+    db.execute_sql("CREATE SCHEMA public")
+    db.close()
+
+
+@pytest.fixture(params=ENGINES)
+def db_url(request, tmp_path):
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/repdesk-test.db"
+    else:
+        reset_postgres(PG_URL)
+        yield PG_URL
+
+
+@pytest.fixture
+def db(db_url):
+    """An empty, migrated database bound to models.db.database."""
+    from models.db import close_database, open_database
+
+    open_database(db_url)
+    yield db_url
+    close_database()
+
+
+@pytest.fixture
+def now():
+    return datetime(2026, 11, 20, 9, 0, 0)
+
+
+@pytest.fixture
+def team(db, now):
+    """Two teams: North (manager mia, reps ana, ben, cai) and South (rep sol); director dan."""
+    from models.reps import add_rep
+
+    reps = {}
+    reps["mia"] = add_rep("admin", "mia", "Mia Manager", "manager", "North", now=now)
+    for login, name in (("ana", "Ana Alvarez"), ("ben", "Ben Brown"), ("cai", "Cai Chen")):
+        reps[login] = add_rep("admin", login, name, "rep", "North", now=now)
+    reps["sol"] = add_rep("admin", "sol", "Sol South", "rep", "South", now=now)
+    reps["dan"] = add_rep("admin", "dan", "Dan Director", "director", None, now=now)
+    return reps
+
+
+@pytest.fixture
+def catalog(db):
+    from models.products import import_products
+
+    import_products("admin", (SAMPLES / "catalog.csv").read_text())
+
+
+def run_cli(*args: str, db_url: str | None = None, input: str | None = None, env: dict | None = None):
+    """Run the real `repdesk` entry point in a subprocess; returns CompletedProcess."""
+    import subprocess
+
+    cmd = [REPDESK, *args]
+    if db_url:
+        cmd += ["--db", db_url]
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("REPDESK_DATABASE_URL", None)
+    return subprocess.run(cmd, input=input, capture_output=True, text=True, env=full_env, timeout=120)
