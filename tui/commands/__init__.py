@@ -1,3 +1,8 @@
 """CLI commands, one module per area; each exposes register(subparsers, common)."""
 
-MODULES = ["tui.commands.admin", "tui.commands.inbox"]
+MODULES = [
+    "tui.commands.admin",
+    "tui.commands.inbox",
+    "tui.commands.clients",
+    "tui.commands.payments",
+]

@@ -1,0 +1,95 @@
+"""Activities (calls, e-mails, messages, meetings) and tasks with due dates; the day's agenda."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from peewee import IntegrityError
+
+from .audit import record
+from .clock import iso, local
+from .db import database, write_txn
+from .errors import NotFound, ValidationError
+from .tables import ACTIVITY_KINDS, Activity, Rep
+
+
+def activity_dict(a: Activity) -> dict:
+    return dict(id=a.id, kind=a.kind, rep=a.rep.login if a.rep_id else None, client_id=a.client_id,
+                deal_id=a.deal_id, application_id=a.application_id, subject=a.subject, note=a.note,
+                due_at=iso(a.due_at), done_at=iso(a.done_at), created_at=iso(a.created_at), origin=a.origin)
+
+
+def create_task(actor: str, rep_id: int | None, subject: str, due_at: datetime | None, *, now: datetime,
+                kind: str = "task", client_id: int | None = None, deal_id: int | None = None,
+                application_id: int | None = None, note: str | None = None,
+                origin: str | None = None) -> Activity | None:
+    """Create an open task. With ORIGIN (an idempotency key) a second call creates nothing and returns None.
+
+    Runs inside the caller's transaction when there is one.
+    """
+    if kind not in ACTIVITY_KINDS:
+        raise ValidationError(f"Kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}.", field="kind")
+    with write_txn():
+        if origin and Activity.select().where(Activity.origin == origin).exists():
+            return None
+        try:
+            with database.atomic():  # savepoint: a racing duplicate origin is not an error
+                a = Activity.create(kind=kind, rep=rep_id, client=client_id, deal=deal_id,
+                                    application=application_id, subject=subject, note=note, due_at=due_at,
+                                    origin=origin, created_at=now)
+        except IntegrityError:
+            if origin:
+                return None
+            raise
+        record(actor, "activity", a.id, "create", new=f"{kind}: {subject}", at=now)
+    return a
+
+
+def log_activity(actor: Rep, kind: str, subject: str, *, now: datetime, client_id=None, deal_id=None,
+                 application_id=None, note=None) -> Activity:
+    """A thing that happened (a call made, an e-mail sent): created done."""
+    if kind not in ACTIVITY_KINDS:
+        raise ValidationError(f"Kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}.", field="kind")
+    with write_txn():
+        a = Activity.create(kind=kind, rep=actor.id, client=client_id, deal=deal_id, application=application_id,
+                            subject=subject, note=note, done_at=now, created_at=now)
+        record(actor.login, "activity", a.id, "create", new=f"{kind}: {subject}", at=now)
+    return a
+
+
+def complete_task(actor: Rep, task_id: int, now: datetime) -> Activity:
+    with write_txn():
+        a = Activity.get_or_none(Activity.id == task_id)
+        if a is None or (a.rep_id != actor.id and actor.role == "rep"):
+            raise NotFound(f"There is no task {task_id} of yours.")
+        if a.done_at is None:
+            Activity.update(done_at=now, version=Activity.version + 1).where(Activity.id == task_id).execute()
+            record(actor.login, "activity", task_id, "update", field="done_at", old=None, new=now, at=now)
+        a.done_at = now
+    return a
+
+
+def open_tasks(rep: Rep, limit: int = 500) -> list[Activity]:
+    return list(Activity.select().where((Activity.rep == rep.id) & Activity.done_at.is_null()
+                                        & Activity.due_at.is_null(False))
+                .order_by(Activity.due_at, Activity.id).limit(limit))
+
+
+def agenda(rep: Rep, now: datetime) -> list[Activity]:
+    """Open tasks due by the end of the rep's local day (overdue included), soonest first."""
+    loc = local(now, rep.timezone)
+    end_local = loc.replace(hour=23, minute=59, second=59, microsecond=0)
+    end_utc = now + (end_local - loc)
+    return list(Activity.select().where((Activity.rep == rep.id) & Activity.done_at.is_null()
+                                        & (Activity.due_at <= end_utc))
+                .order_by(Activity.due_at, Activity.id).limit(500))
+
+
+def next_task_due(client_id: int) -> datetime | None:
+    a = (Activity.select(Activity.due_at).where((Activity.client == client_id) & Activity.done_at.is_null()
+                                                & Activity.due_at.is_null(False))
+         .order_by(Activity.due_at).first())
+    return a.due_at if a else None
+
+
+
+
