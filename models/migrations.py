@@ -17,6 +17,12 @@ from .db import database, is_postgres, is_sqlite
 from .errors import DatabaseSetupError
 
 
+APPLICATION_FTS_INSERT_TRIGGER = (
+    "CREATE TRIGGER IF NOT EXISTS application_fts_ai AFTER INSERT ON application BEGIN "
+    "INSERT INTO application_fts(rowid, name, email, subject, text) "
+    "VALUES (new.id, new.name, new.email, new.subject, new.text); END")
+
+
 def _m0001_initial() -> None:
     from . import tables as t
 
@@ -27,10 +33,7 @@ def _m0001_initial() -> None:
             "CREATE VIRTUAL TABLE IF NOT EXISTS application_fts USING fts5("
             "name, email, subject, text, content='application', content_rowid='id', "
             "tokenize='unicode61 remove_diacritics 2')")
-        database.execute_sql(
-            "CREATE TRIGGER IF NOT EXISTS application_fts_ai AFTER INSERT ON application BEGIN "
-            "INSERT INTO application_fts(rowid, name, email, subject, text) "
-            "VALUES (new.id, new.name, new.email, new.subject, new.text); END")
+        database.execute_sql(APPLICATION_FTS_INSERT_TRIGGER)
         database.execute_sql(
             "CREATE TRIGGER IF NOT EXISTS application_fts_ad AFTER DELETE ON application BEGIN "
             "INSERT INTO application_fts(application_fts, rowid, name, email, subject, text) "

@@ -3,6 +3,7 @@
 MODULES = [
     "tui.commands.admin",
     "tui.commands.inbox",
+    "tui.commands.intake",
     "tui.commands.clients",
     "tui.commands.payments",
 ]

@@ -1,2 +1,176 @@
-def register(sub, common):
-    pass
+"""Inbox commands: inbox, claim, contact, transfer, close, sweep, moves."""
+from __future__ import annotations
+
+from tui.commands.base import Context, table
+
+
+def register(sub, common) -> None:
+    p = sub.add_parser("inbox", help="the open applications, in exactly the order the screen shows",
+                       parents=[common])
+    p.add_argument("--limit", type=int, default=50, metavar="N")
+    p.add_argument("--mine", action="store_true", help="only applications I own")
+    p.add_argument("--channel", choices=["phone", "email", "social", "website"])
+    p.add_argument("--search", metavar="TEXT", help="full-text filter")
+    p.set_defaults(handler=cmd_inbox)
+
+    p = sub.add_parser("show", help="one application with its full text, reasons and history", parents=[common])
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_show)
+
+    p = sub.add_parser("claim", help="take an application (ID, or --next for the top unclaimed one)",
+                       parents=[common])
+    p.add_argument("id", type=int, nargs="?")
+    p.add_argument("--next", action="store_true", help="take the top unclaimed application")
+    p.set_defaults(handler=cmd_claim)
+
+    p = sub.add_parser("contact", help="log the first contact (stops the clock)", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("--kind", required=True, choices=["call", "email", "message", "meeting"])
+    p.add_argument("--note")
+    p.set_defaults(handler=cmd_contact)
+
+    p = sub.add_parser("transfer", help="hand an application to another rep, with a reason", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("--to", required=True, metavar="LOGIN")
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_transfer)
+
+    p = sub.add_parser("close", help="close an application (or mark it spam), with a reason", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--spam", action="store_true")
+    p.set_defaults(handler=cmd_close)
+
+    p = sub.add_parser("sweep", help="do every due transfer, follow-up task and reminder (cron, every minute)",
+                       parents=[common])
+    p.set_defaults(handler=cmd_sweep)
+
+    p = sub.add_parser("moves", help="applications that moved to or from me (my team's for a manager)",
+                       parents=[common])
+    p.add_argument("--limit", type=int, default=50)
+    p.set_defaults(handler=cmd_moves)
+
+
+def _row_text(d: dict, now) -> list[str]:
+    from models.clock import human_delta, parse_iso
+
+    left = (parse_iso(d["due_at"]) - now).total_seconds()
+    due = ("OVERDUE " if left < 0 else "") + human_delta(left)
+    return [str(d["id"]), str(d["score"]), d["channel"], d["name"] or d["email"] or d["phone"],
+            d["owner"] or "-", due, "; ".join(d["reasons"])[:40], d["text"][:60]]
+
+
+HEAD = ["ID", "SCORE", "CHANNEL", "FROM", "OWNER", "DUE", "WHY", "TEXT"]
+
+
+def cmd_inbox(ctx: Context) -> int:
+    from models.inbox import list_inbox
+
+    rows = list_inbox(ctx.actor, limit=max(ctx.args.limit, 0), mine=ctx.args.mine, channel=ctx.args.channel,
+                      search=ctx.args.search)
+    ctx.emit(rows, table([_row_text(d, ctx.now) for d in rows], HEAD) if rows else "The inbox is empty.")
+    return 0
+
+
+def _detail_text(d: dict) -> str:
+    from models.text import one_line, safe
+
+    lines = [f"Application {d['id']} ({d['channel']}, {d['status']}, score {d['score']})",
+             f"From:     {one_line(d['name'])} <{one_line(d['email'])}> {one_line(d['phone'])}",
+             f"Received: {d['received_at']}   Due: {d['due_at']}   Owner: {d['owner'] or '-'}",
+             f"Why:      {one_line('; '.join(d['reasons']))}"]
+    if d.get("subject"):
+        lines.append(f"Subject:  {one_line(d['subject'])}")
+    lines += ["", safe(d["text"])]
+    for h in d.get("history", []):
+        lines.append(f"moved {h['at']}: {h['from_rep'] or '-'} -> {h['to_rep']} ({one_line(h['reason'])})")
+    return "\n".join(lines)
+
+
+def cmd_show(ctx: Context) -> int:
+    from models.inbox import application_detail
+
+    d = application_detail(ctx.actor, ctx.args.id)
+    ctx.emit(d, _detail_text(d))
+    return 0
+
+
+def cmd_claim(ctx: Context) -> int:
+    from models.errors import ValidationError
+    from models.inbox import app_dict, claim, claim_next
+
+    if ctx.args.next == (ctx.args.id is not None):
+        raise ValidationError("Give an application ID or --next (not both).")
+    a = claim_next(ctx.actor, ctx.now) if ctx.args.next else claim(ctx.actor, ctx.args.id, ctx.now)
+    d = app_dict(a, a.owner_login)
+    ctx.emit(d, f"Claimed application {a.id} ({d['name'] or d['email'] or d['phone']}); "
+                f"first contact due {d['due_at']}.")
+    return 0
+
+
+def cmd_contact(ctx: Context) -> int:
+    from models.inbox import app_dict, contact
+
+    a = contact(ctx.actor, ctx.args.id, ctx.args.kind, ctx.now, note=ctx.args.note)
+    ctx.emit(app_dict(a, a.owner_login), f"Logged {ctx.args.kind} on application {a.id}; the clock is stopped.")
+    return 0
+
+
+def cmd_transfer(ctx: Context) -> int:
+    from models.inbox import app_dict, transfer
+
+    a = transfer(ctx.actor, ctx.args.id, ctx.args.to, ctx.args.reason, ctx.now)
+    ctx.emit(app_dict(a, a.owner_login), f"Application {a.id} moved to {a.owner_login}.")
+    return 0
+
+
+def cmd_close(ctx: Context) -> int:
+    from models.inbox import app_dict, close
+
+    a = close(ctx.actor, ctx.args.id, "spam" if ctx.args.spam else "closed", ctx.args.reason, ctx.now)
+    ctx.emit(app_dict(a, a.owner_login), f"Application {a.id} is {a.status}.")
+    return 0
+
+
+def run_sweep(now) -> dict:
+    """Everything time-driven, in one pass: transfers, cadence tasks, reminders."""
+    from models.inbox import sweep
+
+    result = {"transfers": sweep(now)}
+    try:
+        from models.segments import sweep_cadence
+    except ImportError:
+        sweep_cadence = None
+    if sweep_cadence is not None:
+        result["cadence_tasks"] = sweep_cadence(now)
+    try:
+        from models.reminders import sweep_reminders
+    except ImportError:
+        sweep_reminders = None
+    if sweep_reminders is not None:
+        result["reminders"] = sweep_reminders(now)
+    return result
+
+
+def cmd_sweep(ctx: Context) -> int:
+    result = run_sweep(ctx.now)
+    t = result["transfers"]
+    text = f"Moved {t['moved']} overdue application(s)"
+    if t["stuck"]:
+        text += f"; {t['stuck']} could not move (no available rep)"
+    if "cadence_tasks" in result:
+        text += f"; created {result['cadence_tasks']} follow-up task(s)"
+    if "reminders" in result:
+        text += f"; created {result['reminders']} reminder(s)"
+    ctx.emit(result, text + ".")
+    return 0
+
+
+def cmd_moves(ctx: Context) -> int:
+    from models.inbox import transfers_visible_to
+
+    rows = transfers_visible_to(ctx.actor, limit=ctx.args.limit)
+    ctx.emit(rows, table([[str(r["application_id"]), r["at"], r["from_rep"] or "-", r["to_rep"] or "-",
+                           r["reason"], r["actor"]] for r in rows],
+                         ["APP", "AT", "FROM", "TO", "WHY", "BY"]) if rows else "No moves.")
+    return 0

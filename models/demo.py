@@ -1,0 +1,303 @@
+"""A realistic demo dataset, built with bulk inserts (a million applications in well under a minute).
+
+Teams and reps (the demo rep is `demo`), the catalog, clients in every segment,
+applications of every channel and level of specificity, deals in every stage,
+invoices with installments, failed and late payments, tasks for today.
+"""
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+
+from .audit import record
+from .db import database, is_sqlite, write_txn
+
+CATALOG = [
+    ("BALL-PRO5", "Pro Match Ball size 5", "balls", 3990), ("BALL-TRN4", "Training Ball size 4", "balls", 1890),
+    ("BALL-FUT", "Futsal Ball", "balls", 2490), ("GOAL-7X5", "Portable Goal 7x5 ft", "goals", 18900),
+    ("GOAL-12X6", "Steel Goal 12x6 ft", "goals", 64900), ("NET-12X6", "Replacement Net 12x6", "goals", 8900),
+    ("BIB-SET10", "Training Bibs set of 10", "apparel", 2990), ("KIT-TEAM", "Team Kit shirt shorts socks", "apparel", 4490),
+    ("GK-GLOVE", "Goalkeeper Gloves Pro", "apparel", 5490), ("SHIN-GUARD", "Shin Guards", "apparel", 1290),
+    ("CONE-50", "Marker Cones 50 pack", "training", 1490), ("LADDER-6", "Agility Ladder 6 m", "training", 2290),
+    ("REBOUND-1", "Rebounder Frame", "training", 12900), ("PUMP-HD", "Heavy-duty Ball Pump", "accessories", 1290),
+    ("BAG-BALL10", "Ball Bag holds 10", "accessories", 1990), ("FIRSTAID-KIT", "Pitchside First Aid Kit", "accessories", 3490),
+    ("TURF-ROLL", "Artificial Turf Roll 2x25 m", "surfaces", 119000), ("INSTALL-TURF", "Turf installation service per m2", "services", 1500),
+    ("COACH-CLINIC", "Coaching Clinic one day", "services", 45000), ("SCORE-LED", "LED Scoreboard", "electronics", 89000),
+]
+
+TEAMS = {
+    "North": [("mia", "Mia Novak", "manager"), ("demo", "Dana Demo", "rep"), ("ana", "Ana Alvarez", "rep"),
+              ("ben", "Ben Brown", "rep")],
+    "South": [("sam", "Sam Ortega", "manager"), ("sol", "Sol Rivera", "rep"), ("raj", "Raj Patel", "rep")],
+}
+OTHERS = [("dir", "Dora Director", "director", None), ("admin", "Ada Admin", "admin", None)]
+
+CONCRETE = [
+    "We need {q} {p} for our {club}, delivered to {city} before {d} {m}. Budget around {b} EUR. Please send a quote.",
+    "Quote please for {q} x {sku} and {q2} {p2}. Order number PO-{ref}. We pay on invoice within 30 days.",
+    "Caller wants {q} {p} delivered to {city} by end of {m}, asked about paying in three installments.",
+    "Hola, necesitamos {q} {p_es} para el {d} de {m_es}. Presupuesto {b} EUR. Entrega en {city}.",
+    "Wir brauchen {q} {p_de} bis zum {d}. {m_de}, Lieferung nach {city}. Budget {b} Euro.",
+    "Same as last order: {q} {sku}, {q2} PUMP-HD, ship to our usual address, invoice to {club}.",
+]
+MEDIUM = [
+    "How much is the {p}? We would need about {q}.",
+    "Interested in {p} for our {club}. What sizes are there?",
+    "{p} still available? how much with delivery to {city}",
+    "Wants a {p} for {q} kids on a Saturday in {m}, asked what it costs.",
+]
+LIGHT = [
+    "Do you also sell {cat} equipment? Our club is looking at options for next season.",
+    "hey, what do you have for {cat}? looking for ideas",
+    "Please send your catalogue and wholesale conditions.",
+    "Do you ship to {city}?",
+    "Calling about {cat} for a school, not sure which size, wants advice.",
+]
+VAGUE = ["How much does your product cost?", "prices??", "Hi, what's the price?", "cost?", "Asked for a price list.",
+         "send prices", "info pls", "Hello, I am interested in your products and services and would like to "
+         "receive more information about everything you offer. Thank you in advance."]
+SPAM = ["We can bring your website to the first page of search results! Reply for our price list.",
+        "Cheap followers and likes for your page, 1000 for 5 USD, click here"]
+CITIES = ["Valencia", "Leeds", "Munich", "Lyon", "Porto", "Ashford", "Izmir", "Oslo", "Dublin", "Graz"]
+CLUBS = ["youth league", "school", "FC Riverside", "academy", "five-a-side club", "Sunday league team"]
+MONTHS = ["January", "February", "March", "April", "May", "June", "December"]
+MONTHS_ES = ["enero", "febrero", "marzo", "abril", "mayo", "diciembre"]
+MONTHS_DE = ["Januar", "Februar", "März", "April", "Mai", "Dezember"]
+ES_NAMES = {"balls": "balones", "goals": "porterías", "apparel": "equipaciones", "training": "conos",
+            "accessories": "bolsas", "surfaces": "césped artificial", "services": "instalación",
+            "electronics": "marcadores"}
+DE_NAMES = {"balls": "Bälle", "goals": "Tore", "apparel": "Trikots", "training": "Hütchen",
+            "accessories": "Balltaschen", "surfaces": "Kunstrasen", "services": "Montage",
+            "electronics": "Anzeigetafeln"}
+CHANNELS = ["phone", "email", "social", "website"]
+
+
+def _text_pool(rng: random.Random, size: int) -> list[tuple[str, int]]:
+    """Distinct application texts with their intended specificity level (0..3)."""
+    pool = []
+    for i in range(size):
+        sku, name, cat, price = rng.choice(CATALOG)
+        sku2, name2, _c2, _p2 = rng.choice(CATALOG)
+        fill = dict(q=rng.choice([2, 4, 6, 10, 12, 20, 25, 30, 40, 50, 60]), q2=rng.choice([1, 2, 3, 5, 8]),
+                    p=name, p2=name2, sku=sku, club=rng.choice(CLUBS), city=rng.choice(CITIES),
+                    d=rng.randint(1, 28), m=rng.choice(MONTHS), m_es=rng.choice(MONTHS_ES), m_de=rng.choice(MONTHS_DE),
+                    b=f"{rng.choice([5, 8, 12, 18, 25, 40]) * 100:,}", ref=rng.randint(10000, 99999), cat=cat,
+                    p_es=ES_NAMES[cat], p_de=DE_NAMES[cat])
+        roll = i % 10
+        if roll < 3:
+            pool.append((rng.choice(CONCRETE).format(**fill), 3))
+        elif roll < 5:
+            pool.append((rng.choice(MEDIUM).format(**fill), 2))
+        elif roll < 7:
+            pool.append((rng.choice(LIGHT).format(**fill), 1))
+        elif roll < 9:
+            pool.append((rng.choice(VAGUE), 0))
+        else:
+            pool.append((rng.choice(SPAM), 0))
+    return pool
+
+
+def build_demo(applications: int = 300, seed: int = 7, now: datetime | None = None) -> dict:
+    from faker import Faker
+
+    from .segments import segment_for
+
+    from .clock import utcnow
+    from .settings import get
+    from .tables import (Activity, Agreement, Application, Client, Deal, DealLine, Installment, InstallmentPlan,
+                         Invoice, Payment, Product, Rep, Stage, Team)
+
+    now = now or utcnow()
+    rng = random.Random(seed)
+    fake = Faker(["en_GB", "es_ES", "de_DE"])
+    fake.seed_instance(seed)
+    stats: dict[str, int] = {}
+
+    with write_txn():
+        # ---- teams, reps, catalog
+        reps: dict[str, Rep] = {}
+        for team_name, members in TEAMS.items():
+            team = Team.get_or_none(Team.name == team_name) or Team.create(name=team_name, created_at=now)
+            for login, name, role in members:
+                rep = Rep.get_or_none(Rep.login == login) or Rep.create(
+                    login=login, name=name, role=role, team=team, timezone="Europe/Madrid", created_at=now)
+                reps[login] = rep
+                if role == "manager" and team.manager is None:
+                    Team.update(manager=rep.id).where(Team.id == team.id).execute()
+        for login, name, role, _t in OTHERS:
+            reps[login] = Rep.get_or_none(Rep.login == login) or Rep.create(
+                login=login, name=name, role=role, timezone="Europe/Madrid", created_at=now)
+        stats["reps"] = len(reps)
+        for sku, name, cat, price in CATALOG:
+            if not Product.select().where(Product.sku == sku).exists():
+                Product.create(sku=sku, name=name, category=cat, price_minor=price, currency="EUR")
+        stats["products"] = len(CATALOG)
+        sellers = [r for r in reps.values() if r.role == "rep"]
+
+        # ---- clients in every segment
+        bounds = get("segments.bounds")
+        ages = [5, 20, 45, 100, 150, 200, 400, None]  # hot, hot, cooling, warm, lapsing, sleeping, sleeping, never
+        clients = []
+        n_clients = max(40, min(applications // 5, 400))
+        for i in range(n_clients):
+            owner = sellers[i % len(sellers)]
+            age = ages[i % len(ages)]
+            last = now - timedelta(days=age) if age is not None else None
+            name = fake.name()
+            email = f"{name.lower().replace(' ', '.').replace('ñ', 'n')}.{i}@example.com"
+            email = "".join(ch for ch in email if ch.isascii())
+            clients.append(dict(
+                name=name, company=rng.choice(["FC Riverside", "Northside Academy", "City Schools", "Lagos FC Ltd",
+                                               "Sportpark GmbH", "Club Norte", None]),
+                email=email, phone=f"+4477009{i:05d}"[:13], city=rng.choice(CITIES), source=rng.choice(CHANNELS),
+                owner=owner.id, team=owner.team_id, last_purchase_at=last,
+                segment=segment_for(last, now, bounds), hobbies=rng.choice(["cycling", "chess", "football", None]),
+                created_at=now - timedelta(days=rng.randint(1, 700)), updated_at=now))
+        Client.insert_many(clients).execute()
+        client_rows = list(Client.select().order_by(Client.id))
+        stats["clients"] = len(client_rows)
+
+        # ---- deals in every stage (consistent with the stage rules)
+        stages = {s.key: s for s in Stage.select()}
+        keys = ["new", "qualified", "proposal", "negotiation", "agreement_signed", "invoiced", "paid", "shipped",
+                "won", "lost"]
+        deals = 0
+        for i, client in enumerate(client_rows[: max(len(keys) * 3, 30)]):
+            key = keys[i % len(keys)]
+            sku, pname, _cat, price = CATALOG[i % len(CATALOG)]
+            qty = rng.choice([2, 5, 10, 20])
+            amount = price * qty
+            idx = keys.index(key)
+            qualified = idx >= 1 and key != "lost" or (key == "lost" and i % 2)
+            deal = Deal.create(
+                client=client, owner=client.owner_id, team=client.team_id, title=f"{qty} x {pname}",
+                stage=stages[key], amount_minor=amount if idx >= 2 else None, currency="EUR",
+                need=f"{pname} for the season" if qualified else None, budget=f"{amount // 100 + 200} EUR" if qualified else None,
+                timeline=rng.choice(["before Christmas", "end of January", "spring"]) if qualified else None,
+                decision_maker=f"{client.name} (club treasurer)" if qualified else None,
+                products=f"{sku} x{qty}" if idx >= 2 else None,
+                lost_reason=rng.choice(["price", "competitor", "no_need"]) if key == "lost" else None,
+                stage_changed_at=now - timedelta(days=rng.randint(0, 30)),
+                created_at=now - timedelta(days=rng.randint(30, 90)), updated_at=now)
+            deals += 1
+            if idx >= 2 and key != "lost":
+                DealLine.create(deal=deal, description=pname, quantity=qty, unit_price_minor=price, currency="EUR")
+            if idx >= 4 and key != "lost":
+                Agreement.create(deal=deal, provides=f"{qty} x {pname}, delivery", receives=f"{amount / 100:.2f} EUR",
+                                 status="signed", signed_at=now - timedelta(days=5), signed_by=client.name)
+            if idx >= 5 and key != "lost":
+                issued = now - timedelta(days=rng.randint(1, 20))
+                inv = Invoice.create(deal=deal, number=f"INV-{deal.id:06d}", amount_minor=amount, currency="EUR",
+                                     issued_at=issued, due_at=issued + timedelta(hours=72), status="open")
+                if key in ("paid", "shipped", "won"):
+                    Payment.create(invoice=inv, amount_minor=amount, currency="EUR", method="card",
+                                   received_at=issued + timedelta(hours=5), recorded_by="demo")
+                    Invoice.update(status="paid").where(Invoice.id == inv.id).execute()
+                elif i % 3 == 0:
+                    plan = InstallmentPlan.create(invoice=inv, parts=3, every_days=30, status="approved",
+                                                  approved_by="mia", approved_at=issued)
+                    base, rest = divmod(amount, 3)
+                    for s in range(3):
+                        Installment.create(plan=plan, seq=s + 1, amount_minor=base + (1 if s < rest else 0),
+                                           due_at=issued + timedelta(days=30 * (s + 1)))
+                else:
+                    Payment.create(invoice=inv, amount_minor=amount, currency="EUR", method="card", status="failed",
+                                   reason="card declined", received_at=issued + timedelta(hours=2), recorded_by="demo")
+                    if issued + timedelta(hours=72) < now:
+                        Invoice.update(status="overdue").where(Invoice.id == inv.id).execute()
+                    Activity.create(kind="task", rep=deal.owner_id, client=client, deal=deal,
+                                    subject=f"Follow up failed payment on {inv.number}", due_at=now,
+                                    origin=f"failed-payment:demo:{inv.id}", created_at=now)
+        stats["deals"] = deals
+
+        # ---- today's agenda
+        for i, rep in enumerate(sellers):
+            for j in range(3):
+                c = client_rows[(i * 3 + j) % len(client_rows)]
+                Activity.create(kind=rng.choice(["call", "meeting", "task"]), rep=rep, client=c,
+                                subject=rng.choice(["Call about the spring order", "Send the kit catalogue",
+                                                    "Meeting at the club", "Check delivery date"]),
+                                due_at=now + timedelta(hours=j * 2 + 1), created_at=now)
+
+    # ---- applications (bulk, outside the small transaction above)
+    stats["applications"] = _bulk_applications(applications, rng, fake, now, reps, client_rows)
+    with write_txn():
+        record("demo", "demo", 0, "load", new=json.dumps(stats), at=now)
+    return stats
+
+
+def _bulk_applications(n: int, rng: random.Random, fake, now: datetime, reps: dict, clients: list) -> int:
+    from .scoring import Catalog, score_application
+    from .inbox import sla_minutes
+    from .settings import get
+    from .tables import Application, Product
+
+    if n <= 0:
+        return 0
+    catalog = Catalog.from_products((p.sku, p.name, p.category) for p in Product.select())
+    pool = _text_pool(rng, min(max(n // 20, 200), 3000))
+    scored = []
+    for text, _level in pool:
+        s = score_application(text, catalog=catalog)
+        scored.append((text, s.score, json.dumps(s.reasons, ensure_ascii=False)))
+    names = [fake.name() for _ in range(min(n, 3000))]
+    sla = get("sla.minutes")
+    sla_by_channel = {c: timedelta(minutes=sla_minutes(c, sla)) for c in CHANNELS}
+    sellers = [r for r in reps.values() if r.role == "rep"]
+    # Most of a big dataset is history; the newest few hundred are today's open work.
+    open_recent = min(n, 400)
+    span = timedelta(days=max(3, n // 5000))
+    rows = []
+    inserted = 0
+    batch = 1000 if is_sqlite() else 2000
+    fts_off = is_sqlite() and n > 5000
+    if fts_off:
+        database.execute_sql("DROP TRIGGER IF EXISTS application_fts_ai")
+    try:
+        for i in range(n):
+            text, score, reasons = scored[rng.randrange(len(scored))]
+            channel = CHANNELS[i % 4]
+            name = names[i % len(names)]
+            recent = i >= n - open_recent
+            received = now - (timedelta(minutes=rng.randint(1, 300)) if recent
+                              else timedelta(seconds=rng.randint(3600, int(span.total_seconds()))))
+            contact_bit = i % 3
+            email = f"{name.split()[0].lower()}{i}@mail.example" if contact_bit != 1 else ""
+            email = "".join(ch for ch in email if ch.isascii())
+            phone = f"+4420794{i % 100000:05d}" if contact_bit != 0 or not email else ""
+            owner = None
+            status, is_open, first = "new", True, None
+            if recent:
+                if i % 4 == 0:
+                    owner = sellers[i % len(sellers)]
+                    status = "claimed"
+            else:
+                owner = sellers[i % len(sellers)]
+                status, is_open, first = ("contacted", False, received + timedelta(minutes=rng.randint(5, 50)))
+                if i % 11 == 0:
+                    status, first = ("spam" if score < 10 else "closed"), None
+            client = clients[i % len(clients)] if i % 17 == 0 else None
+            rows.append(dict(
+                channel=channel, received_at=received.replace(microsecond=0), name=name if channel != "email" or i % 5 else "",
+                email=email if client is None else (client.email or ""), phone=phone,
+                text=text, score=score, rank=-score, reasons=reasons, owner=owner.id if owner else None,
+                team=owner.team_id if owner else None, due_at=(received + sla_by_channel[channel]).replace(microsecond=0),
+                status=status, open=is_open, first_contact_at=first, client=client.id if client else None,
+                created_at=now))
+            if len(rows) >= batch:
+                with write_txn():
+                    Application.insert_many(rows).execute()
+                inserted += len(rows)
+                rows = []
+        if rows:
+            with write_txn():
+                Application.insert_many(rows).execute()
+            inserted += len(rows)
+    finally:
+        if fts_off:
+            database.execute_sql("INSERT INTO application_fts(application_fts) VALUES ('rebuild')")
+            from .migrations import APPLICATION_FTS_INSERT_TRIGGER
+
+            database.execute_sql(APPLICATION_FTS_INSERT_TRIGGER)
+    return inserted

@@ -1,0 +1,594 @@
+"""The inbox: incoming applications, their ranking, claims, first contact, deadlines and transfers.
+
+Order: score high first (stored as rank = -score), then oldest first, then id.
+One index per list (open, rank, received_at, id) serves keyset pagination, so
+the screen stays instant with a million rows.
+
+Concurrency: a claim is a guarded UPDATE (... WHERE owner IS NULL), so two reps
+never both get one, on either engine. `claim_next` and `sweep` pick rows with
+FOR UPDATE SKIP LOCKED on PostgreSQL and inside BEGIN IMMEDIATE on SQLite, and
+every move is again a guarded UPDATE, so concurrent sweeps move each
+application once.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+from datetime import datetime, timedelta
+
+from peewee import JOIN, SQL, Tuple, fn
+
+from .audit import SYSTEM, record
+from .clock import iso
+from .db import is_postgres, write_txn
+from .errors import NotFound, NothingToDo, PermissionDenied, ValidationError
+from .tables import CHANNELS, Activity, Application, Client, Rep, Transfer
+
+CONTACT_KINDS = ("call", "email", "message", "meeting")
+
+
+# ---------------------------------------------------------------- settings
+
+def sla_minutes(channel: str, table: dict | None = None) -> int:
+    from .settings import get
+
+    table = table if table is not None else get("sla.minutes")
+    try:
+        minutes = int(table.get(channel, table.get("default", 60)))
+    except (TypeError, ValueError):
+        minutes = 60
+    return max(minutes, 1)
+
+
+# ---------------------------------------------------------------- output
+
+def app_dict(a: Application, owner_login: str | None = None) -> dict:
+    if owner_login is None and a.owner_id is not None:
+        owner_login = getattr(getattr(a, "owner", None), "login", None)
+    return dict(
+        id=a.id, channel=a.channel, received_at=iso(a.received_at), name=a.name, email=a.email,
+        phone=a.phone, subject=a.subject, text=a.text, score=a.score, reasons=json.loads(a.reasons or "[]"),
+        owner=owner_login, due_at=iso(a.due_at), status=a.status,
+        first_contact_at=iso(a.first_contact_at), client_id=a.client_id, duplicate_of=a.duplicate_of_id,
+        transfers=a.transfers, version=a.version,
+    )
+
+
+def _with_owner(query):
+    return query.select_extend(Rep.login.alias("owner_login")).join(
+        Rep, JOIN.LEFT_OUTER, on=(Application.owner == Rep.id))
+
+
+def get_application(app_id: int) -> Application:
+    a = (_with_owner(Application.select()).where(Application.id == app_id)).objects().first()
+    if a is None:
+        raise NotFound(f"There is no application {app_id}.")
+    return a
+
+
+def application_detail(actor: Rep, app_id: int) -> dict:
+    a = get_application(app_id)
+    d = app_dict(a, a.owner_login)
+    moves = (Transfer.select(Transfer, Rep.login.alias("from_login"))
+             .join(Rep, JOIN.LEFT_OUTER, on=(Transfer.from_rep == Rep.id))
+             .where(Transfer.application == app_id).order_by(Transfer.id).objects())
+    logins = {r.id: r.login for r in Rep.select(Rep.id, Rep.login)}
+    d["history"] = [dict(at=iso(t.at), from_rep=logins.get(t.from_rep_id), to_rep=logins.get(t.to_rep_id),
+                         reason=t.reason, actor=t.actor) for t in moves]
+    d["activities"] = [dict(kind=x.kind, at=iso(x.done_at or x.created_at), subject=x.subject, note=x.note)
+                       for x in Activity.select().where(Activity.application == app_id).order_by(Activity.id)]
+    return d
+
+
+# ---------------------------------------------------------------- arrival
+
+def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | None = None,
+                        known: bool = False) -> dict:
+    """Validate and score one incoming application; returns the row to insert (no DB writes)."""
+    from .scoring import score_application
+
+    channel = (data.get("channel") or "").strip().lower()
+    if channel not in CHANNELS:
+        raise ValidationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel or '(empty)'!r}",
+                              field="channel")
+    received = data.get("received_at") or now
+    text = str(data.get("text") or "")
+    name = str(data.get("name") or "").strip()[:200]
+    email = str(data.get("email") or "").strip()[:254]
+    phone = str(data.get("phone") or "").strip()[:64]
+    subject = str(data.get("subject") or "").strip()[:300]
+    if not (text.strip() or subject):
+        raise ValidationError("the application has no text", field="text")
+    if not (name or email or phone):
+        raise ValidationError("the application has no name, e-mail or phone to answer", field="contact")
+    scored = score_application(text if not subject else f"{subject}\n{text}", name=name, email=email,
+                               phone=phone, subject=subject, channel=channel, catalog=catalog,
+                               known_client=known)
+    return dict(channel=channel, received_at=received, name=name, email=email, phone=phone, subject=subject,
+                text=text, message_id=data.get("message_id") or None, score=scored.score, rank=-scored.score,
+                reasons=json.dumps(scored.reasons, ensure_ascii=False),
+                due_at=received + timedelta(minutes=sla_minutes(channel, sla)), status="new", open=True,
+                created_at=now)
+
+
+def _known_clients(rows: list[dict]) -> dict[str, int]:
+    """Map normalised e-mail / phone -> client id for contacts already in the client base."""
+    emails = {r["email"].lower() for r in rows if r.get("email")}
+    phones = {_digits(r["phone"]) for r in rows if r.get("phone")}
+    found: dict[str, int] = {}
+    for chunk in _chunks(sorted(emails), 500):
+        for c in Client.select(Client.id, Client.email).where(fn.LOWER(Client.email).in_(chunk)):
+            found[f"e:{c.email.lower()}"] = c.id
+    for chunk in _chunks(sorted(p for p in phones if p), 500):
+        plus = ["+" + p for p in chunk]
+        for c in Client.select(Client.id, Client.phone).where(Client.phone.in_(plus)):
+            found[f"p:{_digits(c.phone)}"] = c.id
+    return found
+
+
+def _digits(phone: str) -> str:
+    return "".join(ch for ch in phone or "" if ch.isdigit())
+
+
+def _chunks(seq, n):
+    for i in range(0, len(seq), n):
+        yield seq[i:i + n]
+
+
+def _client_key(row: dict) -> list[str]:
+    keys = []
+    if row.get("email"):
+        keys.append(f"e:{row['email'].lower()}")
+    if row.get("phone") and _digits(row["phone"]):
+        keys.append(f"p:{_digits(row['phone'])}")
+    return keys
+
+
+def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int = 2000) -> list[int]:
+    """Store already-validated applications (dicts from prepare_application's input) in one transaction.
+
+    Each is scored, linked to a known client (same e-mail or phone), and marked as a
+    likely duplicate of an earlier open application from the same contact with
+    similar text within a day (marked, never merged). Returns the new ids in order.
+    Messages whose Message-ID is already stored are skipped (id None in the result).
+    """
+    from .scoring import load_catalog
+
+    from .settings import get
+
+    catalog = load_catalog()
+    sla = get("sla.minutes")
+    ids: list[int | None] = []
+    with write_txn():
+        for start in range(0, len(items), batch):
+            chunk = items[start:start + batch]
+            known = _known_clients(chunk)
+            mids = [d.get("message_id") for d in chunk if d.get("message_id")]
+            seen_mids = set()
+            for part in _chunks(mids, 500):
+                seen_mids |= {a.message_id for a in Application.select(Application.message_id)
+                              .where(Application.message_id.in_(part))}
+            rows = []
+            for d in chunk:
+                if d.get("message_id") and d["message_id"] in seen_mids:
+                    rows.append(None)
+                    continue
+                keys = _client_key({"email": d.get("email") or "", "phone": d.get("phone") or ""})
+                client_id = next((known[k] for k in keys if k in known), None)
+                row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None)
+                row["client"] = client_id
+                if row["message_id"]:
+                    seen_mids.add(row["message_id"])
+                rows.append(row)
+            real = [r for r in rows if r is not None]
+            new_ids = _insert(real)
+            it = iter(new_ids)
+            for r in rows:
+                ids.append(None if r is None else next(it))
+            _mark_duplicates([(i, r) for i, r in zip(new_ids, real)])
+        created = [i for i in ids if i is not None]
+        if created:
+            record(actor, "application", created[0], "intake",
+                   new=f"{len(created)} application(s), ids {created[0]}..{created[-1]}", at=now)
+    return ids
+
+
+def _insert(rows: list[dict]) -> list[int]:
+    if not rows:
+        return []
+    if is_postgres():
+        cur = Application.insert_many(rows).returning(Application.id).execute()
+        return [r[0] if isinstance(r, tuple) else r.id for r in cur]
+    ids = []
+    for r in rows:  # executemany has no RETURNING on older SQLite; single inserts inside one txn are fast
+        ids.append(Application.insert(**r).execute())
+    return ids
+
+
+def _mark_duplicates(pairs: list[tuple[int, dict]]) -> None:
+    """Same contact + similar text within a day: mark the later one as a likely duplicate."""
+    from rapidfuzz import fuzz
+
+    for new_id, row in pairs:
+        conds = []
+        if row["email"]:
+            conds.append(Application.email == row["email"])
+        if row["phone"]:
+            conds.append(Application.phone == row["phone"])
+        if not conds:
+            continue
+        cond = conds[0] if len(conds) == 1 else (conds[0] | conds[1])
+        day = timedelta(days=1)
+        earlier = (Application.select(Application.id, Application.text, Application.duplicate_of)
+                   .where(cond & (Application.id != new_id)
+                          & (Application.received_at.between(row["received_at"] - day, row["received_at"]))
+                          & (Application.id < new_id))
+                   .order_by(Application.id).limit(20))
+        for e in earlier:
+            if fuzz.token_set_ratio(e.text or "", row["text"] or "") >= 80:
+                Application.update(duplicate_of=e.duplicate_of_id or e.id).where(Application.id == new_id).execute()
+                break
+
+
+def add_application(actor: str, data: dict, now: datetime) -> int:
+    ids = add_applications(actor, [data], now)
+    if ids[0] is None:
+        raise ValidationError("This message was already imported (same Message-ID).", field="message_id")
+    return ids[0]
+
+
+# ---------------------------------------------------------------- the list
+
+ORDER = (Application.rank, Application.received_at, Application.id)
+
+
+def _filtered(actor: Rep | None, *, channel=None, owner=None, search=None, mine=False, include_closed=False):
+    q = Application.select(Application, Rep.login.alias("owner_login")).join(
+        Rep, JOIN.LEFT_OUTER, on=(Application.owner == Rep.id))
+    if not include_closed:
+        q = q.where(Application.open == True)  # noqa: E712
+    if mine and actor is not None:
+        q = q.where(Application.owner == actor.id)
+    if channel:
+        if channel not in CHANNELS:
+            raise ValidationError(f"channel must be one of {', '.join(CHANNELS)}", field="channel")
+        q = q.where(Application.channel == channel)
+    if owner == "none":
+        q = q.where(Application.owner.is_null())
+    elif owner:
+        rep = Rep.get_or_none(Rep.login == owner)
+        q = q.where(Application.owner == (rep.id if rep else -1))
+    if search:
+        q = q.where(search_condition(search))
+    return q
+
+
+def _fts_terms(text: str) -> list[str]:
+    import re
+
+    return [t for t in re.findall(r"\w+", text.lower()) if t][:8]
+
+
+def search_condition(text: str):
+    terms = _fts_terms(text)
+    if not terms:
+        return SQL("1=1")
+    if is_postgres():
+        query = " & ".join(f"{t}:*" for t in terms)
+        return SQL("to_tsvector('simple', coalesce(t1.name,'') || ' ' || coalesce(t1.email,'') || ' ' || "
+                   "coalesce(t1.subject,'') || ' ' || coalesce(t1.text,'')) @@ to_tsquery('simple', %s)", [query])
+    match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
+    return Application.id.in_(SQL("SELECT rowid FROM application_fts WHERE application_fts MATCH ?", [match]))
+
+
+def sort_key(row: dict | Application) -> tuple:
+    if isinstance(row, dict):
+        return (row["_rank"], row["_received"], row["id"])
+    return (row.rank, row.received_at, row.id)
+
+
+def inbox_page(actor: Rep | None, *, after: tuple | None = None, before: tuple | None = None,
+               last: bool = False, limit: int = 50, **filters) -> list[Application]:
+    """One page of the inbox in display order, by keyset (never OFFSET).
+
+    after=key: the rows following KEY; before=key: the rows preceding KEY (returned in
+    display order); last=True: the final page.
+    """
+    q = _filtered(actor, **filters)
+    if after is not None:
+        q = q.where(Tuple(*ORDER) > Tuple(*after)).order_by(*ORDER)
+    elif before is not None or last:
+        if before is not None:
+            q = q.where(Tuple(*ORDER) < Tuple(*before))
+        q = q.order_by(*(f.desc() for f in ORDER))
+    else:
+        q = q.order_by(*ORDER)
+    rows = list(q.limit(limit).objects())
+    if before is not None or last:
+        rows.reverse()
+    return rows
+
+
+def inbox_count(actor: Rep | None, **filters) -> int:
+    q = _filtered(actor, **filters)
+    return q.select(fn.COUNT(Application.id)).scalar() or 0
+
+
+def position_of(actor: Rep | None, key: tuple, **filters) -> int:
+    """How many rows precede KEY in the filtered order (for the scrollbar after a jump)."""
+    q = _filtered(actor, **filters).where(Tuple(*ORDER) < Tuple(*key))
+    return q.select(fn.COUNT(Application.id)).scalar() or 0
+
+
+def list_inbox(actor: Rep | None, limit: int = 100, **filters) -> list[dict]:
+    return [app_dict(a, a.owner_login) for a in inbox_page(actor, limit=limit, **filters)]
+
+
+# ---------------------------------------------------------------- claims
+
+def _explain_unclaimable(app_id: int) -> str:
+    a = Application.select(Application, Rep.login.alias("owner_login")).join(
+        Rep, JOIN.LEFT_OUTER, on=(Application.owner == Rep.id)).where(Application.id == app_id).objects().first()
+    if a is None:
+        return f"There is no application {app_id}."
+    if not a.open:
+        return f"Application {app_id} is already {a.status}."
+    return f"Application {app_id} is already claimed by {a.owner_login}."
+
+
+def claim(actor: Rep, app_id: int, now: datetime) -> Application:
+    """Take an unowned open application. Two reps at once: exactly one wins."""
+    with write_txn():
+        n = (Application.update(owner=actor.id, team=actor.team_id, status="claimed",
+                                version=Application.version + 1)
+             .where((Application.id == app_id) & Application.owner.is_null() & (Application.open == True))  # noqa: E712
+             .execute())
+        if n != 1:
+            a = Application.get_or_none(Application.id == app_id)
+            if a is not None and a.owner_id == actor.id and a.open:
+                raise NothingToDo(f"Application {app_id} is already yours.")
+            raise (NotFound if a is None else NothingToDo)(_explain_unclaimable(app_id))
+        record(actor.login, "application", app_id, "claim", field="owner", old=None, new=actor.login, at=now)
+    return get_application(app_id)
+
+
+def claim_next(actor: Rep, now: datetime, **filters) -> Application:
+    """Take the top unclaimed open application (in inbox order)."""
+    for _attempt in range(20):
+        with write_txn():
+            q = (Application.select(Application.id)
+                 .where((Application.open == True) & Application.owner.is_null())  # noqa: E712
+                 .order_by(*ORDER).limit(1))
+            if filters.get("channel"):
+                q = q.where(Application.channel == filters["channel"])
+            if is_postgres():
+                q = q.for_update(skip_locked=True)
+            row = q.first()
+            if row is None:
+                raise NothingToDo("There is no unclaimed application to take.")
+            n = (Application.update(owner=actor.id, team=actor.team_id, status="claimed",
+                                    version=Application.version + 1)
+                 .where((Application.id == row.id) & Application.owner.is_null()).execute())
+            if n == 1:
+                record(actor.login, "application", row.id, "claim", field="owner", old=None, new=actor.login, at=now)
+                claimed = row.id
+                break
+    else:
+        raise NothingToDo("Could not take an application (others are claiming too); try again.")
+    return get_application(claimed)
+
+
+def contact(actor: Rep, app_id: int, kind: str, now: datetime, note: str | None = None) -> Application:
+    """Log the first contact: stops the clock. An unowned application becomes the rep's."""
+    if kind not in CONTACT_KINDS:
+        raise ValidationError(f"--kind must be one of {', '.join(CONTACT_KINDS)}.", field="kind")
+    with write_txn():
+        a = Application.get_or_none(Application.id == app_id)
+        if a is None:
+            raise NotFound(f"There is no application {app_id}.")
+        if a.owner_id not in (None, actor.id) and actor.role == "rep":
+            owner = Rep.get_by_id(a.owner_id).login
+            raise PermissionDenied(f"Application {app_id} belongs to {owner}; ask them or a manager to transfer it.")
+        if not a.open:
+            raise NothingToDo(f"Application {app_id} is already {a.status}.")
+        owner_id = a.owner_id or actor.id
+        n = (Application.update(owner=owner_id, team=a.team_id or actor.team_id, status="contacted", open=False,
+                                first_contact_at=now, version=Application.version + 1)
+             .where((Application.id == app_id) & (Application.open == True)).execute())  # noqa: E712
+        if n != 1:
+            raise NothingToDo(f"Application {app_id} was closed meanwhile.")
+        Activity.create(kind=kind, rep=actor.id, client=a.client_id, application=app_id,
+                        subject=f"First contact: {kind}", note=note, done_at=now, created_at=now)
+        if a.owner_id is None:
+            record(actor.login, "application", app_id, "claim", field="owner", old=None, new=actor.login, at=now)
+        record(actor.login, "application", app_id, "contact", field="status", old=a.status, new="contacted", at=now)
+    return get_application(app_id)
+
+
+def close(actor: Rep, app_id: int, status: str, reason: str, now: datetime) -> Application:
+    """Mark an application closed or spam, with a reason."""
+    if status not in ("closed", "spam"):
+        raise ValidationError("status must be closed or spam", field="status")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why (a reason is required).", field="reason")
+    with write_txn():
+        a = Application.get_or_none(Application.id == app_id)
+        if a is None:
+            raise NotFound(f"There is no application {app_id}.")
+        if a.owner_id not in (None, actor.id) and actor.role == "rep":
+            raise PermissionDenied(f"Application {app_id} is not yours to close.")
+        n = (Application.update(status=status, open=False, closed_reason=reason[:200],
+                                version=Application.version + 1)
+             .where((Application.id == app_id) & (Application.open == True)).execute())  # noqa: E712
+        if n != 1:
+            raise NothingToDo(f"Application {app_id} is already {a.status}.")
+        record(actor.login, "application", app_id, status, field="status", old=a.status, new=status, at=now)
+        record(actor.login, "application", app_id, status, field="closed_reason", old=None, new=reason, at=now)
+    return get_application(app_id)
+
+
+def transfer(actor: Rep, app_id: int, to_login: str, reason: str, now: datetime) -> Application:
+    """Hand an application to another rep by hand, with a reason; the new owner gets a fresh deadline."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Say why the application moves (a reason is required).", field="reason")
+    with write_txn():
+        a = Application.get_or_none(Application.id == app_id)
+        if a is None:
+            raise NotFound(f"There is no application {app_id}.")
+        target = Rep.get_or_none(Rep.login == to_login)
+        if target is None or not target.active:
+            raise NotFound(f"There is no rep {to_login!r}.")
+        if a.owner_id not in (None, actor.id) and actor.role == "rep":
+            raise PermissionDenied(f"Application {app_id} is not yours to transfer.")
+        if not a.open:
+            raise NothingToDo(f"Application {app_id} is already {a.status}.")
+        if a.owner_id == target.id:
+            raise NothingToDo(f"Application {app_id} already belongs to {to_login}.")
+        _move(a, target, reason, actor.login, now)
+    return get_application(app_id)
+
+
+def _move(a: Application, target: Rep, reason: str, who: str, now: datetime) -> bool:
+    due = now + timedelta(minutes=sla_minutes(a.channel))
+    n = (Application.update(owner=target.id, team=target.team_id, status="claimed", due_at=due,
+                            transfers=Application.transfers + 1, version=Application.version + 1)
+         .where((Application.id == a.id) & (Application.open == True)  # noqa: E712
+                & (Application.owner.is_null() if a.owner_id is None else Application.owner == a.owner_id)
+                & (Application.due_at == a.due_at))
+         .execute())
+    if n != 1:
+        return False
+    old_login = Rep.get_by_id(a.owner_id).login if a.owner_id else None
+    Transfer.create(application=a.id, from_rep=a.owner_id, to_rep=target.id, reason=reason[:200], at=now, actor=who)
+    record(who, "application", a.id, "transfer", field="owner", old=old_login, new=target.login, at=now)
+    Rep.update(last_assigned_at=now).where(Rep.id == target.id).execute()
+    return True
+
+
+# ---------------------------------------------------------------- deadlines
+
+def on_shift(rep: Rep, now: datetime) -> bool:
+    if not rep.shift_start or not rep.shift_end:
+        return True
+    from .clock import local
+
+    t = local(now, rep.timezone).strftime("%H:%M")
+    if rep.shift_start <= rep.shift_end:
+        return rep.shift_start <= t < rep.shift_end
+    return t >= rep.shift_start or t < rep.shift_end  # overnight shift
+
+
+def available_reps(team_id: int | None, now: datetime) -> list[Rep]:
+    q = Rep.select().where((Rep.active == True) & (Rep.away == False)  # noqa: E712
+                           & (Rep.role.in_(("rep", "manager"))))
+    if team_id is not None:
+        q = q.where(Rep.team == team_id)
+    else:
+        q = q.where(Rep.role == "rep")
+    return [r for r in q.order_by(Rep.id) if on_shift(r, now)]
+
+
+class _Picker:
+    """Chooses the next rep per team: round-robin (longest since last assignment) or least-loaded."""
+
+    def __init__(self, strategy: str, now: datetime):
+        self.strategy = strategy
+        self.now = now
+        self.pools: dict = {}
+
+    def pick(self, team_id, exclude_id):
+        if team_id not in self.pools:
+            reps = available_reps(team_id, self.now)
+            if self.strategy == "least_loaded":
+                counts = dict(Application.select(Application.owner, fn.COUNT(Application.id))
+                              .where((Application.open == True) & Application.owner.in_([r.id for r in reps] or [-1]))  # noqa: E712
+                              .group_by(Application.owner).tuples())
+                load = {r.id: counts.get(r.id, 0) for r in reps}
+            else:
+                epoch = datetime(1970, 1, 1)
+                load = {r.id: (r.last_assigned_at or epoch, r.id) for r in reps}
+            self.pools[team_id] = (reps, load)
+        reps, load = self.pools[team_id]
+        candidates = [r for r in reps if r.id != exclude_id]
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda r: (load[r.id], r.id))
+        if self.strategy == "least_loaded":
+            load[best.id] += 1
+            if exclude_id in load:
+                load[exclude_id] -= 1
+        else:
+            load[best.id] = (self.now, next(_seq))
+        return best
+
+
+_seq = itertools.count()
+
+
+def sweep(now: datetime, *, batch: int = 500, strategy: str | None = None) -> dict:
+    """Move every open application whose first-contact deadline passed to another available rep.
+
+    Safe from cron in several processes at once: rows are picked with SKIP LOCKED
+    (PostgreSQL) or under BEGIN IMMEDIATE (SQLite), and each move is a guarded UPDATE
+    on the deadline it saw, so an application moves once per deadline.
+    Returns {"moved": n, "stuck": n (no rep available)}.
+    """
+    from .settings import get
+
+    strategy = strategy or get("sla.strategy")
+    moved = stuck = 0
+    last_id = 0
+    while True:
+        with write_txn():
+            q = (Application.select()
+                 .where((Application.open == True) & (Application.due_at < now)  # noqa: E712
+                        & Application.first_contact_at.is_null() & (Application.id > last_id))
+                 .order_by(Application.id).limit(batch))
+            if is_postgres():
+                q = q.for_update(skip_locked=True)
+            rows = list(q)
+            if not rows:
+                break
+            picker = _Picker(strategy, now)
+            for a in rows:
+                team_id = a.team_id
+                if team_id is None and a.owner_id is not None:
+                    team_id = Rep.get_by_id(a.owner_id).team_id
+                target = picker.pick(team_id, a.owner_id)
+                if target is None:
+                    stuck += 1
+                    continue
+                why = "deadline passed without contact" if a.owner_id else "unclaimed past its deadline"
+                if _move(a, target, why, SYSTEM, now):
+                    moved += 1
+            last_id = rows[-1].id
+    return {"moved": moved, "stuck": stuck}
+
+
+def transfers_visible_to(actor: Rep, since: datetime | None = None, limit: int = 50) -> list[dict]:
+    """Moves that concern ACTOR: to or from them; a manager sees the team's; a director all."""
+    q = Transfer.select().order_by(Transfer.id.desc()).limit(limit)
+    if since is not None:
+        q = q.where(Transfer.at >= since)
+    if actor.role in ("director", "admin"):
+        pass
+    elif actor.role == "manager" and actor.team_id:
+        team_ids = [r.id for r in Rep.select(Rep.id).where(Rep.team == actor.team_id)]
+        q = q.where(Transfer.from_rep.in_(team_ids) | Transfer.to_rep.in_(team_ids))
+    else:
+        q = q.where((Transfer.from_rep == actor.id) | (Transfer.to_rep == actor.id))
+    logins = {r.id: r.login for r in Rep.select(Rep.id, Rep.login)}
+    return [dict(application_id=t.application_id, at=iso(t.at), from_rep=logins.get(t.from_rep_id),
+                 to_rep=logins.get(t.to_rep_id), reason=t.reason, actor=t.actor) for t in q]
+
+
+def quarantine_list(limit: int = 100) -> list[dict]:
+    from .tables import Quarantine
+
+    return [dict(id=q.id, source=q.source, line=q.line_no, raw=q.raw, reason=q.reason, at=iso(q.created_at))
+            for q in Quarantine.select().where(Quarantine.resolved == False)  # noqa: E712
+            .order_by(Quarantine.id.desc()).limit(limit)]
+
+

@@ -1,0 +1,17 @@
+"""The Clients screen."""
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from screens.base import MainScreen
+
+
+class ClientsScreen(MainScreen):
+    TITLE_TEXT = "Clients"
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_status()
+        yield Static("The Clients screen is not built yet; its data is available from the CLI.",
+                     classes="empty-state", markup=False)
+        yield from self.compose_footer()

@@ -1,0 +1,167 @@
+"""Foundation: migrations on both engines, the CLI contract through the real entry point, bad input."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPDESK, SAMPLES, run_cli
+
+
+def test_migrations_create_and_are_idempotent(db):
+    from models.migrations import LATEST, current_version, migrate
+    from models.tables import Stage, StageRequirement
+
+    assert current_version() == LATEST
+    assert migrate() == []  # second run: nothing to do
+    assert [s.key for s in Stage.select().order_by(Stage.position)][:3] == ["new", "qualified", "proposal"]
+    assert StageRequirement.select().join(Stage).where(Stage.key == "qualified").count() == 4
+
+
+def test_init_twice_through_cli(db_url):
+    first = run_cli("init", "--json", db_url=db_url)
+    second = run_cli("init", "--json", db_url=db_url)
+    assert first.returncode == second.returncode == 0, first.stderr + second.stderr
+    assert json.loads(second.stdout)["schema_version"] >= 1
+
+
+def test_newer_schema_is_refused_untouched(db):
+    from models.clock import utcnow
+    from models.db import close_database, open_database
+    from models.errors import DatabaseSetupError
+    from models.tables import SchemaVersion
+
+    SchemaVersion.create(version=999, name="from the future", applied_at=utcnow())
+    close_database()
+    with pytest.raises(DatabaseSetupError, match="newer repdesk"):
+        open_database(db)
+    proc = run_cli("rep", "list", db_url=db)
+    assert proc.returncode == 10 and "newer repdesk" in proc.stderr and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("url, words", [
+    ("foo://bar", "not a database URL"),
+    ("sqlite://", "three slashes"),
+    ("postgresql://nobody@127.0.0.1:1/x", "Cannot reach the database"),
+])
+def test_bad_database_urls_get_one_sentence(url, words):
+    proc = run_cli("rep", "list", db_url=url)
+    assert proc.returncode == 10
+    assert words in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file permissions")
+def test_read_only_database_file(tmp_path):
+    url = f"sqlite:///{tmp_path}/ro.db"
+    assert run_cli("init", db_url=url).returncode == 0
+    (tmp_path / "ro.db").chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        proc = run_cli("rep", "add", "zed", "--name", "Zed", db_url=url)
+    finally:
+        tmp_path.chmod(0o755)
+    assert proc.returncode != 0 and "read-only" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_rep_commands(db_url):
+    assert run_cli("rep", "add", "ana", "--name", "Ana A", "--role", "rep", "--team", "North",
+                   db_url=db_url).returncode == 0
+    dup = run_cli("rep", "add", "ana", "--name", "Ana again", db_url=db_url)
+    assert dup.returncode == 2 and "already exists" in dup.stderr
+    bad = run_cli("rep", "add", "Bad Login", "--name", "x", db_url=db_url)
+    assert bad.returncode == 2 and "Login" in bad.stderr
+    assert run_cli("rep", "away", "ana", db_url=db_url).returncode == 0
+    reps = json.loads(run_cli("rep", "list", "--json", db_url=db_url).stdout)
+    assert reps[0]["login"] == "ana" and reps[0]["away"] is True and reps[0]["team"] == "North"
+    assert run_cli("rep", "back", "ana", db_url=db_url).returncode == 0
+    assert json.loads(run_cli("rep", "list", "--json", db_url=db_url).stdout)[0]["away"] is False
+    missing = run_cli("rep", "away", "zed", db_url=db_url)
+    assert missing.returncode == 4 and "no rep with login 'zed'" in missing.stderr
+
+
+def test_unknown_acting_rep_is_a_clear_error(db_url):
+    run_cli("init", db_url=db_url)
+    proc = run_cli("inbox", "--as", "ghost", db_url=db_url)
+    assert proc.returncode == 4 and "ghost" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_import_products_all_or_nothing(db_url, tmp_path):
+    ok = run_cli("import", "products", str(SAMPLES / "catalog.csv"), "--json", db_url=db_url)
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["added"] == 20
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sku,name,category,price,currency\nNEW-1,Fine,balls,1.00,EUR\nNEW-2,,balls,x,EUR\n"
+                   "NEW-3,Third,balls,2.505,EUR\n")
+    proc = run_cli("import", "products", str(bad), db_url=db_url)
+    assert proc.returncode == 2
+    assert "line 3" in proc.stderr and "line 4" in proc.stderr and "Nothing was imported" in proc.stderr
+    from models.db import close_database, open_database
+    from models.tables import Product
+
+    open_database(db_url)
+    try:
+        assert not Product.select().where(Product.sku == "NEW-1").exists()
+        assert Product.select().count() == 20
+    finally:
+        close_database()
+
+
+def test_tui_refuses_without_a_terminal(tmp_path):
+    proc = subprocess.run([REPDESK, "--db", f"sqlite:///{tmp_path}/x.db"], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=30)
+    assert proc.returncode != 0 and "needs a terminal" in proc.stderr
+
+
+def test_python_dash_m_tui_works():
+    proc = subprocess.run([sys.executable, "-m", "tui", "--version"], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 0 and "repdesk" in proc.stdout
+
+
+def test_every_command_honours_the_environment_url(tmp_path):
+    env = {**os.environ, "REPDESK_DATABASE_URL": f"sqlite:///{tmp_path}/env.db"}
+    proc = subprocess.run([REPDESK, "rep", "add", "eva", "--name", "Eva"], env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "env.db").exists()
+
+
+def test_demo_covers_every_segment_stage_and_channel(db_url):
+    proc = run_cli("demo", "--applications", "400", "--json", db_url=db_url)
+    assert proc.returncode == 0, proc.stderr
+    from models.db import close_database, open_database
+    from models.tables import Application, Client, Deal, Installment, Payment, Stage
+
+    open_database(db_url)
+    try:
+        assert Application.select().count() == 400
+        assert {a.channel for a in Application.select(Application.channel).distinct()} == {
+            "phone", "email", "social", "website"}
+        scores = [a.score for a in Application.select(Application.score)]
+        assert min(scores) < 15 and max(scores) > 50  # every level of specificity
+        segments = {c.segment for c in Client.select(Client.segment).distinct()}
+        assert {"hot", "warm", "sleeping", "never"} <= segments
+        stages = {d.stage.key for d in Deal.select(Deal, Stage).join(Stage)}
+        assert stages == {s.key for s in Stage.select()}
+        assert Installment.select().exists()
+        assert Payment.select().where(Payment.status == "failed").exists()
+    finally:
+        close_database()
+    again = run_cli("demo", "--if-empty", db_url=db_url)
+    assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_start_up_imports_stay_lean():
+    """Opening the app must not import what only reports, exports, intake or demo data need."""
+    code = (
+        "import sys, tui.cli, tui.app, screens.inbox, models.inbox\n"
+        "heavy = ['faker', 'aiohttp', 'vobject', 'icalendar', 'bs4', 'models.demo', 'screens.reports',"
+        " 'psycopg2', 'smtplib', 'mailbox']\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == ""

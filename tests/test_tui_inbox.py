@@ -1,0 +1,198 @@
+"""The workstation under Pilot: screens switch, the inbox keys do what the footer says."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from models import inbox
+from models.tables import Application
+
+CONCRETE = "We need 40 Pro Match Ball size 5 delivered to Valencia before 5 December. Budget 1,800 EUR."
+
+
+@pytest.fixture
+def filled(team, catalog, now):
+    ids = {}
+    ids["concrete"] = inbox.add_application("t", dict(channel="website", name="Marta Ruiz", email="marta@club.es",
+                                                      phone="+34 612 345 678", text=CONCRETE,
+                                                      received_at=now - timedelta(minutes=20)), now)
+    ids["vague"] = inbox.add_application("t", dict(channel="email", email="info@mailbox.example",
+                                                   text="How much does your product cost?",
+                                                   received_at=now - timedelta(minutes=90)), now)
+    ids["markup"] = inbox.add_application("t", dict(channel="social", name="[bold]Evil[/bold]",
+                                                    text="hi \x1b]0;owned\x07 [red]there[/red]",
+                                                    received_at=now - timedelta(minutes=5)), now)
+    return ids
+
+
+def make_app(team, login, now):
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    return RepdeskApp(rep=get_rep(login), login=login, frozen_now=now, live=False)
+
+
+def screen_text(app) -> str:
+    """What the person sees: the text of every Static and of the list's visible lines."""
+    from textual.widgets import Static
+
+    out = [str(w.render()) for w in app.screen.query("*") if isinstance(w, Static)]
+    for lst in app.screen.query("RecordList"):
+        for y in range(lst.size.height):
+            out.append("".join(seg.text for seg in lst.render_line(y)))
+    return "\n".join(out)
+
+
+async def test_starts_on_inbox_switches_screens_and_quits(filled, team, now):
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "InboxScreen"
+        text = screen_text(app)
+        assert "Ana Alvarez" in text
+        for key, name in (("2", "ClientsScreen"), ("3", "PipelineScreen"), ("4", "PaymentsScreen"),
+                          ("5", "TodayScreen"), ("6", "ReportsScreen"), ("1", "InboxScreen")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == name
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.press("q")
+        await pilot.pause()
+    assert app.return_code in (0, None)
+
+
+async def test_inbox_order_reasons_and_literal_text(filled, team, now):
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+        lst = app.screen.query_one("RecordList")
+        rows = [lst.render_line(y) for y in range(3)]
+        first = "".join(s.text for s in rows[0])
+        assert "Marta Ruiz" in first  # the most specific first
+        detail = str(app.screen.query_one("#detail").render())
+        assert "BALL-PRO5" in detail  # why it ranks there
+        await pilot.press("j")
+        await pilot.press("j")
+        await pilot.pause()
+        text = screen_text(app)
+        assert "[bold]Evil[/bold]" in text  # markup shown literally
+        assert "\x1b" not in text
+
+
+async def test_claim_contact_and_filter_keys(filled, team, now):
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await pilot.pause()
+        assert Application.get_by_id(filled["concrete"]).owner.login == "ana"
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "FormDialog"
+        await pilot.press("tab")
+        await pilot.press(*"called back")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert Application.get_by_id(filled["concrete"]).status == "contacted"
+        assert app.screen.__class__.__name__ == "InboxScreen"
+        # channel filter
+        await pilot.press("f", "f")  # phone, email
+        await pilot.pause()
+        lst = app.screen.query_one("RecordList")
+        assert [r.channel for r in lst.rows] == ["email"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(lst.rows) == 2
+        # full-text filter
+        await pilot.press("slash", *"product", "enter")
+        await pilot.pause()
+        assert [r.id for r in lst.rows] == [filled["vague"]]
+
+
+async def test_transfer_and_close_need_a_reason(filled, team, now):
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("x")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "FormDialog"  # refused: no reason
+        assert "required" in str(app.screen.query_one("#e-reason").render())
+        await pilot.press("tab", *"duplicate", "ctrl+s")
+        await pilot.pause()
+        assert Application.get_by_id(filled["concrete"]).status == "closed"
+
+
+async def test_phone_intake_validates_as_you_type(filled, team, now):
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Peter Hall", "tab", *"12", "tab")
+        await pilot.pause()
+        assert "not" in str(app.screen.query_one("#e-phone").render())
+        await pilot.press("shift+tab")
+        for _ in range(2):
+            await pilot.press("backspace")
+        await pilot.press(*"+44 7700 900123", "tab", "tab")
+        await pilot.press(*"two GOAL-12X6 steel goals by end of January")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        a = Application.select().where(Application.name == "Peter Hall").get()
+        assert a.channel == "phone" and a.phone == "+447700900123" and a.score > 0
+
+
+async def test_enter_opens_the_application(filled, team, now):
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "ApplicationScreen"
+        await pilot.press("a")  # claim from the detail
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "InboxScreen"
+        assert Application.get_by_id(filled["concrete"]).owner.login == "ana"
+
+
+async def test_other_sessions_changes_appear_without_a_key(filled, team, now):
+    from tui.app import RepdeskApp
+
+    app = make_app(team, "ana", now)
+    app.live = True
+    RepdeskApp.LIVE_POLL_SECONDS = 0.2
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.pause()
+            lst = app.screen.query_one("RecordList")
+            assert len(lst.rows) == 3
+            import threading
+
+            def other_session():
+                from models.db import database
+
+                with database.connection_context():
+                    inbox.add_application("other", dict(channel="phone", name="New Caller", phone="+447700900777",
+                                                        text="needs 10 BALL-FUT", received_at=now), now)
+
+            t = threading.Thread(target=other_session)
+            t.start()
+            t.join()
+            for _ in range(20):
+                await pilot.pause(0.1)
+                if len(lst.rows) == 4:
+                    break
+            assert len(lst.rows) == 4
+    finally:
+        RepdeskApp.LIVE_POLL_SECONDS = 1.0
+
+
+def test_inbox_snapshot_80x24(filled, team, now, snap_compare):
+    assert snap_compare(make_app(team, "ana", now), terminal_size=(80, 24))

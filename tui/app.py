@@ -1,0 +1,184 @@
+"""The App: main screens on number keys and the palette, status line, live updates, background sweep."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+SCREENS = [
+    ("inbox", "Inbox", "1"),
+    ("clients", "Clients", "2"),
+    ("pipeline", "Pipeline", "3"),
+    ("payments", "Payments", "4"),
+    ("today", "Today", "5"),
+    ("reports", "Reports", "6"),
+]
+
+
+def _screen_factory(name: str):
+    def make() -> Screen:
+        import importlib
+
+        module = importlib.import_module(f"screens.{name}")
+        return getattr(module, f"{name.capitalize()}Screen")()
+
+    return make
+
+
+class DataChanged(Message):
+    """Another session (or a background sweep) changed the database."""
+
+
+class RepdeskApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "repdesk"
+    ENABLE_COMMAND_PALETTE = True
+    MODES = {name: _screen_factory(name) for name, _label, _key in SCREENS}
+    BINDINGS = [
+        *[Binding(key, f"go('{name}')", label, id=f"go.{name}", show=False) for name, label, key in SCREENS],
+        Binding("question_mark", "keys", "Keys", id="app.keys"),
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_now"),
+    ]
+    LIVE_POLL_SECONDS = 1.0
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, rep=None, login: str = "", db_url: str | None = None,
+                 frozen_now: datetime | None = None, live: bool = True) -> None:
+        super().__init__()
+        self.rep = rep
+        self.login = login
+        self.db_url = db_url
+        self.frozen_now = frozen_now
+        self.live = live
+        self._data_version = None
+        self.db_ok = True
+        from tui.config import load_config
+
+        self.user_config = load_config()
+
+    # ------------------------------------------------------------ clock
+    def now(self) -> datetime:
+        if self.frozen_now is not None:
+            return self.frozen_now
+        from models.clock import utcnow
+
+        return utcnow()
+
+    # ------------------------------------------------------------ start
+    def on_mount(self) -> None:
+        cfg = self.user_config
+        try:
+            self.theme = cfg.theme
+        except Exception:
+            self.theme = "ansi-dark"
+        if cfg.keymap:
+            self.set_keymap(cfg.keymap)
+        if cfg.error:
+            self.notify(cfg.error, severity="warning")
+        if self.rep is None:
+            from screens.welcome import WelcomeScreen
+
+            self.push_screen(WelcomeScreen())
+            return
+        self.start_session()
+
+    def start_session(self) -> None:
+        self.switch_mode("inbox")
+        if self.live:
+            self._data_version = self._read_version()
+            self.set_interval(self.LIVE_POLL_SECONDS, self.check_changes, name="live")
+            self.set_interval(self.SWEEP_SECONDS, self.background_sweep, name="sweep")
+
+    # ------------------------------------------------------------ live updates
+    def _read_version(self):
+        from models.db import data_version
+
+        return data_version()
+
+    def check_changes(self) -> None:
+        """Cheap poll (PRAGMA data_version / a sequence); screens refresh only on a change."""
+        try:
+            version = self._read_version()
+        except Exception as exc:  # database gone: say so, keep the form, retry next tick
+            self.set_db_state(False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            try:
+                from models.db import database
+
+                database.close()
+            except Exception:
+                pass
+            return
+        self.set_db_state(True)
+        if version != self._data_version:
+            self._data_version = version
+            self.notify_changed()
+
+    def notify_changed(self) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(DataChanged())
+
+    def set_db_state(self, ok: bool, why: str = "") -> None:
+        if ok == self.db_ok:
+            return
+        self.db_ok = ok
+        for screen in self.screen_stack:
+            status = getattr(screen, "update_status", None)
+            if status:
+                status()
+        if not ok:
+            self.notify(f"Database unreachable ({why}); retrying.", severity="error", timeout=5)
+        else:
+            self.notify("Database is back.", timeout=3)
+
+    @work(thread=True, exclusive=True, group="sweep")
+    def background_sweep(self) -> None:
+        from models.db import database
+
+        try:
+            with database.connection_context():
+                from tui.commands.inbox import run_sweep
+
+                result = run_sweep(self.now())
+        except Exception:
+            return
+        moved = result["transfers"]["moved"]
+        if moved:
+            self.call_from_thread(self.notify, f"{moved} overdue application(s) moved to another rep.")
+
+    # ------------------------------------------------------------ actions
+    def action_go(self, name: str) -> None:
+        if self.rep is None:
+            return
+        if self.current_mode != name:
+            self.switch_mode(name)
+
+    def action_keys(self) -> None:
+        from screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.screen))
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette offers the same actions as the keys: one table behind both."""
+        if self.rep is not None:
+            for name, label, key in SCREENS:
+                yield SystemCommand(f"Go to {label}", f"Switch to the {label} screen ({key})",
+                                    lambda n=name: self.action_go(n))
+            for binding_key, active in screen.active_bindings.items():
+                b = active.binding
+                if not b.description or b.action.startswith("go(") or not active.enabled:
+                    continue
+                if active.node is self:
+                    continue
+                yield SystemCommand(b.description, f"{screen.__class__.__name__.replace('Screen', '')}: key "
+                                    f"{self.get_key_display(b)}",
+                                    lambda n=active.node, a=b.action: self.run_action(a, n))
+        yield SystemCommand("Keys", "Show the keys of this screen (?)", self.action_keys)
+        yield SystemCommand("Theme", "Change the colours", self.action_change_theme)
+        yield SystemCommand("Quit", "Quit repdesk (q)", self.exit)

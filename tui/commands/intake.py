@@ -1,0 +1,2 @@
+def register(sub, common):
+    """Filled in by the intake work."""

@@ -1,0 +1,32 @@
+"""Start the workstation: check the terminal, open the database, find the rep, run the App."""
+from __future__ import annotations
+
+import os
+import sys
+
+from tui.commands.base import Context
+
+
+def run_tui(ctx: Context) -> int:
+    from models.errors import DomainError
+
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        raise DomainError("repdesk needs a terminal: log in with 'ssh -t' (or run a command, "
+                          "e.g. 'repdesk inbox', for plain output).")
+    from models.db import open_database
+
+    url = getattr(ctx.args, "db", None)
+    open_database(url)
+    from models.tables import Rep
+
+    rep = None
+    if Rep.select().exists():
+        rep = ctx.actor  # raises a clear error for an unknown login
+    from tui.app import RepdeskApp
+
+    frozen = getattr(ctx.args, "now", None)
+    app = RepdeskApp(rep=rep, login=ctx.login, db_url=url, frozen_now=ctx.now if frozen else None)
+    app.run()
+    return app.return_code or 0
+
+

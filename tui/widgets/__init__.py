@@ -1,0 +1,1 @@
+"""Reusable widgets: the virtual record list, form fields, badges."""
