@@ -278,7 +278,7 @@ def search_condition(text: str):
         return SQL("to_tsvector('simple', coalesce(t1.name,'') || ' ' || coalesce(t1.email,'') || ' ' || "
                    "coalesce(t1.subject,'') || ' ' || coalesce(t1.text,'')) @@ to_tsquery('simple', %s)", [query])
     match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
-    return Application.id.in_(SQL("SELECT rowid FROM application_fts WHERE application_fts MATCH ?", [match]))
+    return Application.id.in_(SQL("(SELECT rowid FROM application_fts WHERE application_fts MATCH ?)", [match]))
 
 
 def sort_key(row: dict | Application) -> tuple:

@@ -36,7 +36,9 @@ def normalize_phone(value: str | None, region: str | None = None, field: str = "
         num = phonenumbers.parse(value, None if value.startswith("+") else region)
     except phonenumbers.NumberParseException as exc:
         raise ValidationError(f"Phone {value!r} is not a phone number: {exc}.", field=field) from None
-    if not phonenumbers.is_valid_number(num):
+    # "Possible" (right length and shape for its country) rather than "valid" (an allocated
+    # range): a real caller's number must never be refused because the range table is old.
+    if not phonenumbers.is_possible_number(num):
         raise ValidationError(
             f"Phone {value!r} is not a valid number (write it with its country code, e.g. +44 20 7946 0991).",
             field=field)

@@ -80,10 +80,10 @@ class InboxScreen(MainScreen):
         Binding("a", "claim", "Claim", id="inbox.claim"),
         Binding("A", "claim_next", "Claim top", show=False, id="inbox.claim_next"),
         Binding("c", "contact", "Contact", id="inbox.contact"),
-        Binding("t", "transfer", "Transfer", id="inbox.transfer"),
+        Binding("t", "transfer", "Move", id="inbox.transfer"),
         Binding("x", "close_app", "Close", id="inbox.close"),
-        Binding("n", "new", "New call", id="inbox.new"),
-        Binding("f", "cycle_channel", "Channel", id="inbox.channel"),
+        Binding("n", "new", "New", id="inbox.new"),
+        Binding("f", "cycle_channel", "Chan", id="inbox.channel"),
         Binding("o", "cycle_owner", "Owner", id="inbox.owner"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="inbox.clear"),
     ]

@@ -76,12 +76,15 @@ async def test_inbox_order_reasons_and_literal_text(filled, team, now):
         assert "Marta Ruiz" in first  # the most specific first
         detail = str(app.screen.query_one("#detail").render())
         assert "BALL-PRO5" in detail  # why it ranks there
-        await pilot.press("j")
-        await pilot.press("j")
-        await pilot.pause()
+        for _ in range(3):
+            if f"#{filled['markup']} " in str(app.screen.query_one("#detail").render()):
+                break
+            await pilot.press("j")
+            await pilot.pause()
         text = screen_text(app)
-        assert "[bold]Evil[/bold]" in text  # markup shown literally
-        assert "\x1b" not in text
+        assert f"#{filled['markup']} " in text
+        assert "[bold]Evil[/bold]" in text and "[red]there[/red]" in text  # markup shown literally
+        assert "\x1b" not in text and "\x07" not in text and "\u241b]0;owned" in text  # escapes made visible
 
 
 async def test_claim_contact_and_filter_keys(filled, team, now):
@@ -124,7 +127,8 @@ async def test_transfer_and_close_need_a_reason(filled, team, now):
         await pilot.pause()
         assert app.screen.__class__.__name__ == "FormDialog"  # refused: no reason
         assert "required" in str(app.screen.query_one("#e-reason").render())
-        await pilot.press("tab", *"duplicate", "ctrl+s")
+        assert app.screen.focused.id == "f-reason"  # the cursor is on the missing field
+        await pilot.press(*"duplicate", "ctrl+s")
         await pilot.pause()
         assert Application.get_by_id(filled["concrete"]).status == "closed"
 

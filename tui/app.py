@@ -170,12 +170,14 @@ class RepdeskApp(App):
             for name, label, key in SCREENS:
                 yield SystemCommand(f"Go to {label}", f"Switch to the {label} screen ({key})",
                                     lambda n=name: self.action_go(n))
+            seen = set()
             for binding_key, active in screen.active_bindings.items():
                 b = active.binding
                 if not b.description or b.action.startswith("go(") or not active.enabled:
                     continue
-                if active.node is self:
+                if active.node is self or (id(active.node), b.action) in seen:
                     continue
+                seen.add((id(active.node), b.action))
                 yield SystemCommand(b.description, f"{screen.__class__.__name__.replace('Screen', '')}: key "
                                     f"{self.get_key_display(b)}",
                                     lambda n=active.node, a=b.action: self.run_action(a, n))

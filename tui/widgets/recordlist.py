@@ -50,7 +50,7 @@ class RecordList(Widget, can_focus=True):
         Binding("G,end", "last", "Bottom", show=False, id="list.bottom"),
         Binding("pagedown,ctrl+f,space", "page_down", "Page down", show=False, id="list.page_down"),
         Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="list.page_up"),
-        Binding("enter", "select", "Open", id="list.open"),
+        Binding("enter", "select", "Open", id="list.open", key_display="⏎"),
     ]
 
     total: reactive[int | None] = reactive(None, repaint=False)
