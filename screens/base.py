@@ -18,7 +18,7 @@ class MainScreen(Screen):
         yield StatusLine(id="status")
 
     def compose_footer(self) -> ComposeResult:
-        yield Footer(compact=True, show_command_palette=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.update_status()

@@ -76,7 +76,7 @@ class InboxSource:
 class InboxScreen(MainScreen):
     TITLE_TEXT = "Inbox"
     BINDINGS = [
-        Binding("slash", "search", "Filter", id="inbox.search"),
+        Binding("slash", "search", "Find", id="inbox.search"),
         Binding("a", "claim", "Claim", id="inbox.claim"),
         Binding("A", "claim_next", "Claim top", show=False, id="inbox.claim_next"),
         Binding("c", "contact", "Contact", id="inbox.contact"),
