@@ -195,7 +195,7 @@ class InboxScreen(MainScreen):
         lst = self.query_one(RecordList)
         lst.reload(keep_id=keep_id)
         lst.refresh_count()
-        self.notify(message, timeout=3)
+        self.notify(message, timeout=3, markup=False)
 
     def _run(self, fn, *args, success: str = "") -> object:
         from models.errors import DomainError
@@ -203,7 +203,7 @@ class InboxScreen(MainScreen):
         try:
             result = fn(*args)
         except DomainError as exc:
-            self.notify(str(exc), severity="error", timeout=6)
+            self.notify(str(exc), severity="error", timeout=6, markup=False)
             return None
         if success:
             self._done(success)

@@ -94,7 +94,7 @@ class TodayScreen(MainScreen):
         try:
             complete_task(self.app.rep, int(key), self.app.now())
         except DomainError as exc:
-            self.notify(str(exc), severity="error")
+            self.notify(str(exc), severity="error", markup=False)
             return
         self.notify("Done.", timeout=2)
         self.load()

@@ -80,7 +80,7 @@ class RepdeskApp(App):
         if cfg.keymap:
             self.set_keymap(cfg.keymap)
         if cfg.error:
-            self.notify(cfg.error, severity="warning")
+            self.notify(cfg.error, severity="warning", markup=False)
         if self.rep is None:
             from screens.welcome import WelcomeScreen
 
@@ -91,6 +91,7 @@ class RepdeskApp(App):
     def start_session(self) -> None:
         self.switch_mode("inbox")
         if self.live:
+            self._moves_seen_at = self.now()
             self._data_version = self._read_version()
             self.set_interval(self.LIVE_POLL_SECONDS, self.check_changes, name="live")
             self.set_interval(self.SWEEP_SECONDS, self.background_sweep, name="sweep")
@@ -122,6 +123,27 @@ class RepdeskApp(App):
     def notify_changed(self) -> None:
         for screen in self.screen_stack:
             screen.post_message(DataChanged())
+        self.announce_moves()
+
+    def announce_moves(self) -> None:
+        """Tell the rep (and a manager, for the team) about applications that moved since the last look."""
+        from models.inbox import transfers_visible_to
+
+        if self.rep is None:
+            return
+        since = getattr(self, "_moves_seen_at", None)
+        now = self.now()
+        self._moves_seen_at = now
+        if since is None:
+            return
+        for m in reversed(transfers_visible_to(self.rep, since=since, limit=5)):
+            me = self.rep.login
+            who_from = "you" if m["from_rep"] == me else (m["from_rep"] or "the open inbox")
+            who_to = "you" if m["to_rep"] == me else m["to_rep"]
+            from models.text import one_line
+
+            self.notify(f"Application #{m['application_id']} moved from {who_from} to {who_to}: "
+                        f"{one_line(m['reason'], 60)}", title="Moved", timeout=8, markup=False)
 
     def set_db_state(self, ok: bool, why: str = "") -> None:
         if ok == self.db_ok:
@@ -132,7 +154,7 @@ class RepdeskApp(App):
             if status:
                 status()
         if not ok:
-            self.notify(f"Database unreachable ({why}); retrying.", severity="error", timeout=5)
+            self.notify(f"Database unreachable ({why}); retrying.", severity="error", timeout=5, markup=False)
         else:
             self.notify("Database is back.", timeout=3)
 
