@@ -87,6 +87,11 @@ class FormDialog(ModalScreen):
                 w.text = values[f.name]
             elif isinstance(w, Input):
                 w.value = values[f.name]
+            elif isinstance(w, Select) and values[f.name]:
+                try:
+                    w.value = values[f.name]
+                except Exception:
+                    pass
 
     def show_error(self, field: str | None, message: str) -> None:
         target = f"#e-{field}" if field and any(f.name == field for f in self.fields) else "#e-form"

@@ -116,6 +116,25 @@ class InboxScreen(MainScreen):
         lst.load_first()
         lst.refresh_count()
         self.update_filterbar()
+        self.offer_drafts()
+
+    def offer_drafts(self) -> None:
+        """A dropped line left a form half-typed: open it again with the text (escape discards)."""
+        from models.drafts import has_drafts, take_drafts
+
+        if not has_drafts(self.app.rep):
+            return
+        for draft in take_drafts(self.app.rep)[:1]:
+            form, data = draft["form"], draft["data"]
+            kind, _, ident = form.partition(":")
+            opener = {"phone-intake": self.action_new, "contact": self.action_contact,
+                      "transfer": self.action_transfer, "close": self.action_close_app}.get(kind)
+            if opener is None:
+                continue
+            target = int(ident) if ident.isdigit() else None
+            opener(restore=data, app_id=target)
+            self.notify("Restored what you were typing when the connection dropped; ctrl+s saves, "
+                        "escape discards.", title="Draft", timeout=10, markup=False)
 
     # ------------------------------------------------------------ display
     def update_filterbar(self) -> None:
@@ -265,12 +284,28 @@ class InboxScreen(MainScreen):
         if a is not None:
             self._done(f"Claimed #{a.id} ({a.name or a.email or a.phone}).", keep_id=a.id)
 
-    def action_contact(self) -> None:
+    def _target(self, app_id):
+        if app_id is None:
+            return self.current
+        from models.errors import NotFound
+        from models.inbox import get_application
+
+        try:
+            return get_application(app_id)
+        except NotFound:
+            return None
+
+    def _open_form(self, dialog, after, restore) -> None:
+        self.app.push_screen(dialog, after)
+        if restore:
+            dialog.call_after_refresh(dialog.set_values, restore)
+
+    def action_contact(self, restore: dict | None = None, app_id: int | None = None) -> None:
         from models.inbox import contact
 
         from screens.form import FieldSpec, FormDialog
 
-        row = self.current
+        row = self._target(app_id)
         if row is None:
             return
         app = self.app
@@ -285,16 +320,16 @@ class InboxScreen(MainScreen):
             if result is not None:
                 self._done(f"Logged first contact on #{row.id}; the clock is stopped.")
 
-        app.push_screen(FormDialog(f"Log contact with #{row.id}", fields, submit, form_id=f"contact:{row.id}"),
-                        after)
+        self._open_form(FormDialog(f"Log contact with #{row.id}", fields, submit, form_id=f"contact:{row.id}"),
+                        after, restore)
 
-    def action_transfer(self) -> None:
+    def action_transfer(self, restore: dict | None = None, app_id: int | None = None) -> None:
         from models.inbox import transfer
         from models.reps import list_reps
 
         from screens.form import FieldSpec, FormDialog
 
-        row = self.current
+        row = self._target(app_id)
         if row is None:
             return
         app = self.app
@@ -312,14 +347,15 @@ class InboxScreen(MainScreen):
             if result is not None:
                 self._done(f"#{row.id} moved to {result.owner_login}.")
 
-        app.push_screen(FormDialog(f"Transfer #{row.id}", fields, submit, form_id=f"transfer:{row.id}"), after)
+        self._open_form(FormDialog(f"Transfer #{row.id}", fields, submit, form_id=f"transfer:{row.id}"), after,
+                        restore)
 
-    def action_close_app(self) -> None:
+    def action_close_app(self, restore: dict | None = None, app_id: int | None = None) -> None:
         from models.inbox import close
 
         from screens.form import FieldSpec, FormDialog
 
-        row = self.current
+        row = self._target(app_id)
         if row is None:
             return
         app = self.app
@@ -333,9 +369,9 @@ class InboxScreen(MainScreen):
             if result is not None:
                 self._done(f"#{row.id} is {result.status}.")
 
-        app.push_screen(FormDialog(f"Close #{row.id}", fields, submit, form_id=f"close:{row.id}"), after)
+        self._open_form(FormDialog(f"Close #{row.id}", fields, submit, form_id=f"close:{row.id}"), after, restore)
 
-    def action_new(self) -> None:
+    def action_new(self, restore: dict | None = None, app_id: int | None = None) -> None:
         from models.errors import ValidationError
         from models.inbox import add_application
         from models.validation import normalize_email, normalize_phone
@@ -373,4 +409,4 @@ class InboxScreen(MainScreen):
             if result is not None:
                 self._done(f"Application #{result} added.", keep_id=result)
 
-        app.push_screen(FormDialog("New phone application", fields, submit, form_id="phone-intake"), after)
+        self._open_form(FormDialog("New phone application", fields, submit, form_id="phone-intake"), after, restore)

@@ -34,6 +34,7 @@ class Tmux:
 
     def keys(self, *keys: str) -> None:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
+        time.sleep(0.15)  # a person does not type a form in one burst
 
     def wait_for(self, text: str, timeout: float = 20) -> str:
         deadline = time.time() + timeout
@@ -113,3 +114,41 @@ def test_main_flow_in_a_real_terminal(prepared, now):
         assert a.status == "contacted" and a.owner.login == "ana"
     finally:
         close_database()
+
+
+def test_dropped_line_keeps_the_typing_as_a_draft(prepared, now):
+    url, _top = prepared
+    cmd = f"{REPDESK} --db {url} --as ana --now {now.isoformat()}"
+    term = Tmux(cmd)
+    try:
+        term.wait_for("open ·")
+        term.keys("n")
+        term.wait_for("New phone application")
+        term.keys("-l", "Grace Obi")
+        term.keys("Tab")
+        term.keys("-l", "+234 803 123 4567")
+        term.keys("Tab", "Tab")
+        term.keys("-l", "60 BALL-TRN4 to Lagos")
+        time.sleep(0.5)
+    finally:
+        term.kill()  # the terminal goes away: the app gets SIGHUP
+    from models.db import close_database, open_database
+    from models.tables import Draft
+
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        open_database(url)
+        try:
+            saved = [d.data for d in Draft.select()]
+        finally:
+            close_database()
+        if saved:
+            break
+        time.sleep(0.2)
+    assert saved and "Grace Obi" in saved[0] and "60 BALL-TRN4 to Lagos" in saved[0]
+    again = Tmux(cmd)
+    try:
+        screen = again.wait_for("Restored what you were typing")
+        assert "Grace Obi" in screen and "60 BALL-TRN4 to Lagos" in screen
+    finally:
+        again.kill()

@@ -173,6 +173,26 @@ class RepdeskApp(App):
         if moved:
             self.call_from_thread(self.notify, f"{moved} overdue application(s) moved to another rep.")
 
+    # ------------------------------------------------------------ drafts
+    def save_drafts(self) -> int:
+        """Save every open form's typing as a draft (called on SIGHUP); returns how many."""
+        from models.drafts import save_draft
+
+        if self.rep is None:
+            return 0
+        saved = 0
+        for screen in self.screen_stack:
+            values = getattr(screen, "values", None)
+            form_id = getattr(screen, "form_id", None)
+            if values is None or form_id is None:
+                continue
+            try:
+                save_draft(self.rep, form_id, values(), self.now())
+                saved += 1
+            except Exception:
+                pass
+        return saved
+
     # ------------------------------------------------------------ actions
     def action_go(self, name: str) -> None:
         if self.rep is None:

@@ -26,6 +26,14 @@ def run_tui(ctx: Context) -> int:
 
     frozen = getattr(ctx.args, "now", None)
     app = RepdeskApp(rep=rep, login=ctx.login, db_url=url, frozen_now=ctx.now if frozen else None)
+    import signal
+
+    def hang_up(signum, frame) -> None:
+        # The SSH line dropped: keep what the rep was typing, then leave quietly.
+        app.save_drafts()
+        app.exit(return_code=129)
+
+    signal.signal(signal.SIGHUP, hang_up)
     app.run()
     return app.return_code or 0
 
