@@ -132,6 +132,12 @@ def test_dropped_line_keeps_the_typing_as_a_draft(prepared, now):
         time.sleep(0.5)
     finally:
         term.kill()  # the terminal goes away: the app gets SIGHUP
+    deadline = time.time() + 10
+    while time.time() < deadline and subprocess.run(["pgrep", "-f", f"--db {url} --as ana"],
+                                                    capture_output=True).returncode == 0:
+        time.sleep(0.1)
+    assert subprocess.run(["pgrep", "-f", f"--db {url} --as ana"], capture_output=True).returncode != 0, \
+        "the app outlived its terminal"
     from models.db import close_database, open_database
     from models.tables import Draft
 
@@ -150,5 +156,16 @@ def test_dropped_line_keeps_the_typing_as_a_draft(prepared, now):
     try:
         screen = again.wait_for("Restored what you were typing")
         assert "Grace Obi" in screen and "60 BALL-TRN4 to Lagos" in screen
+        again.keys("C-s")
+        again.wait_for("added")
     finally:
         again.kill()
+    open_database(url)
+    try:
+        from models.tables import Application
+
+        a = Application.get(Application.name == "Grace Obi")
+        assert a.phone == "+2348031234567" and "BALL-TRN4" in a.text
+        assert Draft.select().count() == 0
+    finally:
+        close_database()

@@ -29,9 +29,18 @@ def run_tui(ctx: Context) -> int:
     import signal
 
     def hang_up(signum, frame) -> None:
-        # The SSH line dropped: keep what the rep was typing, then leave quietly.
-        app.save_drafts()
-        app.exit(return_code=129)
+        # The SSH line dropped: keep what the rep was typing, then leave at once. The
+        # terminal is gone, so there is nothing to restore on it, and a graceful exit
+        # could block writing to a dead pty and leave the process behind.
+        try:
+            app.save_drafts()
+        finally:
+            from models.db import close_database
+
+            try:
+                close_database()
+            finally:
+                os._exit(129)
 
     signal.signal(signal.SIGHUP, hang_up)
     app.run()
