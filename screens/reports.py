@@ -1,17 +1,93 @@
-"""The Reports screen."""
+"""Reports: the funnel with conversion rates (as bars), lost reasons, activity per rep, cash in."""
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from screens.base import MainScreen
+from tui.app import DataChanged
+
+PERIODS = [7, 30, 90, 365]
+
+
+def bar(n: int, top: int, width: int = 30) -> str:
+    if top <= 0:
+        return ""
+    full = n * width / top
+    return "█" * int(full) + ("▌" if full - int(full) >= 0.5 else "")
 
 
 class ReportsScreen(MainScreen):
     TITLE_TEXT = "Reports"
+    BINDINGS = [
+        Binding("p", "period", "Period", id="reports.period"),
+        Binding("j", "scroll('down')", "Down", show=False, id="reports.down"),
+        Binding("k", "scroll('up')", "Up", show=False, id="reports.up"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.days = 30
 
     def compose(self) -> ComposeResult:
         yield from self.compose_status()
-        yield Static("The Reports screen is not built yet; its data is available from the CLI.",
-                     classes="empty-state", markup=False)
+        with VerticalScroll(id="report-scroll"):
+            yield Static("", id="report")
         yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.load()
+
+    def status_extra(self) -> str:
+        return f"last {self.days} days"
+
+    def action_period(self) -> None:
+        self.days = PERIODS[(PERIODS.index(self.days) + 1) % len(PERIODS)]
+        self.update_status()
+        self.load()
+
+    def action_scroll(self, direction: str) -> None:
+        s = self.query_one("#report-scroll")
+        s.scroll_down() if direction == "down" else s.scroll_up()
+
+    def load(self) -> None:
+        from datetime import timedelta
+
+        from models import reports
+        from models.money import format_amount
+
+        rep, now = self.app.rep, self.app.now()
+        since = now - timedelta(days=self.days)
+        t = Text()
+        steps = reports.funnel(rep, since, now)
+        top = max((s["count"] for s in steps), default=0)
+        t.append(f"Funnel, last {self.days} days\n", style="bold")
+        for s in steps:
+            conv = "" if s["conversion"] is None else f"{s['conversion']:5.1f}%"
+            t.append(f"{s['step']:<17}{s['count']:>7} {conv:>6} ")
+            t.append(bar(s["count"], top) + "\n", style="bold")
+        lost = reports.lost_reasons(rep, since, now)
+        t.append("\nWhy deals were lost\n", style="bold")
+        ltop = max((x["count"] for x in lost), default=0)
+        for x in lost:
+            t.append(f"{x['reason']:<17}{x['count']:>7}        {bar(x['count'], ltop)}\n")
+        if not lost:
+            t.append("no lost deals in this period\n")
+        t.append("\nActivity per rep (done)\n", style="bold")
+        t.append(f"{'rep':<12}{'calls':>6}{'mails':>6}{'msgs':>6}{'meet':>6}{'tasks':>6}\n")
+        for r in reports.activity_by_rep(rep, since, now):
+            t.append(f"{r['rep']:<12}{r['call']:>6}{r['email']:>6}{r['message']:>6}{r['meeting']:>6}{r['task']:>6}\n")
+        t.append("\nCash in\n", style="bold")
+        cash = reports.cash_in(rep, since, now)
+        for c in cash[-10:]:
+            t.append(f"{c['day']}  {format_amount(c['amount_minor'], c['currency']):>16}\n")
+        if not cash:
+            t.append("no payments in this period\n")
+        self.query_one("#report", Static).update(t)
