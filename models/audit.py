@@ -56,3 +56,33 @@ def history(kind: str, record_id: int, limit: int = 200) -> list[dict]:
          .order_by(Audit.id.desc()).limit(limit))
     return [dict(id=a.id, at=iso(a.at), actor=a.actor, kind=a.kind, record_id=a.record_id, action=a.action,
                  field=a.field, old=a.old, new=a.new) for a in q]
+
+
+def visible_history(actor, kind: str | None = None, record_id: int | None = None, limit: int = 200) -> list[dict]:
+    """The audit trail as ACTOR may see it: managers, directors and admins see all of their scope;
+    a rep sees the rows of the records they own (clients, deals, applications) and their own actions."""
+    from .errors import PermissionDenied
+    from .tables import Application, Client, Deal
+
+    owned = {"client": Client, "deal": Deal, "application": Application}
+    q = Audit.select().order_by(Audit.id.desc()).limit(limit)
+    if kind:
+        q = q.where(Audit.kind == kind)
+    if record_id is not None:
+        q = q.where(Audit.record_id == record_id)
+    if actor.role == "rep":
+        if kind in owned and record_id is not None:
+            row = owned[kind].get_or_none(owned[kind].id == record_id)
+            if row is None or row.owner_id != actor.id:
+                raise PermissionDenied(f"The history of {kind} {record_id} is not yours to see.")
+        else:
+            q = q.where(Audit.actor == actor.login)
+    elif actor.role == "manager":
+        from .access import can_see_owned
+
+        if kind in owned and record_id is not None:
+            row = owned[kind].get_or_none(owned[kind].id == record_id)
+            if row is not None and not can_see_owned(actor, row.owner_id, row.team_id):
+                raise PermissionDenied(f"The history of {kind} {record_id} is not yours to see.")
+    return [dict(id=a.id, at=iso(a.at), actor=a.actor, kind=a.kind, record_id=a.record_id, action=a.action,
+                 field=a.field, old=a.old, new=a.new) for a in q]

@@ -252,3 +252,34 @@ def test_known_client_linked_and_duplicates_marked(team, catalog, now):
 def test_reasons_are_json_lists(team, catalog, now):
     app_id = add(now, CONCRETE)
     assert isinstance(json.loads(Application.get_by_id(app_id).reasons), list)
+
+
+def test_audit_cli_shows_claims_and_sweeps(db_url, tmp_path):
+    from conftest import run_cli
+
+    assert run_cli("rep", "add", "ana", "--name", "Ana", "--team", "North", db_url=db_url).returncode == 0
+    assert run_cli("rep", "add", "ben", "--name", "Ben", "--team", "North", db_url=db_url).returncode == 0
+    assert run_cli("rep", "add", "mia", "--name", "Mia", "--role", "manager", "--team", "North",
+                   db_url=db_url).returncode == 0
+    src = tmp_path / "one.jsonl"
+    src.write_text('{"channel": "email", "email": "x@example.com", "text": "need 10 balls",'
+                   ' "received_at": "2026-11-20T09:00:00Z"}\n')
+    assert run_cli("intake", str(src), "--now", "2026-11-20T09:00:00", db_url=db_url).returncode == 0
+    claimed = run_cli("claim", "--next", "--as", "ana", "--json", "--now", "2026-11-20T09:01:00", db_url=db_url)
+    assert claimed.returncode == 0, claimed.stderr
+    app_id = json.loads(claimed.stdout)["id"]
+    assert json.loads(claimed.stdout)["owner"] == "ana"
+    nothing = run_cli("claim", "--next", "--as", "ben", db_url=db_url)
+    assert nothing.returncode == 7 and "no unclaimed" in nothing.stderr
+    swept = run_cli("sweep", "--json", "--now", "2026-11-20T10:30:00", db_url=db_url)
+    assert json.loads(swept.stdout)["transfers"]["moved"] == 1
+    rows = json.loads(run_cli("audit", "--record", f"application:{app_id}", "--as", "mia", "--json",
+                              db_url=db_url).stdout)
+    actions = [(r["action"], r["actor"]) for r in rows]
+    assert ("claim", "ana") in actions and ("transfer", "system") in actions
+    shown = json.loads(run_cli("inbox", "--json", "--as", "ana", db_url=db_url).stdout)
+    assert shown[0]["id"] == app_id and shown[0]["owner"] in ("ben", "mia")
+    assert set(shown[0]) >= {"id", "channel", "received_at", "name", "email", "phone", "text", "score", "reasons",
+                             "owner", "due_at", "status"}
+    denied = run_cli("audit", "--record", f"application:{app_id}", "--as", "ana", db_url=db_url)
+    assert denied.returncode == 5

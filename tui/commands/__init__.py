@@ -6,4 +6,5 @@ MODULES = [
     "tui.commands.intake",
     "tui.commands.clients",
     "tui.commands.payments",
+    "tui.commands.audit",
 ]
