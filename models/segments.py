@@ -1,0 +1,93 @@
+"""Segments by time since the last purchase, and the follow-up cadence each one drives.
+
+Bounds are days since the last purchase (setting `segments.bounds`), each band
+closed on the left and open on the right, so every client is in exactly one:
+
+    hot       0 <= days < hot (30)
+    cooling   hot <= days < warm_from (90)
+    warm      warm_from <= days < warm_to (120)
+    lapsing   warm_to <= days < sleeping (180)
+    sleeping  days >= sleeping
+    never     no purchase yet
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from .audit import SYSTEM, record
+from .db import write_txn
+from .tables import Client
+
+SEGMENTS = ("hot", "cooling", "warm", "lapsing", "sleeping", "never")
+
+
+def segment_for(last_purchase_at: datetime | None, now: datetime, bounds: dict) -> str:
+    if last_purchase_at is None:
+        return "never"
+    days = (now - last_purchase_at).total_seconds() / 86400
+    if days < bounds["hot"]:
+        return "hot"
+    if days < bounds["warm_from"]:
+        return "cooling"
+    if days < bounds["warm_to"]:
+        return "warm"
+    if days < bounds["sleeping"]:
+        return "lapsing"
+    return "sleeping"
+
+
+def recompute_segments(now: datetime, batch: int = 1000) -> int:
+    """Put every client in its segment as of NOW; returns how many moved (each audited as the system)."""
+    from .settings import get
+
+    bounds = get("segments.bounds")
+    moved = 0
+    last_id = 0
+    while True:
+        with write_txn():
+            rows = list(Client.select(Client.id, Client.segment, Client.last_purchase_at)
+                        .where(Client.id > last_id).order_by(Client.id).limit(batch))
+            if not rows:
+                break
+            for c in rows:
+                seg = segment_for(c.last_purchase_at, now, bounds)
+                if seg != c.segment:
+                    Client.update(segment=seg).where(Client.id == c.id).execute()
+                    record(SYSTEM, "client", c.id, "segment", field="segment", old=c.segment, new=seg, at=now)
+                    moved += 1
+            last_id = rows[-1].id
+    return moved
+
+
+def sweep_cadence(now: datetime) -> int:
+    """Create the due follow-up tasks for each client's owner, once per period of its segment's cadence.
+
+    The task's origin key names client, segment and period, so running this again (or from
+    several processes at once) creates nothing twice; a client changing segment changes cadence.
+    """
+    from .activities import create_task
+    from .settings import get
+
+    recompute_segments(now)
+    cadence = get("segments.cadence")
+    epoch = datetime(2020, 1, 6)  # a Monday: periods are counted from here
+    created = 0
+    for seg, rule in cadence.items():
+        every = int(rule.get("every_days", 0) or 0)
+        if every <= 0:
+            continue
+        period = int((now - epoch).total_seconds() // (every * 86400))
+        last_id = 0
+        while True:
+            rows = list(Client.select(Client.id, Client.owner, Client.name)
+                        .where((Client.segment == seg) & Client.owner.is_null(False) & Client.merged_into.is_null()
+                               & (Client.id > last_id)).order_by(Client.id).limit(500))
+            if not rows:
+                break
+            for c in rows:
+                task = create_task(SYSTEM, c.owner_id, f"{rule.get('subject', 'Follow up')}: {c.name}",
+                                   now + timedelta(hours=1), now=now, kind=rule.get("kind", "task"),
+                                   client_id=c.id, origin=f"cadence:{c.id}:{seg}:{period}")
+                created += task is not None
+            last_id = rows[-1].id
+    return created
