@@ -159,7 +159,7 @@ def test_start_up_imports_stay_lean():
     code = (
         "import sys, tui.cli, tui.app, screens.inbox, models.inbox\n"
         "heavy = ['faker', 'aiohttp', 'vobject', 'icalendar', 'bs4', 'models.demo', 'screens.reports',"
-        " 'psycopg2', 'smtplib', 'mailbox']\n"
+        " 'smtplib', 'mailbox', 'email_validator', 'phonenumbers']\n"
         "print(','.join(m for m in heavy if m in sys.modules))\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
