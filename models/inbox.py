@@ -20,9 +20,9 @@ from peewee import JOIN, SQL, Tuple, fn
 
 from .audit import SYSTEM, record
 from .clock import iso
-from .db import is_postgres, write_txn
+from .db import database, is_postgres, write_txn
 from .errors import NotFound, NothingToDo, PermissionDenied, ValidationError
-from .tables import CHANNELS, Activity, Application, Client, Rep, Transfer
+from .tables import CHANNELS, Activity, Application, Audit, Client, Rep, Transfer
 
 CONTACT_KINDS = ("call", "email", "message", "meeting")
 
@@ -199,35 +199,64 @@ def _insert(rows: list[dict]) -> list[int]:
     if is_postgres():
         cur = Application.insert_many(rows).returning(Application.id).execute()
         return [r[0] if isinstance(r, tuple) else r.id for r in cur]
-    ids = []
-    for r in rows:  # executemany has no RETURNING on older SQLite; single inserts inside one txn are fast
-        ids.append(Application.insert(**r).execute())
+    ids: list[int] = []
+    for chunk in _chunks(rows, 400):
+        # Inside BEGIN IMMEDIATE nobody else inserts: rowids of one multi-row INSERT are consecutive.
+        last = Application.insert_many(chunk).execute()
+        ids.extend(range(last - len(chunk) + 1, last + 1))
     return ids
 
 
 def _mark_duplicates(pairs: list[tuple[int, dict]]) -> None:
-    """Same contact + similar text within a day: mark the later one as a likely duplicate."""
+    """Same contact + similar text within a day: mark the later one as a likely duplicate.
+
+    One query per batch finds every earlier application from the batch's contacts.
+    """
     from rapidfuzz import fuzz
 
+    if not pairs:
+        return
+    emails = sorted({r["email"] for _, r in pairs if r["email"]})
+    phones = sorted({r["phone"] for _, r in pairs if r["phone"]})
+    if not (emails or phones):
+        return
+    day = timedelta(days=1)
+    lo = min(r["received_at"] for _, r in pairs) - day
+    hi = max(r["received_at"] for _, r in pairs)
+    by_contact: dict[str, list] = {}
+    for part_e, part_p in _contact_chunks(emails, phones, 400):
+        cond = None
+        if part_e:
+            cond = Application.email.in_(part_e)
+        if part_p:
+            cond = Application.phone.in_(part_p) if cond is None else (cond | Application.phone.in_(part_p))
+        q = (Application.select(Application.id, Application.email, Application.phone, Application.text,
+                                Application.received_at, Application.duplicate_of)
+             .where(cond & Application.received_at.between(lo, hi)).order_by(Application.id))
+        for e in q:
+            for key in (f"e:{e.email}" if e.email else None, f"p:{e.phone}" if e.phone else None):
+                if key:
+                    by_contact.setdefault(key, []).append(e)
+    updates: dict[int, int] = {}
     for new_id, row in pairs:
-        conds = []
-        if row["email"]:
-            conds.append(Application.email == row["email"])
-        if row["phone"]:
-            conds.append(Application.phone == row["phone"])
-        if not conds:
-            continue
-        cond = conds[0] if len(conds) == 1 else (conds[0] | conds[1])
-        day = timedelta(days=1)
-        earlier = (Application.select(Application.id, Application.text, Application.duplicate_of)
-                   .where(cond & (Application.id != new_id)
-                          & (Application.received_at.between(row["received_at"] - day, row["received_at"]))
-                          & (Application.id < new_id))
-                   .order_by(Application.id).limit(20))
-        for e in earlier:
-            if fuzz.token_set_ratio(e.text or "", row["text"] or "") >= 80:
-                Application.update(duplicate_of=e.duplicate_of_id or e.id).where(Application.id == new_id).execute()
+        seen = set()
+        for key in (f"e:{row['email']}" if row["email"] else None, f"p:{row['phone']}" if row["phone"] else None):
+            for e in by_contact.get(key, []) if key else []:
+                if e.id >= new_id or e.id in seen or not (row["received_at"] - day <= e.received_at):
+                    continue
+                seen.add(e.id)
+                if fuzz.token_set_ratio(e.text or "", row["text"] or "") >= 80:
+                    updates[new_id] = updates.get(e.id) or e.duplicate_of_id or e.id
+                    break
+            if new_id in updates:
                 break
+    for new_id, original in updates.items():
+        Application.update(duplicate_of=original).where(Application.id == new_id).execute()
+
+
+def _contact_chunks(emails: list[str], phones: list[str], n: int):
+    for i in range(0, max(len(emails), len(phones)), n):
+        yield emails[i:i + n], phones[i:i + n]
 
 
 def add_application(actor: str, data: dict, now: datetime) -> int:
@@ -450,21 +479,62 @@ def transfer(actor: Rep, app_id: int, to_login: str, reason: str, now: datetime)
     return get_application(app_id)
 
 
-def _move(a: Application, target: Rep, reason: str, who: str, now: datetime) -> bool:
-    due = now + timedelta(minutes=sla_minutes(a.channel))
-    n = (Application.update(owner=target.id, team=target.team_id, status="claimed", due_at=due,
-                            transfers=Application.transfers + 1, version=Application.version + 1)
-         .where((Application.id == a.id) & (Application.open == True)  # noqa: E712
-                & (Application.owner.is_null() if a.owner_id is None else Application.owner == a.owner_id)
-                & (Application.due_at == a.due_at))
-         .execute())
-    if n != 1:
+def _move(a: Application, target: Rep, reason: str, who: str, now: datetime,
+          logins: dict | None = None, sink: dict | None = None, sla: dict | None = None) -> bool:
+    """Give A to TARGET with a fresh deadline, if nobody moved or claimed it meanwhile (guarded UPDATE).
+
+    With SINK, the transfer and audit rows are collected for one bulk insert per batch.
+    """
+    due = now + timedelta(minutes=sla_minutes(a.channel, sla))
+    dt = Application.due_at.db_value
+    params = [target.id, target.team_id, dt(due), a.id, True] + ([] if a.owner_id is None else [a.owner_id])
+    params.append(dt(a.due_at))
+    cursor = database.execute_sql(_move_sql(a.owner_id is None), params)
+    if cursor.rowcount != 1:
         return False
-    old_login = Rep.get_by_id(a.owner_id).login if a.owner_id else None
-    Transfer.create(application=a.id, from_rep=a.owner_id, to_rep=target.id, reason=reason[:200], at=now, actor=who)
-    record(who, "application", a.id, "transfer", field="owner", old=old_login, new=target.login, at=now)
-    Rep.update(last_assigned_at=now).where(Rep.id == target.id).execute()
+    if logins is None:
+        logins = {r.id: r.login for r in Rep.select(Rep.id, Rep.login).where(Rep.id.in_([a.owner_id or -1]))}
+    old_login = logins.get(a.owner_id)
+    t_row = dict(application=a.id, from_rep=a.owner_id, to_rep=target.id, reason=reason[:200], at=now, actor=who)
+    a_row = dict(at=now, actor=who, kind="application", record_id=a.id, action="transfer", field="owner",
+                 old=old_login, new=target.login)
+    if sink is None:
+        Transfer.insert(**t_row).execute()
+        Audit.insert(**a_row).execute()
+        Rep.update(last_assigned_at=now).where(Rep.id == target.id).execute()
+    else:
+        sink["transfers"].append(t_row)
+        sink["audit"].append(a_row)
+        sink["reps"].add(target.id)
     return True
+
+
+_MOVE_SQL: dict = {}
+
+
+def _move_sql(owner_null: bool) -> str:
+    """The guarded move as one prepared statement (building it with the query builder per row is
+    what made a sweep of 100k slow). Same meaning as:
+    UPDATE application SET owner, team, status='claimed', due_at, transfers+1, version+1
+    WHERE id = ? AND open AND owner IS <as read> AND due_at = <as read>."""
+    p = database.obj.param
+    key = (p, owner_null)
+    if key not in _MOVE_SQL:
+        owner = '"owner_id" IS NULL' if owner_null else f'"owner_id" = {p}'
+        _MOVE_SQL[key] = (
+            f'UPDATE "application" SET "owner_id" = {p}, "team_id" = {p}, "status" = \'claimed\', '
+            f'"due_at" = {p}, "transfers" = "transfers" + 1, "version" = "version" + 1 '
+            f'WHERE "id" = {p} AND "open" = {p} AND {owner} AND "due_at" = {p}')
+    return _MOVE_SQL[key]
+
+
+def _flush(sink: dict, now: datetime) -> None:
+    for chunk in _chunks(sink["transfers"], 500):
+        Transfer.insert_many(chunk).execute()
+    for chunk in _chunks(sink["audit"], 500):
+        Audit.insert_many(chunk).execute()
+    if sink["reps"]:
+        Rep.update(last_assigned_at=now).where(Rep.id.in_(sorted(sink["reps"]))).execute()
 
 
 # ---------------------------------------------------------------- deadlines
@@ -538,6 +608,7 @@ def sweep(now: datetime, *, batch: int = 500, strategy: str | None = None) -> di
     from .settings import get
 
     strategy = strategy or get("sla.strategy")
+    sla = get("sla.minutes")
     moved = stuck = 0
     last_id = 0
     while True:
@@ -552,17 +623,21 @@ def sweep(now: datetime, *, batch: int = 500, strategy: str | None = None) -> di
             if not rows:
                 break
             picker = _Picker(strategy, now)
+            reps = {r.id: r for r in Rep.select()}
+            logins = {i: r.login for i, r in reps.items()}
+            sink: dict = {"transfers": [], "audit": [], "reps": set()}
             for a in rows:
                 team_id = a.team_id
-                if team_id is None and a.owner_id is not None:
-                    team_id = Rep.get_by_id(a.owner_id).team_id
+                if team_id is None and a.owner_id is not None and a.owner_id in reps:
+                    team_id = reps[a.owner_id].team_id
                 target = picker.pick(team_id, a.owner_id)
                 if target is None:
                     stuck += 1
                     continue
                 why = "deadline passed without contact" if a.owner_id else "unclaimed past its deadline"
-                if _move(a, target, why, SYSTEM, now):
+                if _move(a, target, why, SYSTEM, now, logins=logins, sink=sink, sla=sla):
                     moved += 1
+            _flush(sink, now)
             last_id = rows[-1].id
     return {"moved": moved, "stuck": stuck}
 
