@@ -434,19 +434,30 @@ def contact(actor: Rep, app_id: int, kind: str, now: datetime, note: str | None 
     return get_application(app_id)
 
 
+def _required_reason(reason: str | None, what: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(f"Say why {what} (a reason is required).", field="reason")
+    return reason
+
+
+def _own_for_change(actor: Rep, app_id: int, verb: str) -> Application:
+    """The application, if ACTOR may change it (a rep only their own or an unclaimed one)."""
+    a = Application.get_or_none(Application.id == app_id)
+    if a is None:
+        raise NotFound(f"There is no application {app_id}.")
+    if a.owner_id not in (None, actor.id) and actor.role == "rep":
+        raise PermissionDenied(f"Application {app_id} is not yours to {verb}.")
+    return a
+
+
 def close(actor: Rep, app_id: int, status: str, reason: str, now: datetime) -> Application:
     """Mark an application closed or spam, with a reason."""
     if status not in ("closed", "spam"):
         raise ValidationError("status must be closed or spam", field="status")
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("Say why (a reason is required).", field="reason")
+    reason = _required_reason(reason, "it is closed")
     with write_txn():
-        a = Application.get_or_none(Application.id == app_id)
-        if a is None:
-            raise NotFound(f"There is no application {app_id}.")
-        if a.owner_id not in (None, actor.id) and actor.role == "rep":
-            raise PermissionDenied(f"Application {app_id} is not yours to close.")
+        a = _own_for_change(actor, app_id, "close")
         n = (Application.update(status=status, open=False, closed_reason=reason[:200],
                                 version=Application.version + 1)
              .where((Application.id == app_id) & (Application.open == True)).execute())  # noqa: E712
@@ -459,18 +470,12 @@ def close(actor: Rep, app_id: int, status: str, reason: str, now: datetime) -> A
 
 def transfer(actor: Rep, app_id: int, to_login: str, reason: str, now: datetime) -> Application:
     """Hand an application to another rep by hand, with a reason; the new owner gets a fresh deadline."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError("Say why the application moves (a reason is required).", field="reason")
+    reason = _required_reason(reason, "the application moves")
     with write_txn():
-        a = Application.get_or_none(Application.id == app_id)
-        if a is None:
-            raise NotFound(f"There is no application {app_id}.")
+        a = _own_for_change(actor, app_id, "transfer")
         target = Rep.get_or_none(Rep.login == to_login)
         if target is None or not target.active:
             raise NotFound(f"There is no rep {to_login!r}.")
-        if a.owner_id not in (None, actor.id) and actor.role == "rep":
-            raise PermissionDenied(f"Application {app_id} is not yours to transfer.")
         if not a.open:
             raise NothingToDo(f"Application {app_id} is already {a.status}.")
         if a.owner_id == target.id:

@@ -48,3 +48,13 @@ class MainScreen(Screen):
         if not app.db_ok:
             t.append("  DATABASE UNREACHABLE - retrying", style="bold reverse")
         line.update(t)
+
+
+class PlaceholderScreen(MainScreen):
+    """A main screen whose capability is not built yet: says so instead of crashing or showing nothing."""
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_status()
+        yield Static(f"The {self.TITLE_TEXT} screen is not built yet; its data is available from the CLI "
+                     "(repdesk --help).", classes="empty-state", markup=False)
+        yield from self.compose_footer()

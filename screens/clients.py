@@ -1,17 +1,8 @@
 """The Clients screen."""
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
-
-from screens.base import MainScreen
+from screens.base import PlaceholderScreen
 
 
-class ClientsScreen(MainScreen):
+class ClientsScreen(PlaceholderScreen):
     TITLE_TEXT = "Clients"
-
-    def compose(self) -> ComposeResult:
-        yield from self.compose_status()
-        yield Static("The Clients screen is not built yet; its data is available from the CLI.",
-                     classes="empty-state", markup=False)
-        yield from self.compose_footer()

@@ -1,17 +1,8 @@
 """The Pipeline screen."""
 from __future__ import annotations
 
-from textual.app import ComposeResult
-from textual.widgets import Static
-
-from screens.base import MainScreen
+from screens.base import PlaceholderScreen
 
 
-class PipelineScreen(MainScreen):
+class PipelineScreen(PlaceholderScreen):
     TITLE_TEXT = "Pipeline"
-
-    def compose(self) -> ComposeResult:
-        yield from self.compose_status()
-        yield Static("The Pipeline screen is not built yet; its data is available from the CLI.",
-                     classes="empty-state", markup=False)
-        yield from self.compose_footer()
