@@ -86,6 +86,7 @@ class InboxScreen(MainScreen):
         Binding("f", "cycle_channel", "Chan", id="inbox.channel"),
         Binding("o", "cycle_owner", "Owner", id="inbox.owner"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="inbox.clear"),
+        Binding("Q", "quarantine", "Quarantine", show=False, id="inbox.quarantine"),
     ]
 
     def __init__(self) -> None:
@@ -261,6 +262,11 @@ class InboxScreen(MainScreen):
         lst.refresh_count()
         lst.focus()
         self.update_filterbar()
+
+    def action_quarantine(self) -> None:
+        from screens.quarantine import QuarantineScreen
+
+        self.app.push_screen(QuarantineScreen())
 
     def action_cycle_channel(self) -> None:
         self.channel = CHANNEL_CYCLE[(CHANNEL_CYCLE.index(self.channel) + 1) % len(CHANNEL_CYCLE)]

@@ -202,3 +202,20 @@ def test_inbox_snapshot_80x24(db, filled, team, now, snap_compare):
     if not db.startswith("sqlite"):
         pytest.skip("one picture is enough: the snapshot is taken on SQLite")
     assert snap_compare(make_app(team, "ana", now), terminal_size=(80, 24))
+
+
+async def test_quarantine_is_shown_literally(filled, team, now):
+    from models.intake import intake_jsonl
+
+    intake_jsonl("t", '{"channel": "fax", "name": "[bold]x[/bold]", "text": "hi"}\n', "upload.jsonl", now)
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("Q")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "QuarantineScreen"
+        text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
+        assert "upload.jsonl line 1" in text and "channel must be one of" in text and "[bold]x[/bold]" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "InboxScreen"
