@@ -258,8 +258,7 @@ class InboxScreen(MainScreen):
     def _apply_filters(self) -> None:
         lst = self.query_one(RecordList)
         lst.total = None
-        lst.load_first()
-        lst.refresh_count()
+        lst.load_first_in_thread()
         lst.focus()
         self.update_filterbar()
 

@@ -105,14 +105,17 @@ async def test_claim_contact_and_filter_keys(filled, team, now):
         assert app.screen.__class__.__name__ == "InboxScreen"
         # channel filter
         await pilot.press("f", "f")  # phone, email
+        await app.workers.wait_for_complete()
         await pilot.pause()
         lst = app.screen.query_one("RecordList")
         assert [r.channel for r in lst.rows] == ["email"]
         await pilot.press("escape")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert len(lst.rows) == 2
         # full-text filter
         await pilot.press("slash", *"product", "enter")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert [r.id for r in lst.rows] == [filled["vague"]]
 

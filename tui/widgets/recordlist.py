@@ -95,6 +95,23 @@ class RecordList(Widget, can_focus=True):
         self.at_start, self.at_end = True, len(rows) < self._fetch_n()
         self._changed()
 
+    @work(thread=True, exclusive=True, group="recordlist-load")
+    def load_first_in_thread(self) -> None:
+        """The first page of a new filter, fetched off the main thread (a broad full-text
+        filter over a million rows can take longer than a frame)."""
+        from models.db import database
+
+        with database.connection_context():
+            rows = self.source.fetch(limit=self._fetch_n())
+            total = self.source.count()
+        self.app.call_from_thread(self._loaded, rows, total)
+
+    def _loaded(self, rows: list, total: int) -> None:
+        self.rows, self.buf_start, self.top, self.cursor = rows, 0, 0, 0
+        self.at_start, self.at_end = True, len(rows) < self._fetch_n()
+        self.total = total
+        self._changed()
+
     def _fetch_n(self) -> int:
         return max(self.page_size * 2, 40)
 
