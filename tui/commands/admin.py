@@ -52,6 +52,8 @@ def register(sub, common) -> None:
     p.add_argument("file", help="CSV file, or - for stdin")
     p.set_defaults(handler=cmd_import_products)
 
+    register_admin(sub, common)
+
     cfg = group(sub, "config", "team-wide settings", common)
     p = cfg.add_parser("show", help="show every setting", parents=[common])
     p.set_defaults(handler=cmd_config_show)
@@ -144,4 +146,50 @@ def cmd_config_set(ctx: Context) -> int:
         raise ValidationError(f"{ctx.args.value!r} is not JSON (quote strings: '\"least_loaded\"').") from None
     put(_admin_actor(ctx), ctx.args.key, value, now=ctx.now)
     ctx.emit({ctx.args.key: value}, f"{ctx.args.key} = {json.dumps(value)}")
+    return 0
+
+
+def register_admin(sub, common) -> None:
+    adm = group(sub, "admin", "deployment: the reps' SSH keys", common)
+    keys = adm.add_parser("key", help="manage the reps' keys in authorized_keys", parents=[common])
+    inner = keys.add_subparsers(dest="key_command", metavar="SUBCOMMAND")
+
+    def show_help(ctx):
+        keys.print_help()
+        return 2
+
+    show_help.no_db = True
+    keys.set_defaults(handler=show_help)
+    for name, help_text in (("add", "add LOGIN's public key with the forced repdesk command"),
+                            ("list", "list the repdesk keys"), ("remove", "remove LOGIN's keys")):
+        p = inner.add_parser(name, help=help_text, parents=[common])
+        if name in ("add", "remove"):
+            p.add_argument("login")
+        if name == "add":
+            p.add_argument("pubkey_file")
+        p.add_argument("--file", help="the authorized_keys file (default ~/.ssh/authorized_keys)")
+        p.set_defaults(handler=cmd_key, key_action=name)
+
+
+def cmd_key(ctx: Context) -> int:
+    from pathlib import Path
+
+    from models.db import resolve_url
+    from models.reps import get_rep
+    from tui import sshkeys
+
+    path = Path(ctx.args.file) if ctx.args.file else sshkeys.default_file()
+    action = ctx.args.key_action
+    if action == "add":
+        rep = get_rep(ctx.args.login)  # the rep must exist
+        line = sshkeys.add_key(path, rep.login, read_input(ctx.args.pubkey_file),
+                               resolve_url(getattr(ctx.args, "db", None)))
+        ctx.emit({"login": rep.login, "file": str(path), "line": line}, f"Added {rep.login}'s key to {path}.")
+    elif action == "list":
+        rows = sshkeys.list_keys(path)
+        ctx.emit([{k: r[k] for k in ("login", "key")} for r in rows],
+                 table([[r["login"], r["key"]] for r in rows], ["LOGIN", "KEY"]) if rows else f"No repdesk keys in {path}.")
+    else:
+        n = sshkeys.remove_key(path, ctx.args.login)
+        ctx.emit({"login": ctx.args.login, "removed": n}, f"Removed {n} key(s) of {ctx.args.login} from {path}.")
     return 0
