@@ -151,6 +151,11 @@ def cmd_config_set(ctx: Context) -> int:
 
 def register_admin(sub, common) -> None:
     adm = group(sub, "admin", "deployment: the reps' SSH keys", common)
+    p = adm.add_parser("copy-db", help="copy all data into another (empty) database, e.g. SQLite -> PostgreSQL",
+                       parents=[common])
+    p.add_argument("source", metavar="FROM")
+    p.add_argument("target", metavar="TO")
+    p.set_defaults(handler=cmd_copy_db)
     keys = adm.add_parser("key", help="manage the reps' keys in authorized_keys", parents=[common])
     inner = keys.add_subparsers(dest="key_command", metavar="SUBCOMMAND")
 
@@ -169,6 +174,17 @@ def register_admin(sub, common) -> None:
             p.add_argument("pubkey_file")
         p.add_argument("--file", help="the authorized_keys file (default ~/.ssh/authorized_keys)")
         p.set_defaults(handler=cmd_key, key_action=name)
+
+
+def cmd_copy_db(ctx: Context) -> int:
+    from models.copydb import copy_database
+
+    counts = copy_database(ctx.args.source, ctx.args.target)
+    ctx.emit(counts, f"Copied {sum(counts.values()):,} rows in {len(counts)} tables.")
+    return 0
+
+
+cmd_copy_db.no_db = True
 
 
 def cmd_key(ctx: Context) -> int:
