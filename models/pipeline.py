@@ -1,0 +1,218 @@
+"""The pipeline and its stage gate: a deal cannot enter a stage while the fields that stage
+requires are empty. The requirements are rows (StageRequirement), edited by managers, not code.
+
+A requirement's `field` is "deal.X" or "client.X" (non-empty), alternatives joined by "|"
+("client.email|client.phone"), or a fact: "agreement.provides", "agreement.receives",
+"agreement.signed", "invoice.issued", "payment.full", "payment.full_or_plan", "deal.products"
+(products text or deal lines), "deal.amount".
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from .access import check_deal, require_manager
+from .audit import record, record_changes
+from .clock import iso
+from .db import write_txn
+from .errors import NotFound, StageGateError, StaleRecord, ValidationError
+from .tables import Agreement, Client, Deal, DealLine, LostReason, Rep, Stage, StageRequirement
+
+DEAL_FIELDS = ("title", "need", "budget", "timeline", "decision_maker", "products", "lost_reason", "currency")
+FACTS = {"agreement.provides", "agreement.receives", "agreement.signed", "invoice.issued", "payment.full",
+         "payment.full_or_plan", "deal.products", "deal.amount"}
+CLIENT_FIELDS = ("name", "company", "email", "phone", "birth_date", "address", "city", "country", "position")
+
+
+def check_field_spec(spec: str) -> None:
+    """Refuse a requirement the gate could not evaluate, when it is written (not at move time)."""
+    for part in spec.split("|"):
+        part = part.strip()
+        if part in FACTS:
+            continue
+        kind, _, name = part.partition(".")
+        if kind == "deal" and name in DEAL_FIELDS:
+            continue
+        if kind == "client" and name in CLIENT_FIELDS:
+            continue
+        raise ValidationError(f"{part!r} is not a field the stage gate knows (deal.need, client.email, "
+                              f"agreement.signed, payment.full_or_plan ...).", field="field")
+
+
+def _holds(part: str, deal: Deal, client: Client) -> bool:
+    from . import ledger
+
+    if part == "deal.products":
+        return bool((deal.products or "").strip()) or DealLine.select().where(DealLine.deal == deal.id).exists()
+    if part == "deal.amount":
+        return bool(deal.amount_minor)
+    if part in ("agreement.provides", "agreement.receives"):
+        ag = Agreement.get_or_none(Agreement.deal == deal.id)
+        return bool(ag and (getattr(ag, part.split(".")[1]) or "").strip())
+    if part == "agreement.signed":
+        return ledger.agreement_signed(deal.id)
+    if part == "invoice.issued":
+        return ledger.deal_invoiced(deal.id)
+    if part == "payment.full":
+        return ledger.deal_paid_in_full(deal.id)
+    if part == "payment.full_or_plan":
+        return ledger.deal_paid_in_full(deal.id) or ledger.deal_plan_approved(deal.id)
+    kind, _, name = part.partition(".")
+    value = getattr(deal if kind == "deal" else client, name, None)
+    return value is not None and str(value).strip() != ""
+
+
+def missing_for(deal: Deal, stage: Stage) -> list[dict]:
+    """The requirements of STAGE that DEAL does not meet, in the stage's order."""
+    client = Client.get_by_id(deal.client_id)
+    out = []
+    for req in stage.requirements.order_by(StageRequirement.position, StageRequirement.id):
+        parts = [p.strip() for p in req.field.split("|")]
+        if not any(_holds(p, deal, client) for p in parts):
+            out.append(dict(stage=stage.key, field=req.field, label=req.label, where=parts[0].split(".")[0]))
+    return out
+
+
+def stages() -> list[Stage]:
+    return list(Stage.select().order_by(Stage.position))
+
+
+def stage_by_key(key: str) -> Stage:
+    s = Stage.get_or_none(Stage.key == key)
+    if s is None:
+        raise NotFound(f"There is no stage {key!r}; stages: {', '.join(x.key for x in stages())}.")
+    return s
+
+
+def deal_dict(d: Deal) -> dict:
+    from .money import plain_amount
+
+    return dict(id=d.id, title=d.title, client_id=d.client_id, owner=d.owner.login if d.owner_id else None,
+                stage=d.stage.key, amount=plain_amount(d.amount_minor, d.currency) if d.amount_minor is not None
+                else None, currency=d.currency, need=d.need, budget=d.budget, timeline=d.timeline,
+                decision_maker=d.decision_maker, products=d.products, lost_reason=d.lost_reason,
+                stage_changed_at=iso(d.stage_changed_at), version=d.version)
+
+
+def get_deal(actor: Rep, deal_id: int) -> Deal:
+    d = Deal.get_or_none(Deal.id == deal_id)
+    if d is None:
+        raise NotFound(f"There is no deal {deal_id}.")
+    check_deal(actor, d)
+    return d
+
+
+def add_deal(actor: Rep, client_id: int, title: str, now: datetime, amount: str | None = None,
+             currency: str = "EUR") -> Deal:
+    from .access import check_client
+    from .money import check_currency, parse_amount
+
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError("A deal needs a title.", field="title")
+    try:
+        currency = check_currency(currency)
+        amount_minor = parse_amount(amount, currency) if amount not in (None, "") else None
+    except ValueError as exc:
+        raise ValidationError(str(exc), field="amount") from None
+    with write_txn():
+        client = Client.get_or_none(Client.id == client_id)
+        if client is None:
+            raise NotFound(f"There is no client {client_id}.")
+        check_client(actor, client)
+        d = Deal.create(client=client, owner=actor.id, team=actor.team_id, title=title, stage=stage_by_key("new"),
+                        amount_minor=amount_minor, currency=currency, stage_changed_at=now, created_at=now,
+                        updated_at=now)
+        record(actor.login, "deal", d.id, "create", new=title, at=now)
+    return d
+
+
+def update_deal(actor: Rep, deal_id: int, changes: dict, now: datetime, expected_version: int | None = None) -> Deal:
+    """Set fields; with EXPECTED_VERSION a save over someone else's newer change is refused."""
+    from .money import check_currency, parse_amount
+
+    values: dict = {}
+    for key, raw in changes.items():
+        if key == "amount":
+            try:
+                cur = check_currency(changes.get("currency") or Deal.get_by_id(deal_id).currency)
+                values["amount_minor"] = parse_amount(raw, cur) if raw not in ("", None) else None
+            except ValueError as exc:
+                raise ValidationError(str(exc), field="amount") from None
+        elif key in DEAL_FIELDS:
+            if key == "lost_reason" and raw and not LostReason.select().where(LostReason.key == raw).exists():
+                keys = ", ".join(r.key for r in LostReason.select())
+                raise ValidationError(f"Lost reason {raw!r} is not one of {keys}.", field="lost_reason")
+            values[key] = (raw or "").strip() or None
+        else:
+            raise ValidationError(f"{key!r} is not a deal field ({', '.join(DEAL_FIELDS + ('amount',))}).", field=key)
+    with write_txn():
+        d = get_deal(actor, deal_id)
+        if expected_version is not None and d.version != expected_version:
+            raise _stale(d, expected_version)
+        before = {k: getattr(d, k) for k in values}
+        n = (Deal.update(**values, updated_at=now, version=Deal.version + 1)
+             .where((Deal.id == deal_id) & (Deal.version == d.version)).execute())
+        if n != 1:
+            raise _stale(Deal.get_by_id(deal_id), d.version)
+        record_changes(actor.login, "deal", deal_id, before, values, at=now)
+    return Deal.get_by_id(deal_id)
+
+
+def _stale(current: Deal, seen: int) -> StaleRecord:
+    from .tables import Audit
+
+    rows = (Audit.select().where((Audit.kind == "deal") & (Audit.record_id == current.id)).order_by(Audit.id.desc())
+            .limit(max(current.version - seen, 1) * 4))
+    changes = [(a.field, a.old, a.new) for a in rows if a.field]
+    who = ", ".join(sorted({a.actor for a in rows})) or "someone"
+    fields = ", ".join(sorted({c[0] for c in changes})) or "the deal"
+    return StaleRecord(f"Deal {current.id} was changed by {who} since you opened it ({fields}); "
+                       "reload and apply your change again.", changes)
+
+
+def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:
+    """Move a deal; refused with the missing fields (of the target and of every skipped stage)."""
+    with write_txn():
+        d = get_deal(actor, deal_id)
+        target = stage_by_key(stage_key)
+        current = Stage.get_by_id(d.stage_id)
+        if target.id == current.id:
+            return d
+        to_check = [target]
+        if not target.terminal and target.position > current.position:
+            to_check = [s for s in stages() if current.position < s.position <= target.position and not s.terminal]
+        missing = [m for s in to_check for m in missing_for(d, s)]
+        if missing:
+            seen, unique = set(), []
+            for m in missing:
+                if m["field"] not in seen:
+                    seen.add(m["field"])
+                    unique.append(m)
+            raise StageGateError(f"Deal {d.id} cannot enter {target.name}: missing "
+                                 + ", ".join(m["label"] for m in unique) + ".", unique)
+        Deal.update(stage=target.id, stage_changed_at=now, updated_at=now, version=Deal.version + 1,
+                    closed_at=now if target.terminal else None).where(Deal.id == d.id).execute()
+        record(actor.login, "deal", d.id, "move", field="stage", old=current.key, new=target.key, at=now)
+    return Deal.get_by_id(deal_id)
+
+
+def add_requirement(actor: Rep, stage_key: str, field: str, label: str, now: datetime) -> StageRequirement:
+    require_manager(actor, "edit stage rules")
+    check_field_spec(field)
+    with write_txn():
+        stage = stage_by_key(stage_key)
+        pos = stage.requirements.count()
+        req = StageRequirement.create(stage=stage, field=field, label=(label or field).strip(), position=pos)
+        record(actor.login, "stage", stage.id, "require", field="requirement", new=field, at=now)
+    return req
+
+
+def remove_requirement(actor: Rep, stage_key: str, field: str, now: datetime) -> None:
+    require_manager(actor, "edit stage rules")
+    with write_txn():
+        stage = stage_by_key(stage_key)
+        n = StageRequirement.delete().where((StageRequirement.stage == stage.id)
+                                            & (StageRequirement.field == field)).execute()
+        if not n:
+            raise NotFound(f"Stage {stage_key} does not require {field!r}.")
+        record(actor.login, "stage", stage.id, "unrequire", field="requirement", old=field, at=now)

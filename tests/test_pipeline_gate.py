@@ -1,0 +1,61 @@
+"""The stage gate through the real CLI: refused moves list what is missing (exit 3), fills, moves."""
+from __future__ import annotations
+
+import json
+
+from conftest import run_cli
+
+
+def cli(db, *args, **kw):
+    return run_cli(*args, db_url=db, **kw)
+
+
+def test_gate_through_the_cli(db_url):
+    cli(db_url, "rep", "add", "ana", "--name", "Ana", "--team", "North")
+    cli(db_url, "rep", "add", "mia", "--name", "Mia", "--role", "manager", "--team", "North")
+    cli(db_url, "rep", "add", "sol", "--name", "Sol", "--team", "South")
+    bad = cli(db_url, "client", "add", "--name", "X", "--email", "not-mail", "--as", "ana")
+    assert bad.returncode == 2 and "E-mail" in bad.stderr
+    none = cli(db_url, "client", "add", "--name", "No Contact", "--as", "ana")
+    assert none.returncode == 2 and "email or phone" in none.stderr
+    client = json.loads(cli(db_url, "client", "add", "--name", "Club Norte", "--email", "info@clubnorte.es",
+                            "--as", "ana", "--json").stdout)["id"]
+    deal = json.loads(cli(db_url, "deal", "add", "--client", str(client), "--title", "40 balls", "--as", "ana",
+                          "--json").stdout)["id"]
+    refused = cli(db_url, "deal", "move", str(deal), "qualified", "--as", "ana", "--json")
+    assert refused.returncode == 3
+    body = json.loads(refused.stdout)
+    assert body["moved"] is False
+    assert [m["field"] for m in body["missing"]] == ["deal.need", "deal.budget", "deal.timeline",
+                                                     "deal.decision_maker"]
+    # skipping to proposal needs qualified's fields too
+    skip = json.loads(cli(db_url, "deal", "move", str(deal), "proposal", "--as", "ana", "--json").stdout)
+    assert "deal.need" in [m["field"] for m in skip["missing"]] and "deal.amount" in [m["field"] for m in skip["missing"]]
+    ok = cli(db_url, "deal", "set", str(deal), "need=balls for the league", "budget=1800 EUR", "timeline=December",
+             "decision_maker=Marta", "--as", "ana", "--version", "1")
+    assert ok.returncode == 0, ok.stderr
+    stale = cli(db_url, "deal", "set", str(deal), "need=something else", "--as", "ana", "--version", "1")
+    assert stale.returncode == 6 and "need" in stale.stderr
+    moved = json.loads(cli(db_url, "deal", "move", str(deal), "qualified", "--as", "ana", "--json").stdout)
+    assert moved["moved"] is True and moved["stage"] == "qualified"
+    shown = json.loads(cli(db_url, "deal", "show", str(deal), "--as", "ana", "--json").stdout)
+    assert shown["stage"] == "qualified" and shown["need"] == "balls for the league"
+    # signed agreement gate
+    sig = json.loads(cli(db_url, "deal", "move", str(deal), "agreement_signed", "--as", "ana", "--json").stdout)
+    assert "agreement.signed" in [m["field"] for m in sig["missing"]]
+    # lost needs a reason from the list; moving back is allowed
+    assert cli(db_url, "deal", "move", str(deal), "lost", "--as", "ana").returncode == 3
+    assert cli(db_url, "deal", "set", str(deal), "lost_reason=cheaper", "--as", "ana").returncode == 2
+    assert cli(db_url, "deal", "set", str(deal), "lost_reason=price", "--as", "ana").returncode == 0
+    assert cli(db_url, "deal", "move", str(deal), "lost", "--as", "ana").returncode == 0
+    assert cli(db_url, "deal", "move", str(deal), "new", "--as", "ana").returncode == 0
+    # roles: another team's rep cannot see it; reps cannot edit rules; managers can
+    assert cli(db_url, "deal", "show", str(deal), "--as", "sol").returncode == 5
+    assert cli(db_url, "stage", "require", "new", "client.phone", "--as", "ana").returncode == 5
+    assert cli(db_url, "stage", "require", "new", "client.shoe_size", "--as", "mia").returncode == 2
+    assert cli(db_url, "stage", "require", "negotiation", "client.phone", "--label", "Phone", "--as",
+               "mia").returncode == 0
+    stages = json.loads(cli(db_url, "stage", "list", "--json").stdout)
+    assert "client.phone" in next(s for s in stages if s["key"] == "negotiation")["requires"]
+    audit = json.loads(cli(db_url, "audit", "--record", f"deal:{deal}", "--as", "mia", "--json").stdout)
+    assert [a["new"] for a in audit if a["action"] == "move"][::-1] == ["qualified", "lost", "new"]
