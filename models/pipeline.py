@@ -216,3 +216,39 @@ def remove_requirement(actor: Rep, stage_key: str, field: str, now: datetime) ->
         if not n:
             raise NotFound(f"Stage {stage_key} does not require {field!r}.")
         record(actor.login, "stage", stage.id, "unrequire", field="requirement", old=field, at=now)
+
+
+def board(actor: Rep, now: datetime) -> list[dict]:
+    """Per stage: how many deals, their amounts per currency, how many are stale (role-scoped)."""
+    from datetime import timedelta
+
+    from peewee import fn
+
+    from .access import scope
+
+    rows = {}
+    q = scope(Deal.select(Deal.stage, Deal.currency, fn.COUNT(Deal.id).alias("n"),
+                          fn.COALESCE(fn.SUM(Deal.amount_minor), 0).alias("total"))
+              .group_by(Deal.stage, Deal.currency), actor, Deal.owner, Deal.team)
+    for r in q.dicts():
+        rows.setdefault(r["stage"], []).append(r)
+    out = []
+    for s in stages():
+        parts = rows.get(s.id, [])
+        stale = 0
+        if s.stale_days:
+            stale = scope(Deal.select().where((Deal.stage == s.id) & (Deal.stage_changed_at
+                                                                      < now - timedelta(days=s.stale_days))),
+                          actor, Deal.owner, Deal.team).count()
+        out.append(dict(key=s.key, name=s.name, count=sum(p["n"] for p in parts), stale=stale,
+                        totals={p["currency"]: int(p["total"]) for p in parts}))
+    return out
+
+
+def deals_in_stage(actor: Rep, stage_key: str, limit: int = 200) -> list[Deal]:
+    from .access import scope
+
+    stage = stage_by_key(stage_key)
+    q = (Deal.select(Deal, Client.name.alias("client_name")).join(Client, on=(Deal.client == Client.id))
+         .where(Deal.stage == stage.id).order_by(Deal.stage_changed_at, Deal.id).limit(limit))
+    return list(scope(q, actor, Deal.owner, Deal.team).objects())

@@ -1,8 +1,122 @@
-"""The Pipeline screen."""
+"""The pipeline: deals by stage with count and amount per stage; stale deals marked;
+`>`/`<` move the selected deal and, when the gate refuses, say exactly what is missing."""
 from __future__ import annotations
 
-from screens.base import PlaceholderScreen
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import DataTable, Static
+
+from screens.base import MainScreen
+from tui.app import DataChanged
 
 
-class PipelineScreen(PlaceholderScreen):
+class PipelineScreen(MainScreen):
     TITLE_TEXT = "Pipeline"
+    BINDINGS = [
+        Binding("h,left", "stage(-1)", "Prev stage", id="pipeline.prev_stage"),
+        Binding("l,right", "stage(1)", "Next stage", id="pipeline.next_stage"),
+        Binding("greater_than_sign", "move(1)", "Move on", id="pipeline.forward"),
+        Binding("less_than_sign", "move(-1)", "Move back", id="pipeline.back"),
+        Binding("j", "cursor('down')", "Down", show=False, id="pipeline.down"),
+        Binding("k", "cursor('up')", "Up", show=False, id="pipeline.up"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stage_index = 0
+        self.stage_keys: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_status()
+        yield Static("", id="board", classes="bar")
+        table = DataTable(id="deals", cursor_type="row")
+        table.add_columns("deal", "client", "amount", "since")
+        yield table
+        yield Static("", id="gate", classes="detail")
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.load()
+        self.query_one(DataTable).focus()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.load()
+
+    def load(self) -> None:
+        from models.money import format_amount
+        from models.pipeline import board, deals_in_stage
+        from models.text import one_line
+
+        app = self.app
+        summary = board(app.rep, app.now())
+        self.stage_keys = [s["key"] for s in summary]
+        self.stage_index = min(self.stage_index, len(summary) - 1)
+        t = Text(no_wrap=True, overflow="ellipsis")
+        for i, s in enumerate(summary):
+            style = "bold reverse" if i == self.stage_index else ""
+            t.append(f" {s['name'][:10]} {s['count']}", style=style)
+            if s["stale"]:
+                t.append(f"!{s['stale']}", style="bold red")
+        self.query_one("#board", Static).update(t)
+        current = summary[self.stage_index]
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        table.clear()
+        stale_days = None
+        from models.pipeline import stage_by_key
+
+        stale_days = stage_by_key(current["key"]).stale_days
+        for d in deals_in_stage(app.rep, current["key"]):
+            days = (app.now() - d.stage_changed_at).days
+            since = Text(f"{days}d", style="bold red" if stale_days and days >= stale_days else "")
+            amount = format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-"
+            table.add_row(one_line(d.title, 30), one_line(d.client_name, 24), amount, since, key=str(d.id))
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+        totals = ", ".join(format_amount(v, c) for c, v in current["totals"].items()) or "no amounts"
+        self.query_one("#gate", Static).update(Text(f"{current['name']}: {current['count']} deal(s), {totals}"
+                                                    + (f", {current['stale']} stale" if current["stale"] else "")))
+
+    def action_stage(self, step: int) -> None:
+        if self.stage_keys:
+            self.stage_index = (self.stage_index + step) % len(self.stage_keys)
+            self.query_one(DataTable).move_cursor(row=0)
+            self.load()
+
+    def action_cursor(self, where: str) -> None:
+        table = self.query_one(DataTable)
+        table.action_cursor_down() if where == "down" else table.action_cursor_up()
+
+    def action_move(self, step: int) -> None:
+        from models.errors import DomainError, StageGateError
+        from models.pipeline import move_deal
+
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        deal_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+        ordinary = [k for k in self.stage_keys if k not in ("won", "lost")]
+        here = self.stage_keys[self.stage_index]
+        if here not in ordinary:
+            self.notify("Won and lost deals are closed; reopen one from the CLI (repdesk deal move).",
+                        markup=False)
+            return
+        target_i = ordinary.index(here) + step
+        if not 0 <= target_i < len(ordinary):
+            return
+        try:
+            d = move_deal(self.app.rep, deal_id, ordinary[target_i], self.app.now())
+        except StageGateError as exc:
+            t = Text()
+            t.append(f"Cannot move to {ordinary[target_i]}: missing\n", style="bold red")
+            for m in exc.missing:
+                t.append(f"  • {m['label']}  ({m['field']})\n")
+            self.query_one("#gate", Static).update(t)
+            return
+        except DomainError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"Deal {d.id} moved to {d.stage.name}.", markup=False)
+        self.load()

@@ -1,0 +1,35 @@
+"""Pipeline under Pilot: the board counts deals per stage; `>` refused shows what is missing."""
+from __future__ import annotations
+
+from models.clients import add_client
+from models.pipeline import add_deal, update_deal
+from models.tables import Deal
+
+
+async def test_board_and_gate(team, now):
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    d1 = add_deal(team["ana"], c.id, "40 balls", now, amount="1800.00")
+    d2 = add_deal(team["ana"], c.id, "2 goals", now)
+    update_deal(team["ana"], d2.id, dict(need="goals", budget="1300", timeline="Jan", decision_maker="Marta"), now)
+    add_deal(team["sol"], add_client(team["sol"], now, name="South FC", phone="+34612345678").id, "not ana's", now)
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        board = str(app.screen.query_one("#board").render())
+        assert "New 2" in board  # sol's deal is not counted for ana
+        assert "1,800.00 EUR" in str(app.screen.query_one("#gate").render())
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        gate = str(app.screen.query_one("#gate").render())
+        assert "missing" in gate and "Need" in gate and "Decision maker" in gate
+        assert Deal.get_by_id(d1.id).stage.key == "new"
+        await pilot.press("j", "greater_than_sign")
+        await pilot.pause()
+        assert Deal.get_by_id(d2.id).stage.key == "qualified"
+        await pilot.press("l")
+        await pilot.pause()
+        assert "Qualified 1" in str(app.screen.query_one("#board").render())
