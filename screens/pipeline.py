@@ -11,6 +11,11 @@ from screens.base import MainScreen
 from tui.app import DataChanged
 
 
+SHORT = {"new": "New", "qualified": "Qual", "proposal": "Prop", "negotiation": "Nego",
+         "agreement_signed": "Sign", "invoiced": "Inv", "paid": "Paid", "shipped": "Ship", "won": "Won",
+         "lost": "Lost"}
+
+
 class PipelineScreen(MainScreen):
     TITLE_TEXT = "Pipeline"
     BINDINGS = [
@@ -56,7 +61,8 @@ class PipelineScreen(MainScreen):
         t = Text(no_wrap=True, overflow="ellipsis")
         for i, s in enumerate(summary):
             style = "bold reverse" if i == self.stage_index else ""
-            t.append(f" {s['name'][:10]} {s['count']}", style=style)
+            short = SHORT.get(s["key"], s["name"][:5])
+            t.append(f" {short} {s['count']}", style=style)
             if s["stale"]:
                 t.append(f"!{s['stale']}", style="bold red")
         self.query_one("#board", Static).update(t)

@@ -32,4 +32,4 @@ async def test_board_and_gate(team, now):
         assert Deal.get_by_id(d2.id).stage.key == "qualified"
         await pilot.press("l")
         await pilot.pause()
-        assert "Qualified 1" in str(app.screen.query_one("#board").render())
+        assert "Qual 1" in str(app.screen.query_one("#board").render())
