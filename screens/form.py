@@ -150,4 +150,12 @@ class FormDialog(ModalScreen):
             except DomainError as exc:
                 self.show_error(None, str(exc))
                 return
+            except Exception as exc:  # the database went away: keep the form and what was typed
+                from peewee import DatabaseError, InterfaceError
+
+                if not isinstance(exc, (DatabaseError, InterfaceError)):
+                    raise
+                self.show_error(None, f"Not saved: the database is unreachable ({str(exc).splitlines()[0] if str(exc) else 'no answer'}). "
+                                      "Your text is kept; try ctrl+s again in a moment.")
+                return
         self.dismiss(result if result is not None else values)

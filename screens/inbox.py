@@ -220,10 +220,15 @@ class InboxScreen(MainScreen):
     def _run(self, fn, *args, success: str = "") -> object:
         from models.errors import DomainError
 
+        from peewee import DatabaseError, InterfaceError
+
         try:
             result = fn(*args)
         except DomainError as exc:
             self.notify(str(exc), severity="error", timeout=6, markup=False)
+            return None
+        except (DatabaseError, InterfaceError) as exc:
+            self.app.set_db_state(False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
             return None
         if success:
             self._done(success)

@@ -222,3 +222,30 @@ async def test_quarantine_is_shown_literally(filled, team, now):
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "InboxScreen"
+
+
+async def test_lost_database_keeps_the_form(filled, team, now, monkeypatch):
+    from peewee import OperationalError
+
+    import models.inbox
+
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Grace Obi", "tab", *"+234 803 123 4567", "tab", "tab", *"60 BALL-TRN4")
+
+        def down(*a, **k):
+            raise OperationalError("could not connect to server")
+
+        monkeypatch.setattr(models.inbox, "add_applications", down)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "FormDialog"
+        assert "unreachable" in str(app.screen.query_one("#e-form").render())
+        assert app.screen.values()["name"] == "Grace Obi"
+        monkeypatch.undo()
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "InboxScreen"
