@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from peewee import JOIN
+
 from . import ledger
 from .access import check_deal, require_manager, scope
 from .activities import create_task
@@ -247,3 +249,50 @@ def ship_order(actor: Rep, order_id: int, now: datetime) -> Order:
         Order.update(status="shipped", shipped_at=now, version=Order.version + 1).where(Order.id == o.id).execute()
         record(actor.login, "order", o.id, "ship", field="status", old=o.status, new="shipped", at=now)
     return Order.get_by_id(order_id)
+
+
+def overview(actor: Rep, now: datetime) -> dict:
+    """What the Payments screen shows, role-scoped: overdue invoices, failed payments not followed up,
+    installments due this week, payments received today, shipments waiting and why, totals per currency."""
+    invoices = list_invoices(actor, now, limit=500)
+    overdue = [invoice_dict(i, now) for i in invoices if _status(i, now) == "overdue"]
+    failed = list(scope(Payment.select(Payment, Invoice).join(Invoice).join(Deal)
+                        .where((Payment.status == "failed") & Payment.followed_up_at.is_null()),
+                        actor, Deal.owner, Deal.team).order_by(Payment.received_at.desc()).limit(100))
+    week = now + timedelta(days=7)
+    due_parts = list(scope(Installment.select(Installment, InstallmentPlan, Invoice).join(InstallmentPlan)
+                           .join(Invoice).join(Deal)
+                           .where(Installment.paid_at.is_null() & (Installment.due_at <= week)),
+                           actor, Deal.owner, Deal.team).order_by(Installment.due_at).limit(100))
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    today = list(scope(Payment.select(Payment, Invoice).join(Invoice).join(Deal)
+                       .where((Payment.status == "ok") & (Payment.received_at >= day_start)),
+                       actor, Deal.owner, Deal.team).limit(100))
+    waiting = []
+    for d in scope(Deal.select().join(Agreement, JOIN.LEFT_OUTER, on=(Agreement.deal == Deal.id))
+                   .switch(Deal).where(Deal.id.in_(Invoice.select(Invoice.deal))), actor, Deal.owner, Deal.team):
+        if Order.select().where(Order.deal == d.id).exists():
+            continue
+        why = shipment_blockers(d.id)
+        waiting.append(dict(deal_id=d.id, title=d.title, why=why or ["ready to send to the warehouse"]))
+    totals: dict[str, dict[str, int]] = {}
+    for i in invoices:
+        t = ledger.invoice_totals(i)
+        cur = totals.setdefault(i.currency, {"open": 0, "overdue": 0, "today": 0})
+        cur["open"] += max(t["balance"], 0)
+        if _status(i, now) == "overdue":
+            cur["overdue"] += max(t["balance"], 0)
+    for p in today:
+        totals.setdefault(p.currency, {"open": 0, "overdue": 0, "today": 0})["today"] += p.amount_minor
+    return dict(overdue=overdue, failed=failed, installments=due_parts, today=today, waiting=waiting[:50],
+                totals=totals)
+
+
+def mark_followed_up(actor: Rep, payment_id: int, now: datetime) -> None:
+    with write_txn():
+        p = Payment.get_or_none(Payment.id == payment_id)
+        if p is None:
+            raise NotFound(f"There is no payment {payment_id}.")
+        _invoice(actor, p.invoice_id)
+        Payment.update(followed_up_at=now).where(Payment.id == payment_id).execute()
+        record(actor.login, "payment", payment_id, "followed_up", field="followed_up_at", new=now, at=now)
