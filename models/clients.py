@@ -65,3 +65,52 @@ def client_dict(c: Client) -> dict:
     d["birth_date"] = c.birth_date.isoformat() if c.birth_date else None
     return dict(id=c.id, **d, owner=c.owner.login if c.owner_id else None, segment=c.segment,
                 last_purchase_at=iso(c.last_purchase_at), version=c.version)
+
+
+def _client_query(actor: Rep, search: str | None = None, segment: str | None = None):
+    from peewee import SQL
+
+    from .access import scope
+    from .db import is_postgres
+
+    q = scope(Client.select().where(Client.merged_into.is_null()), actor, Client.owner, Client.team)
+    if segment:
+        q = q.where(Client.segment == segment)
+    if search:
+        import re
+
+        terms = [t for t in re.findall(r"\w+", search.lower())][:6]
+        if terms:
+            if is_postgres():
+                q = q.where(SQL("to_tsvector('simple', coalesce(t1.name,'') || ' ' || coalesce(t1.company,'') || ' ' "
+                                "|| coalesce(t1.email,'') || ' ' || coalesce(t1.phone,'') || ' ' || coalesce(t1.notes,''))"
+                                " @@ to_tsquery('simple', %s)", [" & ".join(f"{t}:*" for t in terms)]))
+            else:
+                match = " ".join('"' + t + '"*' for t in terms)
+                q = q.where(Client.id.in_(SQL("(SELECT rowid FROM client_fts WHERE client_fts MATCH ?)", [match])))
+    return q
+
+
+def client_page(actor: Rep, *, after: tuple | None = None, before: tuple | None = None, last: bool = False,
+                limit: int = 50, search: str | None = None, segment: str | None = None) -> list[Client]:
+    """Clients by name, then id, in keyset pages (the same contract as the inbox's pages)."""
+    from peewee import Tuple
+
+    q = _client_query(actor, search, segment)
+    order = (Client.name, Client.id)
+    if after is not None:
+        q = q.where(Tuple(*order) > Tuple(*after)).order_by(*order)
+    elif before is not None or last:
+        if before is not None:
+            q = q.where(Tuple(*order) < Tuple(*before))
+        q = q.order_by(*(f.desc() for f in order))
+    else:
+        q = q.order_by(*order)
+    rows = list(q.limit(limit))
+    if before is not None or last:
+        rows.reverse()
+    return rows
+
+
+def client_count(actor: Rep, search: str | None = None, segment: str | None = None) -> int:
+    return _client_query(actor, search, segment).count()

@@ -1,8 +1,125 @@
-"""The Clients screen."""
+"""Clients: a virtual list of the rep's clients (the team's for a manager) with segment, last purchase
+and next task; `/` filters; `enter` opens the card."""
 from __future__ import annotations
 
-from screens.base import PlaceholderScreen
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input, Static
+
+from screens.base import MainScreen
+from tui.app import DataChanged
+from tui.widgets.recordlist import RecordList
 
 
-class ClientsScreen(PlaceholderScreen):
+class ClientSource:
+    def __init__(self, screen: "ClientsScreen") -> None:
+        self.screen = screen
+
+    def fetch(self, *, after=None, before=None, last=False, limit=50):
+        from models.clients import client_page
+
+        return client_page(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
+                           search=self.screen.search or None)
+
+    def count(self) -> int:
+        from models.clients import client_count
+
+        return client_count(self.screen.app.rep, search=self.screen.search or None)
+
+    def key(self, row):
+        return (row.name, row.id)
+
+    def row_id(self, row):
+        return row.id
+
+    def render_row(self, row, width: int) -> Text:
+        from models.activities import next_task_due
+        from models.clock import local
+        from models.text import one_line
+
+        tz = self.screen.app.rep.timezone
+        t = Text(no_wrap=True)
+        t.append(f"{one_line(row.name, 22):<22} ", style="bold")
+        t.append(f"{row.segment:<9}")
+        last = local(row.last_purchase_at, tz).strftime("%d %b %y") if row.last_purchase_at else "-"
+        t.append(f"{last:>10}  ")
+        nxt = next_task_due(row.id)
+        t.append(f"{local(nxt, tz).strftime('%d %b') if nxt else '-':>6}  ")
+        t.append(one_line(row.company or row.email or row.phone or ""))
+        return t
+
+
+class ClientsScreen(MainScreen):
     TITLE_TEXT = "Clients"
+    BINDINGS = [
+        Binding("slash", "search", "Find", id="clients.search"),
+        Binding("escape", "clear", "Clear filter", show=False, id="clients.clear"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.search = ""
+        self.source = ClientSource(self)
+
+    def compose(self) -> ComposeResult:
+        yield from self.compose_status()
+        yield Input(placeholder="filter: name, company, e-mail, phone, notes", id="search", compact=True)
+        yield Static(Text("name                   segment  last buy   next  company / contact"), classes="bar")
+        yield RecordList(self.source, empty_text="No clients match.", id="list")
+        yield Static("", id="card", classes="detail")
+        yield from self.compose_footer()
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        lst = self.query_one(RecordList)
+        lst.focus()
+        self.call_after_refresh(self._first)
+
+    def _first(self) -> None:
+        lst = self.query_one(RecordList)
+        lst.load_first()
+        lst.refresh_count()
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        self.query_one(RecordList).reload()
+
+    def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
+        from models.clients import client_dict
+        from models.text import one_line
+
+        card = self.query_one("#card", Static)
+        if message.row is None:
+            card.update("")
+            return
+        d = client_dict(message.row)
+        t = Text()
+        t.append(f"#{d['id']} {one_line(d['name'], 40)}", style="bold")
+        t.append(f"  {d['segment']}  owner {d['owner'] or '-'}\n")
+        for k in ("company", "email", "phone", "birth_date", "hobbies", "preferences", "notes"):
+            if d.get(k):
+                t.append(f"{k}: ", style="bold")
+                t.append(one_line(d[k], 60) + "  ")
+        card.update(t)
+
+    def on_record_list_selected(self, message: RecordList.Selected) -> None:
+        self.on_record_list_highlighted(RecordList.Highlighted(message.record_list, message.row))
+
+    def action_search(self) -> None:
+        box = self.query_one("#search", Input)
+        box.display = True
+        box.value = self.search
+        box.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.search = event.value.strip()
+        event.input.display = False
+        lst = self.query_one(RecordList)
+        lst.load_first_in_thread()
+        lst.focus()
+
+    def action_clear(self) -> None:
+        if self.search:
+            self.search = ""
+            self.query_one(RecordList).load_first_in_thread()

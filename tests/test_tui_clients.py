@@ -1,0 +1,29 @@
+"""Clients under Pilot: only the rep's own clients, `/` filters by full text, the card shows below."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from models.clients import add_client
+
+
+async def test_clients_list_and_filter(team, now):
+    from models.reps import get_rep
+    from models.tables import Client
+    from tui.app import RepdeskApp
+
+    add_client(team["ana"], now, name="Zoe Club", email="zoe@example.com", company="Lagos FC Ltd")
+    add_client(team["ana"], now, name="Adam Academy", phone="+447700900123", notes="prefers [bold]calls[/bold]")
+    add_client(team["sol"], now, name="Sol's Client", email="s@example.com")
+    Client.update(last_purchase_at=now - timedelta(days=3), segment="hot").where(Client.name == "Zoe Club").execute()
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        lst = app.screen.query_one("RecordList")
+        assert [r.name for r in lst.rows] == ["Adam Academy", "Zoe Club"]
+        assert "[bold]calls[/bold]" in str(app.screen.query_one("#card").render())
+        await pilot.press("slash", *"lagos", "enter")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [r.name for r in lst.rows] == ["Zoe Club"]
+        assert "hot" in "".join(s.text for s in lst.render_line(0))
