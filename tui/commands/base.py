@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import getpass
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +20,7 @@ class Context:
 
     @property
     def login(self) -> str:
-        return getattr(self.args, "as_login", None) or os.environ.get("REPDESK_AS") or _os_user()
+        return getattr(self.args, "as_login", None) or _os_user()
 
     @property
     def actor(self):
