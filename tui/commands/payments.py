@@ -68,6 +68,8 @@ def register(sub, common) -> None:
     p = od.add_parser("ship", help="mark an order shipped (same conditions)", parents=[common])
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_order_ship)
+    p = sub.add_parser("reminders", help="the outbox: installment reminders ready to send", parents=[common])
+    p.set_defaults(handler=cmd_reminders)
     p = sub.add_parser("tasks", help="my open tasks", parents=[common])
     p.set_defaults(handler=cmd_tasks)
 
@@ -169,3 +171,13 @@ def cmd_tasks(ctx):
     rows = [activity_dict(a) for a in open_tasks(ctx.actor)]
     ctx.emit(rows, table([[str(r["id"]), r["due_at"] or "", r["kind"], r["subject"]] for r in rows],
                          ["ID", "DUE", "KIND", "SUBJECT"]) if rows else "No open tasks.")
+
+
+def cmd_reminders(ctx):
+    from tui.commands.base import table
+
+    from models.reminders import outbox
+
+    rows = outbox(ctx.actor)
+    ctx.emit(rows, table([[str(r["id"]), r["due_at"], r["kind"], r["channel"], r["recipient"], r["text"]]
+                          for r in rows], ["ID", "DUE", "KIND", "CH", "TO", "TEXT"]) if rows else "The outbox is empty.")
