@@ -23,6 +23,13 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.update_status()
         self.set_interval(60, self.update_status, name="status-minute")
+        self.load()
+
+    def load(self) -> None:
+        """Read what the screen shows from models/ (called on mount and when data changed)."""
+
+    def on_data_changed(self, message) -> None:
+        self.load()
 
     def status_extra(self) -> str:
         return ""

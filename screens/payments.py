@@ -9,7 +9,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from screens.base import MainScreen
-from tui.app import DataChanged
 
 
 class PaymentsScreen(MainScreen):
@@ -26,13 +25,6 @@ class PaymentsScreen(MainScreen):
         with VerticalScroll(id="pay-scroll"):
             yield Static("", id="pay")
         yield from self.compose_footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.load()
-
-    def on_data_changed(self, message: DataChanged) -> None:
-        self.load()
 
     def action_scroll(self, direction: str) -> None:
         s = self.query_one("#pay-scroll")

@@ -8,7 +8,6 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import MainScreen
-from tui.app import DataChanged
 
 
 SHORT = {"new": "New", "qualified": "Qual", "proposal": "Prop", "negotiation": "Nego",
@@ -43,11 +42,7 @@ class PipelineScreen(MainScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.load()
         self.query_one(DataTable).focus()
-
-    def on_data_changed(self, message: DataChanged) -> None:
-        self.load()
 
     def load(self) -> None:
         from models.money import format_amount

@@ -8,7 +8,6 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from screens.base import MainScreen
-from tui.app import DataChanged
 
 PERIODS = [7, 30, 90, 365]
 
@@ -37,13 +36,6 @@ class ReportsScreen(MainScreen):
         with VerticalScroll(id="report-scroll"):
             yield Static("", id="report")
         yield from self.compose_footer()
-
-    def on_mount(self) -> None:
-        super().on_mount()
-        self.load()
-
-    def on_data_changed(self, message: DataChanged) -> None:
-        self.load()
 
     def status_extra(self) -> str:
         return f"last {self.days} days"

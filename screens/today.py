@@ -7,7 +7,6 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import MainScreen
-from tui.app import DataChanged
 
 
 class TodayScreen(MainScreen):
@@ -31,11 +30,7 @@ class TodayScreen(MainScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
-        self.load()
         self.query_one(DataTable).focus()
-
-    def on_data_changed(self, message: DataChanged) -> None:
-        self.load()
 
     def load(self) -> None:
         from models.activities import agenda
