@@ -12,7 +12,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The labelled samples live in ../shared/samples beside the checkout; a copy in tests/data keeps
+# `make test` working in a clone that has nothing beside it.
 SAMPLES = ROOT.parent / "shared" / "samples"
+if not (SAMPLES / "catalog.csv").exists():
+    SAMPLES = ROOT / "tests" / "data" / "samples"
 PG_URL = os.environ.get("REPDESK_TEST_DATABASE_URL")
 ENGINES = ["sqlite"] + (["postgresql"] if PG_URL else [])
 REPDESK = str(Path(sys.executable).parent / "repdesk")
