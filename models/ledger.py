@@ -1,12 +1,26 @@
 """Facts about money and agreements that several rules share (stage gate, shipment, reports).
 
-balance = amount + debit notes - credit notes - successful payments, in minor units.
+balance = amount + debit notes - credit notes - successful payments, in minor units (exact ints).
+
+Invoice status is derived, never trusted from the row alone: cancelled (stored), paid (balance <= 0),
+overdue (balance > 0 and past due: the invoice's due date, or with an approved plan the earliest
+unpaid part's), partly_paid (something paid or credited), open.
 """
 from __future__ import annotations
+
+from datetime import datetime
 
 from peewee import fn
 
 from .tables import Agreement, Installment, InstallmentPlan, Invoice, Note, Payment
+
+STORED_STATUSES = ("open", "partly_paid", "paid", "cancelled")  # "overdue" is derived from the clock
+
+
+def _totals(inv: Invoice, paid: int, credits: int, debits: int) -> dict:
+    paid, credits, debits = int(paid or 0), int(credits or 0), int(debits or 0)
+    return dict(amount=inv.amount_minor, paid=paid, credits=credits, debits=debits,
+                balance=inv.amount_minor + debits - credits - paid, currency=inv.currency)
 
 
 def invoice_totals(invoice: Invoice | int) -> dict:
@@ -17,13 +31,82 @@ def invoice_totals(invoice: Invoice | int) -> dict:
                .where((Note.invoice == inv.id) & (Note.kind == "credit")).scalar())
     debits = (Note.select(fn.COALESCE(fn.SUM(Note.amount_minor), 0))
               .where((Note.invoice == inv.id) & (Note.kind == "debit")).scalar())
-    paid, credits, debits = int(paid), int(credits), int(debits)
-    return dict(amount=inv.amount_minor, paid=paid, credits=credits, debits=debits,
-                balance=inv.amount_minor + debits - credits - paid, currency=inv.currency)
+    return _totals(inv, paid, credits, debits)
+
+
+def totals_for(invoices: list[Invoice]) -> dict[int, dict]:
+    """invoice_totals for many invoices in three grouped queries (lists and screens)."""
+    ids = [i.id for i in invoices]
+    if not ids:
+        return {}
+    paid = dict(Payment.select(Payment.invoice, fn.SUM(Payment.amount_minor))
+                .where(Payment.invoice.in_(ids) & (Payment.status == "ok")).group_by(Payment.invoice).tuples())
+    notes: dict[tuple[int, str], int] = {}
+    for inv_id, kind, total in (Note.select(Note.invoice, Note.kind, fn.SUM(Note.amount_minor))
+                                .where(Note.invoice.in_(ids)).group_by(Note.invoice, Note.kind).tuples()):
+        notes[(inv_id, kind)] = total
+    return {i.id: _totals(i, paid.get(i.id, 0), notes.get((i.id, "credit"), 0), notes.get((i.id, "debit"), 0))
+            for i in invoices}
 
 
 def invoice_balance(invoice: Invoice | int) -> int:
     return invoice_totals(invoice)["balance"]
+
+
+def plan_of(invoice_id: int) -> InstallmentPlan | None:
+    return InstallmentPlan.get_or_none(InstallmentPlan.invoice == invoice_id)
+
+
+def installments_of(invoice_id: int) -> list[Installment]:
+    return list(Installment.select().join(InstallmentPlan)
+                .where(InstallmentPlan.invoice == invoice_id).order_by(Installment.seq))
+
+
+def covered_installments(parts: list[Installment], totals: dict) -> set[int]:
+    """Ids of the parts the money in covers, oldest first: payments and credit notes count; a part is
+    covered only when fully covered. A settled invoice (balance <= 0) covers every part."""
+    if totals["balance"] <= 0:
+        return {p.id for p in parts}
+    money = totals["paid"] + totals["credits"]
+    out, running = set(), 0
+    for p in sorted(parts, key=lambda x: x.seq):
+        running += p.amount_minor
+        if running > money:
+            break
+        out.add(p.id)
+    return out
+
+
+def invoice_status(inv: Invoice, now: datetime, totals: dict | None = None,
+                   plan: InstallmentPlan | None = None, parts: list[Installment] | None = None) -> str:
+    if inv.status == "cancelled":
+        return "cancelled"
+    t = totals if totals is not None else invoice_totals(inv)
+    if t["balance"] <= 0:
+        return "paid"
+    plan = plan if plan is not None else plan_of(inv.id)
+    parts = (parts if parts is not None else installments_of(inv.id)) if plan is not None else []
+    if plan is not None and plan.status == "approved" and parts:
+        # An approved plan replaces the single due date with its parts' dates (debits after the last
+        # part fall due on the invoice's date, which approval moves to the last part's).
+        covered = covered_installments(parts, t)
+        uncovered = [p for p in parts if p.id not in covered]
+        late = any(p.due_at < now for p in uncovered) if uncovered else inv.due_at < now
+    else:
+        late = inv.due_at < now
+    if late:
+        return "overdue"
+    return "partly_paid" if (t["paid"] or t["credits"]) else "open"
+
+
+def stored_status(inv: Invoice, totals: dict | None = None) -> str:
+    """What the status column holds (no clock in it): open, partly_paid, paid or cancelled."""
+    if inv.status == "cancelled":
+        return "cancelled"
+    t = totals if totals is not None else invoice_totals(inv)
+    if t["balance"] <= 0:
+        return "paid"
+    return "partly_paid" if (t["paid"] or t["credits"]) else "open"
 
 
 def live_invoices(deal_id: int) -> list[Invoice]:
@@ -45,10 +128,27 @@ def deal_plan_approved(deal_id: int) -> bool:
                    & (InstallmentPlan.status == "approved")).exists())
 
 
+def deal_plan_proposed(deal_id: int) -> bool:
+    return (InstallmentPlan.select().join(Invoice)
+            .where((Invoice.deal == deal_id) & (Invoice.status != "cancelled")
+                   & (InstallmentPlan.status == "proposed")).exists())
+
+
 def agreement_signed(deal_id: int) -> bool:
     return Agreement.select().where((Agreement.deal == deal_id) & (Agreement.status == "signed")).exists()
 
 
-def installments_of(invoice_id: int) -> list[Installment]:
-    return list(Installment.select().join(InstallmentPlan)
-                .where(InstallmentPlan.invoice == invoice_id).order_by(Installment.seq))
+def money_in(deal_id: int) -> bool:
+    """Paid in full, or an approved installment plan: what shipment needs on the money side."""
+    return deal_paid_in_full(deal_id) or deal_plan_approved(deal_id)
+
+
+def shipment_blockers(deal_id: int) -> list[str]:
+    """Why DEAL cannot go to the warehouse yet (empty when it can): "no signed agreement",
+    "plan not approved" (an installment plan waits for a manager) or "not paid"."""
+    why = []
+    if not agreement_signed(deal_id):
+        why.append("no signed agreement")
+    if not money_in(deal_id):
+        why.append("plan not approved" if deal_plan_proposed(deal_id) else "not paid")
+    return why
