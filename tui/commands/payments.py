@@ -1,5 +1,8 @@
-"""Payment commands: invoice, invoices, payment, note, agreement, order, tasks."""
+"""Payment commands: invoice, invoices, payment, note, agreement, order, orders, export orders,
+reminders, reminder send, tasks. Amounts are decimal strings in the currency's units ("199.99")."""
 from __future__ import annotations
+
+import argparse
 
 
 def _amount(text, currency):
@@ -9,39 +12,66 @@ def _amount(text, currency):
     try:
         return parse_amount(text, currency)
     except ValueError as exc:
-        raise ValidationError(str(exc), field="amount") from None
+        raise ValidationError(f"--amount: {exc}.", field="amount") from None
+
+
+def ensure_group(sub, name: str, help_text: str, common):
+    """The subcommands action of the group NAME, created if no other module registered it first
+    (`export` is shared: export clients, export orders)."""
+    existing = sub.choices.get(name)
+    if existing is None:
+        from tui.commands.admin import group
+
+        return group(sub, name, help_text, common)
+    for action in existing._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    return existing.add_subparsers(dest=f"{name}_command", metavar="SUBCOMMAND")
 
 
 def register(sub, common) -> None:
-    from tui.commands.admin import group
-
-    inv = group(sub, "invoice", "invoices and installment plans", common)
+    inv = ensure_group(sub, "invoice", "invoices and installment plans", common)
     p = inv.add_parser("add", help="issue an invoice for a deal; prints the id", parents=[common])
     p.add_argument("--deal", type=int, required=True)
-    p.add_argument("--amount")
-    p.add_argument("--due", metavar="ISO")
-    p.add_argument("--installments", type=int)
-    p.add_argument("--every", type=int, metavar="DAYS")
+    p.add_argument("--amount", help="default: the deal's lines, or its amount")
+    p.add_argument("--due", metavar="ISO", help="default: 72 hours from now (setting invoice.due_hours)")
+    p.add_argument("--installments", type=int, metavar="N", help="an installment plan of N parts")
+    p.add_argument("--every", type=int, metavar="DAYS", help="days between parts (default 30)")
     p.set_defaults(handler=cmd_invoice_add)
     p = inv.add_parser("show", help="one invoice with balance and installments", parents=[common])
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_invoice_show)
     p = inv.add_parser("approve-plan", help="approve an invoice's installment plan (managers)", parents=[common])
     p.add_argument("id", type=int)
-    p.set_defaults(handler=cmd_approve)
+    p.set_defaults(handler=cmd_plan_decide, decision="approve")
+    p = inv.add_parser("reject-plan", help="reject an invoice's proposed installment plan (managers)",
+                       parents=[common])
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_plan_decide, decision="reject")
+    p = inv.add_parser("cancel", help="cancel an invoice nothing was paid on", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_invoice_cancel)
+
     p = sub.add_parser("invoices", help="my invoices (my team's for a manager)", parents=[common])
-    p.add_argument("--overdue", action="store_true")
+    p.add_argument("--overdue", action="store_true", help="only those past due with money owed")
     p.set_defaults(handler=cmd_invoices)
-    pay = group(sub, "payment", "payments", common)
+
+    pay = ensure_group(sub, "payment", "payments", common)
     p = pay.add_parser("add", help="record a payment (or a failed one, which opens a follow-up task)",
                        parents=[common])
     p.add_argument("--invoice", type=int, required=True)
     p.add_argument("--amount", required=True)
     p.add_argument("--method", default="transfer")
-    p.add_argument("--failed", action="store_true")
+    p.add_argument("--failed", action="store_true", help="the payment failed (needs --reason)")
     p.add_argument("--reason")
     p.set_defaults(handler=cmd_payment_add)
-    note = group(sub, "note", "credit and debit notes", common)
+    p = pay.add_parser("followed-up", help="mark a failed payment followed up (closes its task)",
+                       parents=[common])
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_followed_up)
+
+    note = ensure_group(sub, "note", "credit and debit notes", common)
     p = note.add_parser("add", help="a credit or debit note changing an invoice's balance", parents=[common])
     p.add_argument("--invoice", type=int, required=True)
     kind = p.add_mutually_exclusive_group(required=True)
@@ -50,28 +80,67 @@ def register(sub, common) -> None:
     p.add_argument("--amount", required=True)
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_note_add)
-    ag = group(sub, "agreement", "agreements", common)
-    p = ag.add_parser("set", help="what we provide and what we get back", parents=[common])
+
+    ag = ensure_group(sub, "agreement", "agreements: what we provide, what we get in return", common)
+    p = ag.add_parser("set", help="what we provide and what we get in return", parents=[common])
     p.add_argument("--deal", type=int, required=True)
     p.add_argument("--provides", required=True)
     p.add_argument("--receives", required=True)
     p.set_defaults(handler=cmd_agreement_set)
+    p = ag.add_parser("send", help="mark the deal's agreement sent for signature", parents=[common])
+    p.add_argument("--deal", type=int, required=True)
+    p.set_defaults(handler=cmd_agreement_status, status="sent")
     p = ag.add_parser("sign", help="mark the deal's agreement signed", parents=[common])
     p.add_argument("--deal", type=int, required=True)
-    p.add_argument("--by")
-    p.set_defaults(handler=cmd_agreement_sign)
-    od = group(sub, "order", "warehouse orders", common)
+    p.add_argument("--by", metavar="NAME", help="who signed (default: you)")
+    p.set_defaults(handler=cmd_agreement_status, status="signed")
+    p = ag.add_parser("show", help="the deal's agreement", parents=[common])
+    p.add_argument("--deal", type=int, required=True)
+    p.set_defaults(handler=cmd_agreement_show)
+
+    od = ensure_group(sub, "order", "warehouse orders", common)
     p = od.add_parser("create", help="send a deal to the warehouse (signed agreement and money needed)",
                       parents=[common])
     p.add_argument("--deal", type=int, required=True)
     p.set_defaults(handler=cmd_order_create)
-    p = od.add_parser("ship", help="mark an order shipped (same conditions)", parents=[common])
-    p.add_argument("id", type=int)
-    p.set_defaults(handler=cmd_order_ship)
+    for name, help_text in (("ship", "mark an order shipped (agreement and money checked again)"),
+                            ("deliver", "mark an order delivered"), ("show", "one order with its lines")):
+        p = od.add_parser(name, help=help_text, parents=[common])
+        p.add_argument("id", type=int)
+        p.set_defaults(handler=cmd_order, action=name)
+    p = sub.add_parser("orders", help="my orders (my team's for a manager)", parents=[common])
+    p.add_argument("--status", choices=["forwarded", "shipped", "delivered"])
+    p.set_defaults(handler=cmd_orders)
+
+    ex = ensure_group(sub, "export", "export data for other systems", common)
+    p = ex.add_parser("orders", help="what the warehouse needs (CSV: one row per line; JSON: orders with lines)",
+                      parents=[common])
+    p.add_argument("--format", choices=["csv", "json"], default="csv")
+    p.add_argument("--status", choices=["forwarded", "shipped", "delivered"])
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(handler=cmd_export_orders)
+
     p = sub.add_parser("reminders", help="the outbox: installment reminders ready to send", parents=[common])
     p.set_defaults(handler=cmd_reminders)
+    rem = ensure_group(sub, "reminder", "installment reminders", common)
+    p = rem.add_parser("send", help="send one reminder (e-mail through the SMTP relay, or the SMS command)",
+                       parents=[common])
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_reminder_send)
+
     p = sub.add_parser("tasks", help="my open tasks", parents=[common])
     p.set_defaults(handler=cmd_tasks)
+
+
+def _invoice_text(d: dict) -> str:
+    from models.text import one_line
+
+    keys = ("id", "number", "deal_id", "status", "amount", "paid", "credits", "debits", "balance", "currency",
+            "issued_at", "due_at", "plan")
+    text = "\n".join(f"{k:>10}: {one_line(d[k]) if d[k] is not None else '-'}" for k in keys)
+    for i in d["installments"]:
+        text += f"\n  part {i['seq']}: {i['amount']} {d['currency']} due {i['due_at']} ({i['status']})"
+    return text
 
 
 def cmd_invoice_add(ctx):
@@ -85,99 +154,189 @@ def cmd_invoice_add(ctx):
     try:
         due = parse_iso(ctx.args.due) if ctx.args.due else None
     except ValueError as exc:
-        raise ValidationError(f"--due: {exc}") from None
+        raise ValidationError(f"--due: {exc}.", field="due") from None
     inv = issue_invoice(ctx.actor, ctx.args.deal, ctx.now, amount_minor=amount, due_at=due,
                         installments=ctx.args.installments, every_days=ctx.args.every)
-    ctx.emit({"id": inv.id}, str(inv.id))
+    ctx.emit({"id": inv.id, "number": inv.number}, str(inv.id))
 
 
 def cmd_invoice_show(ctx):
     from models.payments import get_invoice, invoice_dict
 
     d = invoice_dict(get_invoice(ctx.actor, ctx.args.id), ctx.now)
-    ctx.emit(d, "\n".join(f"{k:>12}: {v}" for k, v in d.items() if k != "installments") + "".join(
-        f"\n  part {i['seq']}: {i['amount']} due {i['due_at']} ({i['status']})" for i in d["installments"]))
+    ctx.emit(d, _invoice_text(d))
 
 
-def cmd_approve(ctx):
-    from models.payments import approve_plan
+def cmd_plan_decide(ctx):
+    from models.payments import approve_plan, reject_plan
 
-    approve_plan(ctx.actor, ctx.args.id, ctx.now)
-    ctx.emit({"id": ctx.args.id, "plan": "approved"}, f"Plan of invoice {ctx.args.id} approved.")
+    plan = (approve_plan if ctx.args.decision == "approve" else reject_plan)(ctx.actor, ctx.args.id, ctx.now)
+    ctx.emit({"id": ctx.args.id, "plan": plan.status}, f"Plan of invoice {ctx.args.id} {plan.status}.")
+
+
+def cmd_invoice_cancel(ctx):
+    from models.payments import cancel_invoice
+
+    inv = cancel_invoice(ctx.actor, ctx.args.id, ctx.args.reason, ctx.now)
+    ctx.emit({"id": inv.id, "status": inv.status}, f"Invoice {inv.number} cancelled.")
 
 
 def cmd_invoices(ctx):
+    from models import ledger
+    from models.payments import invoice_dict, list_invoices
     from tui.commands.base import table
 
-    from models.payments import invoice_dict, list_invoices
-
-    rows = [invoice_dict(i, ctx.now) for i in list_invoices(ctx.actor, ctx.now, overdue=ctx.args.overdue)]
+    invoices = list_invoices(ctx.actor, ctx.now, overdue=ctx.args.overdue, limit=1000)
+    totals = ledger.totals_for(invoices)
+    rows = [invoice_dict(i, ctx.now, totals[i.id]) for i in invoices]
+    empty = "No overdue invoices." if ctx.args.overdue else "No invoices."
     ctx.emit(rows, table([[str(r["id"]), r["number"], r["amount"], r["balance"], r["currency"], r["status"],
-                           r["due_at"]] for r in rows], ["ID", "NUMBER", "AMOUNT", "BALANCE", "CUR", "STATUS", "DUE"])
-             if rows else "No invoices.")
+                           (r["due_at"] or "")[:16], r["plan"] or ""] for r in rows],
+                         ["ID", "NUMBER", "AMOUNT", "BALANCE", "CUR", "STATUS", "DUE", "PLAN"]) if rows else empty)
 
 
 def cmd_payment_add(ctx):
-    from models.payments import get_invoice, record_payment
+    from models.errors import ValidationError
+    from models.payments import get_invoice, payment_dict, record_payment
 
+    if ctx.args.reason and not ctx.args.failed:
+        raise ValidationError("--reason goes with --failed.", field="reason")
     inv = get_invoice(ctx.actor, ctx.args.invoice)
     p = record_payment(ctx.actor, inv.id, _amount(ctx.args.amount, inv.currency), ctx.now, method=ctx.args.method,
                        failed=ctx.args.failed, reason=ctx.args.reason)
-    ctx.emit({"id": p.id, "status": p.status}, f"Payment {p.id} recorded ({p.status}).")
+    text = (f"Failed payment {p.id} recorded; a follow-up task is open for the deal's owner." if p.status == "failed"
+            else f"Payment {p.id} recorded.")
+    ctx.emit(payment_dict(p), text)
+
+
+def cmd_followed_up(ctx):
+    from models.payments import mark_followed_up, payment_dict
+
+    p = mark_followed_up(ctx.actor, ctx.args.id, ctx.now)
+    ctx.emit(payment_dict(p), f"Payment {p.id} followed up.")
 
 
 def cmd_note_add(ctx):
     from models.payments import add_note, get_invoice
 
     inv = get_invoice(ctx.actor, ctx.args.invoice)
-    n = add_note(ctx.actor, inv.id, "credit" if ctx.args.credit else "debit", _amount(ctx.args.amount, inv.currency),
-                 ctx.args.reason, ctx.now)
-    ctx.emit({"id": n.id}, f"Note {n.id} added.")
+    kind = "credit" if ctx.args.credit else "debit"
+    n = add_note(ctx.actor, inv.id, kind, _amount(ctx.args.amount, inv.currency), ctx.args.reason, ctx.now)
+    ctx.emit({"id": n.id, "kind": kind}, f"{kind.capitalize()} note {n.id} added to {inv.number}.")
 
 
 def cmd_agreement_set(ctx):
-    from models.payments import set_agreement
+    from models.payments import agreement_dict, upsert_agreement
 
-    ag = set_agreement(ctx.actor, ctx.args.deal, ctx.args.provides, ctx.args.receives, ctx.now)
-    ctx.emit({"id": ag.id, "status": ag.status}, f"Agreement for deal {ctx.args.deal} saved ({ag.status}).")
+    ag = upsert_agreement(ctx.actor, ctx.args.deal, ctx.args.provides, ctx.args.receives, ctx.now)
+    ctx.emit(agreement_dict(ag), f"Agreement for deal {ctx.args.deal} saved ({ag.status}).")
 
 
-def cmd_agreement_sign(ctx):
-    from models.payments import sign_agreement
+def cmd_agreement_status(ctx):
+    from models.payments import agreement_dict, send_agreement, sign_agreement
+    from models.text import one_line
 
-    ag = sign_agreement(ctx.actor, ctx.args.deal, ctx.now, signed_by=ctx.args.by)
-    ctx.emit({"id": ag.id, "status": ag.status}, f"Agreement for deal {ctx.args.deal} signed.")
+    if ctx.args.status == "sent":
+        ag = send_agreement(ctx.actor, ctx.args.deal, ctx.now)
+        text = f"Agreement for deal {ctx.args.deal} sent for signature."
+    else:
+        ag = sign_agreement(ctx.actor, ctx.args.deal, ctx.now, signed_by=ctx.args.by)
+        text = f"Agreement for deal {ctx.args.deal} signed by {one_line(ag.signed_by)}."
+    ctx.emit(agreement_dict(ag), text)
+
+
+def cmd_agreement_show(ctx):
+    from models.errors import NotFound
+    from models.payments import agreement_dict, get_agreement
+    from models.text import safe
+
+    ag = get_agreement(ctx.actor, ctx.args.deal)
+    if ag is None:
+        raise NotFound(f"Deal {ctx.args.deal} has no agreement yet (repdesk agreement set).")
+    d = agreement_dict(ag)
+    ctx.emit(d, "\n".join(f"{k:>9}: {safe(v) if v is not None else '-'}" for k, v in d.items()))
 
 
 def cmd_order_create(ctx):
-    from models.payments import create_order
+    from models.orders import create_order, order_dict
 
     o = create_order(ctx.actor, ctx.args.deal, ctx.now)
-    ctx.emit({"id": o.id, "status": o.status}, f"Order {o.id} forwarded to the warehouse.")
+    ctx.emit(order_dict(o), f"Order {o.id} forwarded to the warehouse.")
 
 
-def cmd_order_ship(ctx):
-    from models.payments import ship_order
+def cmd_order(ctx):
+    from models.orders import deliver_order, get_order, order_dict, ship_order
+    from models.text import one_line
 
-    o = ship_order(ctx.actor, ctx.args.id, ctx.now)
-    ctx.emit({"id": o.id, "status": o.status}, f"Order {o.id} shipped.")
+    if ctx.args.action == "show":
+        d = order_dict(get_order(ctx.actor, ctx.args.id))
+        text = "\n".join(f"{k:>12}: {one_line(d[k]) if d[k] is not None else '-'}" for k in d if k != "lines")
+        text += "".join(f"\n  {x['quantity']} x {one_line(x['description'])} {one_line(x['sku'])}".rstrip()
+                        for x in d["lines"])
+        ctx.emit(d, text)
+        return
+    o = (ship_order if ctx.args.action == "ship" else deliver_order)(ctx.actor, ctx.args.id, ctx.now)
+    ctx.emit(order_dict(o), f"Order {o.id} {o.status}.")
 
 
-def cmd_tasks(ctx):
+def cmd_orders(ctx):
+    from models.orders import list_orders, order_dict
     from tui.commands.base import table
 
-    from models.activities import activity_dict, open_tasks
+    rows = [order_dict(o) for o in list_orders(ctx.actor, ctx.args.status)]
+    ctx.emit(rows, table([[str(r["id"]), str(r["deal_id"]), r["client"], r["status"], (r["created_at"] or "")[:16],
+                           str(sum(x["quantity"] for x in r["lines"]))] for r in rows],
+                         ["ID", "DEAL", "CLIENT", "STATUS", "CREATED", "QTY"]) if rows else "No orders.")
 
-    rows = [activity_dict(a) for a in open_tasks(ctx.actor)]
-    ctx.emit(rows, table([[str(r["id"]), r["due_at"] or "", r["kind"], r["subject"]] for r in rows],
-                         ["ID", "DUE", "KIND", "SUBJECT"]) if rows else "No open tasks.")
+
+def cmd_export_orders(ctx):
+    import os
+    import sys
+    import tempfile
+
+    from models.errors import ValidationError
+    from models.orders import export_orders
+
+    data = export_orders(ctx.actor, ctx.args.format, ctx.args.status)
+    out = ctx.args.output
+    if not out or out == "-":
+        sys.stdout.write(data)
+        return
+    target = os.path.abspath(out)
+    folder = os.path.dirname(target)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".repdesk-export-")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(data)
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}.", field="output") from None
+    count = data.count("\n") - 1 if ctx.args.format == "csv" else data.count('"lines"')
+    print(f"Wrote {out} ({count} {'line(s)' if ctx.args.format == 'csv' else 'order(s)'}).", file=sys.stderr)
 
 
 def cmd_reminders(ctx):
+    from models.reminders import outbox
     from tui.commands.base import table
 
-    from models.reminders import outbox
-
     rows = outbox(ctx.actor)
-    ctx.emit(rows, table([[str(r["id"]), r["due_at"], r["kind"], r["channel"], r["recipient"], r["text"]]
-                          for r in rows], ["ID", "DUE", "KIND", "CH", "TO", "TEXT"]) if rows else "The outbox is empty.")
+    ctx.emit(rows, table([[str(r["id"]), (r["due_at"] or "")[:16], r["kind"], r["status"], r["channel"],
+                           r["recipient"], r["text"]] for r in rows],
+                         ["ID", "DUE", "KIND", "STATUS", "CH", "TO", "TEXT"]) if rows else "The outbox is empty.")
+
+
+def cmd_reminder_send(ctx):
+    from models.reminders import send_reminder
+    from models.text import one_line
+
+    r = send_reminder(ctx.actor, ctx.args.id, ctx.now)
+    ctx.emit(r, f"Reminder {r['id']} sent by {r['channel']} to {one_line(r['recipient'])}.")
+
+
+def cmd_tasks(ctx):
+    from models.activities import activity_dict, open_tasks
+    from tui.commands.base import table
+
+    rows = [activity_dict(a) for a in open_tasks(ctx.actor)]
+    ctx.emit(rows, table([[str(r["id"]), (r["due_at"] or "")[:16], r["kind"], r["subject"]] for r in rows],
+                         ["ID", "DUE", "KIND", "SUBJECT"]) if rows else "No open tasks.")
