@@ -86,3 +86,40 @@ def visible_history(actor, kind: str | None = None, record_id: int | None = None
                 raise PermissionDenied(f"The history of {kind} {record_id} is not yours to see.")
     return [dict(id=a.id, at=iso(a.at), actor=a.actor, kind=a.kind, record_id=a.record_id, action=a.action,
                  field=a.field, old=a.old, new=a.new) for a in q]
+
+
+def recent_operations(kind: str, record_id: int, operations: int, scan: int = 400) -> list[list[dict]]:
+    """The last OPERATIONS writes to one record, newest first, each as its audit rows (an operation's rows
+    share actor, action and time)."""
+    rows = (Audit.select().where((Audit.kind == kind) & (Audit.record_id == record_id))
+            .order_by(Audit.id.desc()).limit(scan))
+    groups: list[list[dict]] = []
+    last_key = None
+    for a in rows:
+        key = (a.at, a.actor, a.action)
+        if key != last_key:
+            if len(groups) == operations:
+                break
+            groups.append([])
+            last_key = key
+        groups[-1].append(dict(actor=a.actor, action=a.action, field=a.field, old=a.old, new=a.new, at=iso(a.at)))
+    return groups
+
+
+def stale_error(kind: str, label: str, record_id: int, current_version: int, seen_version: int):
+    """A StaleRecord saying who changed what since SEEN_VERSION was read (from the audit trail)."""
+    from .errors import StaleRecord
+    from .text import one_line
+
+    ops = recent_operations(kind, record_id, max(current_version - seen_version, 1))
+    rows = [r for op in ops for r in op if r["field"]]
+    who = ", ".join(sorted({r["actor"] for op in ops for r in op})) or "someone"
+    latest: dict[str, tuple] = {}
+    for r in reversed(rows):  # oldest first, so the first old and the last new win
+        old = latest[r["field"]][0] if r["field"] in latest else r["old"]
+        latest[r["field"]] = (old, r["new"])
+    what = "; ".join(f"{f}: {one_line(o or '(empty)', 30)} -> {one_line(n or '(empty)', 30)}"
+                     for f, (o, n) in list(latest.items())[:6]) or "its fields"
+    return StaleRecord(f"{label} {record_id} was changed by {who} since you opened it ({what}); your save was not "
+                       "applied: reload and apply your change again.",
+                       [(f, o, n) for f, (o, n) in latest.items()])

@@ -322,6 +322,9 @@ def _settle(actor: Rep, inv: Invoice, now: datetime, before: dict) -> dict:
                 Client.update(last_purchase_at=now).where(Client.id == deal.client_id).execute()
                 record(actor.login, "client", deal.client_id, "update", field="last_purchase_at", old=old, new=now,
                        at=now)
+                from .segments import refresh_segment
+
+                refresh_segment(deal.client_id, now)  # a purchase makes the client hot at once
     return t
 
 

@@ -14,7 +14,7 @@ from .access import check_deal, require_manager
 from .audit import record, record_changes
 from .clock import iso
 from .db import write_txn
-from .errors import NotFound, StageGateError, StaleRecord, ValidationError
+from .errors import NotFound, StageGateError, ValidationError
 from .tables import Agreement, Client, Deal, DealLine, LostReason, Rep, Stage, StageRequirement
 
 DEAL_FIELDS = ("title", "need", "budget", "timeline", "decision_maker", "products", "lost_reason", "currency")
@@ -158,16 +158,10 @@ def update_deal(actor: Rep, deal_id: int, changes: dict, now: datetime, expected
     return Deal.get_by_id(deal_id)
 
 
-def _stale(current: Deal, seen: int) -> StaleRecord:
-    from .tables import Audit
+def _stale(current: Deal, seen: int):
+    from .audit import stale_error
 
-    rows = (Audit.select().where((Audit.kind == "deal") & (Audit.record_id == current.id)).order_by(Audit.id.desc())
-            .limit(max(current.version - seen, 1) * 4))
-    changes = [(a.field, a.old, a.new) for a in rows if a.field]
-    who = ", ".join(sorted({a.actor for a in rows})) or "someone"
-    fields = ", ".join(sorted({c[0] for c in changes})) or "the deal"
-    return StaleRecord(f"Deal {current.id} was changed by {who} since you opened it ({fields}); "
-                       "reload and apply your change again.", changes)
+    return stale_error("deal", "Deal", current.id, current.version, seen)
 
 
 def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:

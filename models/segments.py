@@ -36,6 +36,19 @@ def segment_for(last_purchase_at: datetime | None, now: datetime, bounds: dict) 
     return "sleeping"
 
 
+def refresh_segment(client_id: int, now: datetime) -> str:
+    """Put one client in its segment as of NOW (after its last purchase changed); audited when it moves."""
+    from .settings import get
+
+    with write_txn():
+        c = Client.get_by_id(client_id)
+        seg = segment_for(c.last_purchase_at, now, get("segments.bounds"))
+        if seg != c.segment:
+            Client.update(segment=seg).where(Client.id == c.id).execute()
+            record(SYSTEM, "client", c.id, "segment", field="segment", old=c.segment, new=seg, at=now)
+    return seg
+
+
 def recompute_segments(now: datetime, batch: int = 1000) -> int:
     """Put every client in its segment as of NOW; returns how many moved (each audited as the system)."""
     from .settings import get

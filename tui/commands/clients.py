@@ -1,4 +1,5 @@
-"""Client and deal commands: client add/show, deal add/set/move/show, stage list/require/unrequire."""
+"""Client and deal commands: client add/set/show/merge/duplicates, clients, deal add/set/move/show,
+stage list/require/unrequire, lost-reasons."""
 from __future__ import annotations
 
 import sys
@@ -13,10 +14,38 @@ def register(sub, common) -> None:
     p.add_argument("--name", required=True)
     for f in ("company", "position", "email", "phone", "birth-date", "city", "country", "source", "notes"):
         p.add_argument(f"--{f}")
+    p.add_argument("--if-unique", action="store_true",
+                   help="refuse (exit 1) when a likely duplicate exists instead of adding and warning")
     p.set_defaults(handler=cmd_client_add)
+    p = cl.add_parser("set", help="set card fields: FIELD=VALUE ... (empty VALUE clears)", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    p.add_argument("--version", type=int, help="the version you opened: a newer save by someone else is refused")
+    p.set_defaults(handler=cmd_client_set)
     p = cl.add_parser("show", help="one client card", parents=[common])
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_client_show)
+    p = cl.add_parser("duplicates", help="likely duplicates of a client (same e-mail or phone, similar name)",
+                      parents=[common])
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_client_duplicates)
+    p = cl.add_parser("merge", help="merge card OTHER into card KEEP (deals, activities, invoices move)",
+                      parents=[common])
+    p.add_argument("keep", type=int)
+    p.add_argument("other", type=int)
+    p.set_defaults(handler=cmd_client_merge)
+    p = cl.add_parser("lost", help="mark a client lost with a reason (see repdesk lost-reasons)", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("reason")
+    p.set_defaults(handler=cmd_client_lost)
+
+    p = sub.add_parser("clients", help="my clients (my team's for a manager), by name", parents=[common])
+    p.add_argument("--segment", help="hot, cooling, warm, lapsing, sleeping, never")
+    p.add_argument("--search", help="full text: name, company, e-mail, phone, notes")
+    p.add_argument("--limit", type=int, default=0, help="at most this many (default all)")
+    p.set_defaults(handler=cmd_clients)
+    p = sub.add_parser("lost-reasons", help="the reasons a client or deal is lost", parents=[common])
+    p.set_defaults(handler=cmd_lost_reasons)
 
     dl = group(sub, "deal", "deals and the stage gate", common)
     p = dl.add_parser("add", help="add a deal for a client; prints the id", parents=[common])
@@ -53,15 +82,51 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_stage_unrequire)
 
 
+def _assignments(items: list[str]) -> dict:
+    from models.errors import ValidationError
+
+    changes = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValidationError(f"{item!r} is not FIELD=VALUE.")
+        changes[key.strip().replace("-", "_")] = value
+    return changes
+
+
+def _dup_text(dups: list[dict]) -> str:
+    from models.text import one_line
+
+    return "; ".join(f"client {d['id']} {one_line(d['name'], 40) if d['visible'] else '(owned by ' + str(d['owner']) + ')'}"
+                     f" - {d['reason']}" for d in dups)
+
+
 def cmd_client_add(ctx: Context) -> int:
-    from models.clients import add_client
+    from models.clients import add_client, clean_fields, likely_duplicates
+    from models.errors import DomainError
 
     a = ctx.args
     fields = {k: getattr(a, k.replace("-", "_")) for k in ("name", "company", "position", "email", "phone",
                                                            "birth-date", "city", "country", "source", "notes")}
     fields = {k.replace("-", "_"): v for k, v in fields.items() if v is not None}
+    clean_fields(fields)  # a bad e-mail is refused before we look for duplicates
+    dups = likely_duplicates(ctx.actor, fields.get("name"), fields.get("email"), fields.get("phone"))
+    if dups and a.if_unique:
+        raise DomainError(f"Not added: likely duplicate of {_dup_text(dups)}.")
     c = add_client(ctx.actor, ctx.now, **fields)
-    ctx.emit({"id": c.id}, str(c.id))
+    if dups and not ctx.json:
+        print(f"repdesk: note: likely duplicate of {_dup_text(dups)} (to merge: repdesk client merge {dups[0]['id']} {c.id}).",
+              file=sys.stderr)
+    ctx.emit({"id": c.id, "duplicates": dups}, str(c.id))
+    return 0
+
+
+def cmd_client_set(ctx: Context) -> int:
+    from models.clients import client_dict, update_client
+
+    c = update_client(ctx.actor, ctx.args.id, _assignments(ctx.args.assignments), ctx.now,
+                      expected_version=ctx.args.version)
+    ctx.emit(client_dict(c), f"Client {c.id} saved (version {c.version}).")
     return 0
 
 
@@ -74,6 +139,95 @@ def cmd_client_show(ctx: Context) -> int:
     return 0
 
 
+def cmd_client_duplicates(ctx: Context) -> int:
+    from models.clients import get_client, likely_duplicates
+
+    c = get_client(ctx.actor, ctx.args.id)
+    dups = likely_duplicates(ctx.actor, c.name, c.email, c.phone, exclude=c.id)
+    ctx.emit(dups, table([[str(d["id"]), d["name"] if d["visible"] else "(not yours)", d["owner"] or "-",
+                           d["reason"]] for d in dups], ["ID", "NAME", "OWNER", "WHY"]) if dups
+             else f"No likely duplicates of client {c.id}.")
+    return 0
+
+
+def cmd_client_merge(ctx: Context) -> int:
+    from models.clients import merge_clients
+
+    r = merge_clients(ctx.actor, ctx.args.keep, ctx.args.other, ctx.now)
+    ctx.emit(r, f"Client {r['merged']} merged into {r['kept']}: {r['deals']} deal(s), {r['activities']} "
+                f"activit{'y' if r['activities'] == 1 else 'ies'}, {r['applications']} application(s) moved"
+                + (f"; filled {', '.join(r['filled'])}" if r["filled"] else "") + ".")
+    return 0
+
+
+def cmd_client_lost(ctx: Context) -> int:
+    from models.clients import client_dict, update_client
+
+    c = update_client(ctx.actor, ctx.args.id, {"lost_reason": ctx.args.reason}, ctx.now)
+    ctx.emit(client_dict(c), f"Client {c.id} is lost: {c.lost_reason}.")
+    return 0
+
+
+def cmd_clients(ctx: Context) -> int:
+    import json
+
+    from models.activities import next_task_due
+    from models.clients import client_dict, client_page
+    from models.errors import ValidationError
+    from models.segments import SEGMENTS
+
+    seg = ctx.args.segment
+    if seg and seg not in SEGMENTS:
+        raise ValidationError(f"There is no segment {seg!r}; segments: {', '.join(SEGMENTS)}.", field="segment")
+    after, shown, limit = None, 0, ctx.args.limit
+    if not ctx.json:
+        print(_client_line("ID", "NAME", "SEGMENT", "LAST BUY", "NEXT TASK", "OWNER", "CONTACT"))
+    first = True
+    if ctx.json:
+        sys.stdout.write("[")
+    while True:  # keyset pages: any number of clients in constant memory
+        page = client_page(ctx.actor, after=after, limit=500, search=ctx.args.search, segment=seg)
+        for c in page:
+            if limit and shown >= limit:
+                break
+            d = client_dict(c)
+            nxt = next_task_due(c.id)
+            d["next_task_at"] = nxt.isoformat() if nxt else None
+            if ctx.json:
+                sys.stdout.write(("" if first else ",") + json.dumps(d, ensure_ascii=False, default=str))
+            else:
+                print(_client_line(str(c.id), c.name, c.segment, (d["last_purchase_at"] or "-")[:10],
+                                   (d["next_task_at"] or "-")[:10], d["owner"] or "-", c.email or c.phone or ""))
+            first = False
+            shown += 1
+        if len(page) < 500 or (limit and shown >= limit):
+            break
+        after = (page[-1].name, page[-1].id)
+    if ctx.json:
+        sys.stdout.write("]\n")
+    return 0
+
+
+def _client_line(*cells: str) -> str:
+    from models.text import one_line
+
+    widths = (7, 28, 8, 10, 10, 10, 0)
+    out = []
+    for cell, w in zip(cells, widths):
+        text = one_line(cell)
+        out.append(text[:w].ljust(w) if w else text)
+    return "  ".join(out).rstrip()
+
+
+def cmd_lost_reasons(ctx: Context) -> int:
+    from models.clients import lost_reasons
+
+    reasons = lost_reasons()
+    ctx.emit([dict(key=k, label=v) for k, v in reasons.items()],
+             table([[k, v] for k, v in reasons.items()], ["KEY", "LABEL"]))
+    return 0
+
+
 def cmd_deal_add(ctx: Context) -> int:
     from models.pipeline import add_deal
 
@@ -83,16 +237,10 @@ def cmd_deal_add(ctx: Context) -> int:
 
 
 def cmd_deal_set(ctx: Context) -> int:
-    from models.errors import ValidationError
     from models.pipeline import deal_dict, update_deal
 
-    changes = {}
-    for item in ctx.args.assignments:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValidationError(f"{item!r} is not FIELD=VALUE.")
-        changes[key.strip()] = value
-    d = update_deal(ctx.actor, ctx.args.id, changes, ctx.now, expected_version=ctx.args.version)
+    d = update_deal(ctx.actor, ctx.args.id, _assignments(ctx.args.assignments), ctx.now,
+                    expected_version=ctx.args.version)
     ctx.emit(deal_dict(d), f"Deal {d.id} saved (version {d.version}).")
     return 0
 
