@@ -301,3 +301,42 @@ def client_page(actor: Rep, *, after: tuple | None = None, before: tuple | None 
 
 def client_count(actor: Rep, search: str | None = None, segment: str | None = None) -> int:
     return _client_query(actor, search, segment).count()
+
+
+# ---------------------------------------------------------------- the card as a screen shows it
+
+
+def card(actor: Rep, client_id: int, now: datetime) -> dict:
+    """Everything the client card shows: the client, its deals (with what their next stage still
+    needs), activities, invoices and the audit history of the client and its deals (newest first)."""
+    from .activities import activity_dict
+    from .audit import visible_history
+    from .money import format_amount
+    from .payments import invoice_dict
+    from .pipeline import deal_dict, missing_for, stages
+    from .tables import Invoice
+
+    c = get_client(actor, client_id)
+    ordered = [s for s in stages() if not s.terminal]
+    deals = []
+    for d in Deal.select().where(Deal.client == c.id).order_by(Deal.created_at.desc(), Deal.id.desc()).limit(100):
+        row = deal_dict(d)
+        row["stage_name"] = d.stage.name
+        row["amount_text"] = format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-"
+        nxt = next((s for s in ordered if s.position > d.stage.position), None) if not d.stage.terminal else None
+        row["next_stage"] = nxt.key if nxt else None
+        row["next_missing"] = [m["label"] for m in missing_for(d, nxt)] if nxt else []
+        deals.append(row)
+    deal_ids = [d["id"] for d in deals]
+    mine = Activity.client == c.id
+    if deal_ids:
+        mine |= Activity.deal.in_(deal_ids)
+    activities = [activity_dict(a) for a in Activity.select().where(mine).order_by(Activity.id.desc()).limit(100)]
+    invoices = [invoice_dict(i, now) for i in Invoice.select().where(Invoice.deal.in_(deal_ids))
+                .order_by(Invoice.issued_at.desc()).limit(100)] if deal_ids else []
+    history = visible_history(actor, "client", c.id, limit=100)
+    for did in deal_ids[:20]:
+        history += visible_history(actor, "deal", did, limit=50)
+    history.sort(key=lambda h: h["id"], reverse=True)
+    return dict(client=client_dict(c), deals=deals, activities=activities, invoices=invoices,
+                history=history[:150], required=sorted(required_fields()), lost_reasons=lost_reasons())

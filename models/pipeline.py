@@ -195,6 +195,8 @@ def add_requirement(actor: Rep, stage_key: str, field: str, label: str, now: dat
     check_field_spec(field)
     with write_txn():
         stage = stage_by_key(stage_key)
+        if stage.requirements.where(StageRequirement.field == field).exists():
+            raise ValidationError(f"Stage {stage_key} already requires {field!r}.", field="field")
         pos = stage.requirements.count()
         req = StageRequirement.create(stage=stage, field=field, label=(label or field).strip(), position=pos)
         record(actor.login, "stage", stage.id, "require", field="requirement", new=field, at=now)
@@ -210,6 +212,25 @@ def remove_requirement(actor: Rep, stage_key: str, field: str, now: datetime) ->
         if not n:
             raise NotFound(f"Stage {stage_key} does not require {field!r}.")
         record(actor.login, "stage", stage.id, "unrequire", field="requirement", old=field, at=now)
+
+
+def requirements(stage_key: str) -> list[dict]:
+    stage = stage_by_key(stage_key)
+    return [dict(field=r.field, label=r.label, position=r.position)
+            for r in stage.requirements.order_by(StageRequirement.position, StageRequirement.id)]
+
+
+def set_stale_days(actor: Rep, stage_key: str, days: int | None, now: datetime) -> Stage:
+    """After how many days without a move a deal in STAGE is marked stale (None: never)."""
+    require_manager(actor, "edit stage rules")
+    if days is not None and not 1 <= days <= 3650:
+        raise ValidationError("Stale after 1 to 3650 days (or never).", field="stale_days")
+    with write_txn():
+        stage = stage_by_key(stage_key)
+        if stage.stale_days != days:
+            Stage.update(stale_days=days).where(Stage.id == stage.id).execute()
+            record(actor.login, "stage", stage.id, "update", field="stale_days", old=stage.stale_days, new=days, at=now)
+    return Stage.get_by_id(stage.id)
 
 
 def board(actor: Rep, now: datetime) -> list[dict]:

@@ -1,5 +1,6 @@
 """Clients: a virtual list of the rep's clients (the team's for a manager) with segment, last purchase
-and next task; `/` filters; `enter` opens the card."""
+and next task; `/` filters; `enter` opens the card; `n` adds a client (likely duplicates are shown
+before it is saved); `m` merges another card into the selected one."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -53,6 +54,8 @@ class ClientSource:
 class ClientsScreen(MainScreen):
     TITLE_TEXT = "Clients"
     BINDINGS = [
+        Binding("n", "new", "New client", id="clients.new"),
+        Binding("m", "merge", "Merge into", id="clients.merge"),
         Binding("slash", "search", "Find", id="clients.search"),
         Binding("escape", "clear", "Clear filter", show=False, id="clients.clear"),
     ]
@@ -103,7 +106,86 @@ class ClientsScreen(MainScreen):
         card.update(t)
 
     def on_record_list_selected(self, message: RecordList.Selected) -> None:
-        self.on_record_list_highlighted(RecordList.Highlighted(message.record_list, message.row))
+        if message.row is not None:
+            self.open_card(message.row.id)
+
+    def selected(self):
+        return self.query_one(RecordList).current
+
+    def open_card(self, client_id: int, **kw) -> None:
+        from screens.client import ClientCardScreen
+
+        self.app.push_screen(ClientCardScreen(client_id, **kw), lambda _: self.query_one(RecordList).reload())
+
+    def action_new(self) -> None:
+        from models.clients import LABELS, add_client, clean_fields, likely_duplicates, required_fields
+        from models.errors import DomainError
+        from models.text import one_line
+        from screens.client import ClientCardScreen
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+        required = required_fields()
+        names = ("name", "email", "phone", "company", "city", "notes")
+        fields = [FieldSpec(f, LABELS[f], required=f == "name", validate=(
+            (lambda v, f=f: ClientCardScreen.check_field(f, v) or None) if f in ("email", "phone") else None))
+            for f in names]
+        for spec in fields:
+            if spec.name in required and spec.name != "name":
+                spec.label += " (*)"
+        warned: dict = {}
+
+        def submit(values):
+            values = {k: v for k, v in values.items() if v.strip()}
+            clean_fields(values)
+            dups = likely_duplicates(app.rep, values.get("name"), values.get("email"), values.get("phone"))
+            key = tuple(sorted(values.items()))
+            if dups and warned.get("key") != key:
+                warned["key"] = key
+                listed = "; ".join(f"#{d['id']} {one_line(d['name'], 30) if d['visible'] else 'owned by ' + str(d['owner'])}"
+                                   f" ({d['reason']})" for d in dups)
+                raise DomainError(f"Likely duplicate of {listed}. ctrl+s again adds it anyway; escape cancels.")
+            return add_client(app.rep, app.now(), **values)
+
+        def done(client) -> None:
+            if client:
+                self.notify(f"Client {client.id} added.", markup=False)
+                self.query_one(RecordList).reload()
+                self.open_card(client.id)
+
+        app.push_screen(FormDialog("New client", fields, submit, form_id="client-new"), done)
+
+    def action_merge(self) -> None:
+        from models.clients import likely_duplicates, merge_clients
+        from models.errors import ValidationError
+        from models.text import one_line
+        from screens.form import FieldSpec, FormDialog
+
+        row = self.selected()
+        if row is None:
+            return
+        app = self.app
+        dups = [d for d in likely_duplicates(app.rep, row.name, row.email, row.phone, exclude=row.id) if d["visible"]]
+        hint = ("likely duplicates: " + "; ".join(f"#{d['id']} {one_line(d['name'], 24)} ({d['reason']})"
+                                                  for d in dups)) if dups else "no likely duplicates found"
+
+        def submit(values):
+            raw = values["other"].strip().lstrip("#")
+            if not raw.isdigit():
+                raise ValidationError("Give the number of the card to merge in.", field="other")
+            return merge_clients(app.rep, row.id, int(raw), app.now())
+
+        def done(result) -> None:
+            if result:
+                self.notify(f"Client {result['merged']} merged into {result['kept']}: {result['deals']} deal(s), "
+                            f"{result['activities']} activities moved.", markup=False)
+                self.query_one(RecordList).reload()
+
+        app.push_screen(FormDialog(f"Merge into #{row.id} {one_line(row.name, 30)}",
+                                   [FieldSpec("other", "Card to merge in (its deals, tasks, invoices move here)",
+                                              value=str(dups[0]["id"]) if dups else "", required=True)],
+                                   submit, form_id="client-merge", hint=hint + " · ctrl+s merge · escape cancel"),
+                        done)
 
     def action_search(self) -> None:
         box = self.query_one("#search", Input)

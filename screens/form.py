@@ -71,7 +71,7 @@ class FormDialog(ModalScreen):
         for f in self.fields:
             w = self.query_one(f"#f-{f.name}")
             if isinstance(w, Select):
-                out[f.name] = "" if w.value is Select.BLANK else str(w.value)
+                out[f.name] = "" if w.value is Select.NULL else str(w.value)
             elif isinstance(w, TextArea):
                 out[f.name] = w.text
             else:

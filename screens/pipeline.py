@@ -1,5 +1,6 @@
 """The pipeline: deals by stage with count and amount per stage; stale deals marked;
-`>`/`<` move the selected deal and, when the gate refuses, say exactly what is missing."""
+`>`/`<` move the selected deal and, when the gate refuses, open its card with what is missing and the
+cursor on the first missing field; `enter` opens the card; `R` edits the stage rules (managers)."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -22,6 +23,8 @@ class PipelineScreen(MainScreen):
         Binding("l,right", "stage(1)", "Next stage", id="pipeline.next_stage"),
         Binding("greater_than_sign", "move(1)", "Move on", id="pipeline.forward"),
         Binding("less_than_sign", "move(-1)", "Move back", id="pipeline.back"),
+        Binding("enter", "open", "Open card", id="pipeline.open"),
+        Binding("R", "rules", "Stage rules", id="pipeline.rules"),
         Binding("j", "cursor('down')", "Down", show=False, id="pipeline.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="pipeline.up"),
     ]
@@ -73,7 +76,9 @@ class PipelineScreen(MainScreen):
             days = (app.now() - d.stage_changed_at).days
             since = Text(f"{days}d", style="bold red" if stale_days and days >= stale_days else "")
             amount = format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-"
-            table.add_row(one_line(d.title, 30), one_line(d.client_name, 24), amount, since, key=str(d.id))
+            # cells are Text: a str cell would be read as markup
+            table.add_row(Text(one_line(d.title, 30)), Text(one_line(d.client_name, 24)), Text(amount), since,
+                          key=str(d.id))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
         totals = ", ".join(format_amount(v, c) for c, v in current["totals"].items()) or "no amounts"
@@ -111,13 +116,45 @@ class PipelineScreen(MainScreen):
             d = move_deal(self.app.rep, deal_id, ordinary[target_i], self.app.now())
         except StageGateError as exc:
             t = Text()
-            t.append(f"Cannot move to {ordinary[target_i]}: missing\n", style="bold red")
-            for m in exc.missing:
-                t.append(f"  • {m['label']}  ({m['field']})\n")
+            t.append(f"Cannot move to {ordinary[target_i]}: missing ", style="bold red")
+            t.append(", ".join(m["label"] for m in exc.missing))
             self.query_one("#gate", Static).update(t)
+            self.open_card(deal_id, missing=exc.missing, target=ordinary[target_i])
             return
         except DomainError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
         self.notify(f"Deal {d.id} moved to {d.stage.name}.", markup=False)
         self.load()
+
+    def selected_deal(self) -> int | None:
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return None
+        return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
+
+    def open_card(self, deal_id: int, missing: list[dict] | None = None, target: str | None = None) -> None:
+        from models.pipeline import get_deal
+        from screens.client import ClientCardScreen
+
+        d = get_deal(self.app.rep, deal_id)
+        self.app.push_screen(ClientCardScreen(d.client_id, deal_id=d.id, missing=missing, target=target), lambda _: self.load())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        deal_id = self.selected_deal()
+        if deal_id is not None:
+            self.open_card(deal_id)
+
+    def action_rules(self) -> None:
+        from models.access import is_manager
+        from screens.rules import StageRulesScreen
+
+        if not is_manager(self.app.rep):
+            self.notify("Stage rules are edited by managers; repdesk stage list shows them.", markup=False)
+            return
+        stage = self.stage_keys[self.stage_index] if self.stage_keys else "new"
+        self.app.push_screen(StageRulesScreen(stage), lambda _: self.load())

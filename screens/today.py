@@ -50,7 +50,7 @@ class TodayScreen(MainScreen):
             late = a.due_at < now
             when = Text(due.strftime("%d %b %H:%M") if late and due.date() != local(now, tz).date()
                         else due.strftime("%H:%M"), style="bold red" if late else "")
-            table.add_row(when, a.kind, one_line(a.subject, 60), key=str(a.id))
+            table.add_row(when, Text(a.kind), Text(one_line(a.subject, 60)), key=str(a.id))
         if tasks:
             table.move_cursor(row=min(keep, len(tasks) - 1))
         overdue = sum(1 for a in tasks if a.due_at < now)

@@ -27,9 +27,31 @@ async def test_board_and_gate(team, now):
         gate = str(app.screen.query_one("#gate").render())
         assert "missing" in gate and "Need" in gate and "Decision maker" in gate
         assert Deal.get_by_id(d1.id).stage.key == "new"
+        assert type(app.screen).__name__ == "ClientCardScreen"  # opened on the missing fields
+        await pilot.press("escape", "escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PipelineScreen"
         await pilot.press("j", "greater_than_sign")
         await pilot.pause()
         assert Deal.get_by_id(d2.id).stage.key == "qualified"
         await pilot.press("l")
         await pilot.pause()
         assert "Qual 1" in str(app.screen.query_one("#board").render())
+
+
+async def test_outside_text_is_shown_literally_in_tables(team, now):
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    c = add_client(team["ana"], now, name="Club [b]Norte[/b] \x1b[31mred", email="info@clubnorte.es")
+    add_deal(team["ana"], c.id, "[i]40 balls[/i]", now)
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(100, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        table = app.screen.query_one("DataTable")
+        cells = [str(c) for c in table.get_row_at(0)]
+        assert cells[0] == "[i]40 balls[/i]" and cells[1].startswith("Club [b]Norte[/b]")
+        assert "\x1b" not in cells[1]
+        line = "".join(s.text for s in table.render_line(1))
+        assert "[i]40 balls[/i]" in line

@@ -80,6 +80,11 @@ def register(sub, common) -> None:
     p.add_argument("stage")
     p.add_argument("field")
     p.set_defaults(handler=cmd_stage_unrequire)
+    p = st.add_parser("stale", help="mark deals in STAGE stale after DAYS without a move (0: never)",
+                      parents=[common])
+    p.add_argument("stage")
+    p.add_argument("days", type=int)
+    p.set_defaults(handler=cmd_stage_stale)
 
 
 def _assignments(items: list[str]) -> dict:
@@ -278,8 +283,8 @@ def cmd_stage_list(ctx: Context) -> int:
 
     rows = [dict(key=s.key, name=s.name, stale_days=s.stale_days,
                  requires=[r.field for r in s.requirements.order_by(s.requirements.model.position)]) for s in stages()]
-    ctx.emit(rows, table([[r["key"], r["name"], ", ".join(r["requires"]) or "-"] for r in rows],
-                         ["KEY", "NAME", "REQUIRES"]))
+    ctx.emit(rows, table([[r["key"], r["name"], f"{r['stale_days']}d" if r["stale_days"] else "-",
+                           ", ".join(r["requires"]) or "-"] for r in rows], ["KEY", "NAME", "STALE", "REQUIRES"]))
     return 0
 
 
@@ -296,4 +301,13 @@ def cmd_stage_unrequire(ctx: Context) -> int:
 
     remove_requirement(ctx.actor, ctx.args.stage, ctx.args.field, ctx.now)
     ctx.emit({"stage": ctx.args.stage, "field": ctx.args.field}, f"{ctx.args.stage} no longer requires {ctx.args.field}.")
+    return 0
+
+
+def cmd_stage_stale(ctx: Context) -> int:
+    from models.pipeline import set_stale_days
+
+    s = set_stale_days(ctx.actor, ctx.args.stage, ctx.args.days or None, ctx.now)
+    ctx.emit({"stage": s.key, "stale_days": s.stale_days},
+             f"{s.name}: stale after {s.stale_days} days." if s.stale_days else f"{s.name}: never stale.")
     return 0

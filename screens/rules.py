@@ -1,0 +1,143 @@
+"""Stage rules, edited by managers: what each stage requires before a deal may enter it, and after how
+many days a deal waiting in it is marked stale. `h`/`l` change stage, `a` adds a requirement, `x`
+removes the selected one, `s` sets the stale days; the same operations as `repdesk stage ...`."""
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Footer, Static
+
+FIELD_HELP = ("deal.need deal.budget deal.timeline deal.decision_maker deal.products deal.amount deal.lost_reason "
+              "client.email client.phone client.company ... (alternatives with |: client.email|client.phone), "
+              "agreement.signed agreement.provides agreement.receives invoice.issued payment.full "
+              "payment.full_or_plan")
+
+
+class StageRulesScreen(ModalScreen):
+    BINDINGS = [
+        Binding("escape", "dismiss_screen", "Close", id="rules.close"),
+        Binding("h,left", "stage(-1)", "Prev stage", id="rules.prev"),
+        Binding("l,right", "stage(1)", "Next stage", id="rules.next"),
+        Binding("a", "add", "Add", id="rules.add"),
+        Binding("x,delete", "remove", "Remove", id="rules.remove"),
+        Binding("s", "stale", "Stale days", id="rules.stale"),
+        Binding("j", "cursor(1)", "Down", show=False, id="rules.down"),
+        Binding("k", "cursor(-1)", "Up", show=False, id="rules.up"),
+        Binding("g", "edge(0)", "Top", show=False, id="rules.top"),
+        Binding("G", "edge(1)", "Bottom", show=False, id="rules.bottom"),
+    ]
+
+    def __init__(self, stage_key: str) -> None:
+        super().__init__()
+        self.stage_key = stage_key
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="rules"):
+            yield Static("", id="rules-title")
+            table = DataTable(id="reqs", cursor_type="row")
+            table.add_columns("requires", "shown as")
+            yield table
+            yield Static(Text(FIELD_HELP, style="dim"), id="rules-help")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self.load()
+        self.query_one(DataTable).focus()
+
+    def load(self) -> None:
+        from models.pipeline import requirements, stage_by_key, stages
+        from models.text import one_line
+
+        keys = [s.key for s in stages()]
+        stage = stage_by_key(self.stage_key)
+        t = Text(no_wrap=True, overflow="ellipsis")
+        t.append(f"Stage rules: {stage.name}", style="bold")
+        t.append(f"  ({keys.index(stage.key) + 1}/{len(keys)}, stale after "
+                 f"{str(stage.stale_days) + ' days' if stage.stale_days else 'never'})")
+        self.query_one("#rules-title", Static).update(t)
+        table = self.query_one(DataTable)
+        keep = table.cursor_row
+        table.clear()
+        for r in requirements(self.stage_key):
+            table.add_row(Text(r["field"]), Text(one_line(r["label"], 50)), key=r["field"])
+        if table.row_count:
+            table.move_cursor(row=min(keep, table.row_count - 1))
+
+    def action_dismiss_screen(self) -> None:
+        self.dismiss(None)
+
+    def action_stage(self, step: int) -> None:
+        from models.pipeline import stages
+
+        keys = [s.key for s in stages()]
+        self.stage_key = keys[(keys.index(self.stage_key) + step) % len(keys)]
+        self.load()
+
+    def action_cursor(self, step: int) -> None:
+        table = self.query_one(DataTable)
+        table.action_cursor_down() if step > 0 else table.action_cursor_up()
+
+    def action_edge(self, bottom: int) -> None:
+        table = self.query_one(DataTable)
+        table.move_cursor(row=table.row_count - 1 if bottom else 0)
+
+    def action_add(self) -> None:
+        from models.pipeline import add_requirement, check_field_spec
+        from models.errors import ValidationError
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+
+        def check(value: str) -> str | None:
+            try:
+                check_field_spec(value.strip())
+            except ValidationError as exc:
+                return str(exc)
+            return None
+
+        def submit(values):
+            return add_requirement(app.rep, self.stage_key, values["field"].strip(),
+                                   values["label"].strip() or values["field"].strip(), app.now())
+
+        app.push_screen(FormDialog(f"{self.stage_key} requires", [
+            FieldSpec("field", "Field (deal.need, client.email|client.phone, agreement.signed ...)", required=True,
+                      validate=check),
+            FieldSpec("label", "Shown to the rep as"),
+        ], submit, form_id="rule-add"), lambda _: self.load())
+
+    def action_remove(self) -> None:
+        from models.errors import DomainError
+        from models.pipeline import remove_requirement
+
+        table = self.query_one(DataTable)
+        if not table.row_count:
+            return
+        field = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        try:
+            remove_requirement(self.app.rep, self.stage_key, field, self.app.now())
+        except DomainError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.notify(f"{self.stage_key} no longer requires {field}.", markup=False)
+        self.load()
+
+    def action_stale(self) -> None:
+        from models.errors import ValidationError
+        from models.pipeline import set_stale_days, stage_by_key
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+
+        def submit(values):
+            raw = values["days"].strip()
+            if raw and not raw.isdigit():
+                raise ValidationError("Days is a whole number (empty or 0: never stale).", field="days")
+            return set_stale_days(app.rep, self.stage_key, int(raw) or None if raw else None, app.now())
+
+        current = stage_by_key(self.stage_key).stale_days
+        app.push_screen(FormDialog(f"{self.stage_key}: stale after how many days?", [
+            FieldSpec("days", "Days without a move (empty: never)", value=str(current or "")),
+        ], submit, form_id="rule-stale"), lambda _: self.load())

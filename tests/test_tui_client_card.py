@@ -1,0 +1,248 @@
+"""The client card under Pilot: the stage gate (try a move, see the missing list, cursor on the first
+missing field, fill, move), fields validated as typed, required fields marked, a stale save refused
+with what another process changed, new clients with duplicate warnings, merge, stage rules; snapshots."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import run_cli
+from models.audit import history
+from models.clients import add_client
+from models.pipeline import add_deal
+from models.tables import Client, Deal, StageRequirement
+
+
+def make_app(login, now):
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    return RepdeskApp(rep=get_rep(login), frozen_now=now, live=False)
+
+
+def typed(app, selector):
+    return app.screen.query_one(selector).value
+
+
+def shown(app, selector) -> str:
+    return str(app.screen.query_one(selector).render())
+
+
+async def test_gate_from_the_pipeline_fill_and_move(team, now):
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    d = add_deal(team["ana"], c.id, "40 balls", now, amount="1800.00")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ClientCardScreen"
+        gate = shown(app, "#gate")
+        assert "Cannot move to qualified" in gate
+        assert gate.index("Need") < gate.index("Budget") < gate.index("Decision maker")
+        assert app.focused.id == "d-need"  # the cursor is on the first missing field
+        assert Deal.get_by_id(d.id).stage.key == "new"
+        await pilot.press(*"league balls", "tab", *"1800", "tab", *"December", "tab", *"Marta")
+        await pilot.press("escape")  # leave the field: the deal list has the focus
+        assert app.focused.id == "deals"
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        deal = Deal.get_by_id(d.id)
+        assert deal.stage.key == "qualified" and deal.need == "league balls" and deal.decision_maker == "Marta"
+        assert "moved to Qualified" in shown(app, "#card-msg")
+        moves = [h for h in history("deal", d.id) if h["action"] == "move"]
+        assert moves[0]["old"] == "new" and moves[0]["new"] == "qualified" and moves[0]["actor"] == "ana"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PipelineScreen"
+        assert "Qual 1" in shown(app, "#board")
+
+
+async def test_a_missing_client_field_puts_the_cursor_on_the_card(team, now):
+    from models.pipeline import add_requirement, update_deal
+
+    add_requirement(team["mia"], "qualified", "client.company", "Client's company", now)
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    d = add_deal(team["ana"], c.id, "40 balls", now)
+    update_deal(team["ana"], d.id, dict(need="balls", budget="1", timeline="now", decision_maker="Marta"), now)
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("greater_than_sign")
+        await pilot.pause()
+        assert app.screen.query_one("TabbedContent").active == "tab-card"
+        assert app.focused.id == "c-company"
+        assert "required to move the deal on" in shown(app, "#e-company")
+        await pilot.press(*"Norte SL", "ctrl+s")
+        await pilot.pause()
+        assert Client.get_by_id(c.id).company == "Norte SL"
+        await pilot.press("escape", "d", "greater_than_sign")
+        await pilot.pause()
+        assert Deal.get_by_id(d.id).stage.key == "qualified"
+
+
+async def test_card_validates_as_typed_and_keeps_the_form(team, now):
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ClientCardScreen"
+        for f in ("name", "email", "phone"):
+            assert shown(app, f"#l-{f}").endswith("*")  # required fields are marked
+        assert not shown(app, "#l-company").endswith("*")
+        app.screen.query_one("#c-city").value = "Bilbao"
+        email = app.screen.query_one("#c-email")
+        email.focus()
+        email.value = ""
+        await pilot.press(*"info@clubnorte")
+        await pilot.pause()
+        assert "not valid" in shown(app, "#e-email")  # as typed, before saving
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert Client.get_by_id(c.id).city is None  # refused: nothing stored
+        assert typed(app, "#c-city") == "Bilbao" and typed(app, "#c-email") == "info@clubnorte"
+        assert app.focused.id == "c-email"
+        await pilot.press(*".es", "ctrl+s")
+        await pilot.pause()
+        saved = Client.get_by_id(c.id)
+        assert (saved.city, saved.email, saved.version) == ("Bilbao", "info@clubnorte.es", 2)
+        assert "Saved" in shown(app, "#card-msg")
+
+
+async def test_stale_save_from_another_process_is_refused_and_reload_keeps_edits(team, now, db):
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#c-notes").value = "call after five"
+        other = run_cli("client", "set", str(c.id), "city=Leeds", "phone=+447700900123", "--as", "mia", db_url=db)
+        assert other.returncode == 0, other.stderr
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        msg = shown(app, "#card-msg")
+        assert "mia" in msg and "Leeds" in msg and "not applied" in msg
+        assert Client.get_by_id(c.id).notes is None
+        assert typed(app, "#c-notes") == "call after five"  # nothing typed is lost
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert typed(app, "#c-city") == "Leeds" and typed(app, "#c-notes") == "call after five"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        saved = Client.get_by_id(c.id)
+        assert (saved.city, saved.notes, saved.phone) == ("Leeds", "call after five", "+447700900123")
+
+
+async def test_new_client_warns_about_duplicates_then_merge(team, now):
+    first = add_client(team["ana"], now, name="John Smith", email="john@example.com")
+    add_deal(team["ana"], first.id, "old deal", now)
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Smith John", "tab", *"js@work.example", "ctrl+s")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FormDialog"
+        assert f"#{first.id} John Smith (similar name)" in shown(app, "#e-form")
+        assert Client.select().count() == 1
+        await pilot.press("ctrl+s")  # the rep has seen the warning: add it anyway
+        await pilot.pause()
+        assert Client.select().count() == 2
+        assert type(app.screen).__name__ == "ClientCardScreen"  # the new card opens
+        await pilot.press("escape", "escape")  # leave the field, then the card
+        await pilot.pause()
+        lst = app.screen.query_one("RecordList")
+        assert [r.name for r in lst.rows] == ["John Smith", "Smith John"]
+        await pilot.press("m")
+        await pilot.pause()
+        assert typed(app, "#f-other") == str(Client.get(Client.name == "Smith John").id)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert [r.name for r in lst.rows] == ["John Smith"]
+        kept = Client.get(Client.name == "John Smith")
+        assert "js@work.example" in kept.notes and Deal.select().where(Deal.client == kept.id).count() == 1
+
+
+async def test_stage_rules_edited_by_a_manager(team, now):
+    app = make_app("mia", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "StageRulesScreen"
+        await pilot.press("l")  # qualified
+        await pilot.pause()
+        assert "Qualified" in shown(app, "#rules-title")
+        await pilot.press("a")
+        await pilot.pause()
+        await pilot.press(*"deal.wishes")
+        await pilot.pause()
+        assert "not a field the stage gate knows" in shown(app, "#e-field")
+        app.screen.query_one("#f-field").value = ""
+        await pilot.press(*"client.company", "tab", *"Company", "ctrl+s")
+        await pilot.pause()
+        from models.tables import Stage
+
+        q = Stage.get(Stage.key == "qualified")
+        assert StageRequirement.select().where((StageRequirement.stage == q.id)
+                                               & (StageRequirement.field == "client.company")).exists()
+        await pilot.press("G", "x")
+        await pilot.pause()
+        assert not StageRequirement.select().where(StageRequirement.field == "client.company").exists()
+        await pilot.press("s")
+        await pilot.pause()
+        app.screen.query_one("#f-days").value = ""
+        await pilot.press(*"21", "ctrl+s")
+        await pilot.pause()
+        assert Stage.get(Stage.key == "qualified").stale_days == 21
+
+
+async def test_a_rep_cannot_edit_stage_rules(team, now):
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "PipelineScreen"
+
+
+@pytest.fixture
+def card_data(team, now):
+    from models.activities import create_task
+    from models.pipeline import update_deal
+
+    c = add_client(team["ana"], now, name="Club Norte [b]SL[/b]", email="info@clubnorte.es", company="Norte SL",
+                   phone="+34612345678", city="Bilbao")
+    d = add_deal(team["ana"], c.id, "40 balls", now, amount="1800.00")
+    update_deal(team["ana"], d.id, dict(need="balls"), now)
+    add_deal(team["ana"], c.id, "2 goals", now)
+    create_task("ana", team["ana"].id, "call about the goals", now, now=now, client_id=c.id)
+    return c
+
+
+def test_client_card_snapshot_80x24(db, card_data, now, snap_compare):
+    if not db.startswith("sqlite"):
+        pytest.skip("one picture is enough: the snapshot is taken on SQLite")
+    assert snap_compare(make_app("ana", now), terminal_size=(80, 24), press=["2", "enter"])
+
+
+def test_client_card_gate_snapshot_80x24(db, card_data, now, snap_compare):
+    if not db.startswith("sqlite"):
+        pytest.skip("one picture is enough: the snapshot is taken on SQLite")
+    assert snap_compare(make_app("ana", now), terminal_size=(80, 24), press=["3", "j", "greater_than_sign"])
+
+
+def test_pipeline_snapshot_80x24(db, card_data, now, snap_compare):
+    if not db.startswith("sqlite"):
+        pytest.skip("one picture is enough: the snapshot is taken on SQLite")
+    assert snap_compare(make_app("ana", now), terminal_size=(80, 24), press=["3"])
