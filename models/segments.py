@@ -94,6 +94,7 @@ def sweep_cadence(now: datetime) -> int:
         while True:
             rows = list(Client.select(Client.id, Client.owner, Client.name)
                         .where((Client.segment == seg) & Client.owner.is_null(False) & Client.merged_into.is_null()
+                               & Client.lost_reason.is_null()  # a lost client is not chased
                                & (Client.id > last_id)).order_by(Client.id).limit(500))
             if not rows:
                 break

@@ -36,3 +36,41 @@ def test_cadence_once_and_changes_with_segment(team, now):
     assert sweep_cadence(later) == 1
     assert Activity.select().where(Activity.client == hot.id).order_by(Activity.id.desc()).first().kind == "call"
     assert Client.get_by_id(hot.id).segment == "warm"
+
+
+def test_lost_and_merged_clients_get_no_cadence(team, now):
+    Client.create(name="Lost", owner=team["ana"], last_purchase_at=now - timedelta(days=3), lost_reason="price",
+                  created_at=now, updated_at=now)
+    keep = Client.create(name="Keep", owner=team["ana"], created_at=now, updated_at=now)
+    Client.create(name="Merged", owner=team["ana"], last_purchase_at=now - timedelta(days=3), merged_into=keep,
+                  created_at=now, updated_at=now)
+    assert sweep_cadence(now) == 0
+    assert Activity.select().count() == 0
+
+
+def _cadence_sweeper(url, queue):
+    from datetime import datetime
+
+    from models.db import open_database
+
+    open_database(url)
+    queue.put(sweep_cadence(datetime(2026, 11, 20, 9, 0)))
+
+
+def test_parallel_cadence_sweeps_create_each_task_once(db, team, now):
+    import multiprocessing as mp
+
+    for i in range(40):
+        Client.create(name=f"Hot {i}", owner=team["ana"] if i % 2 else team["ben"],
+                      last_purchase_at=now - timedelta(days=3), created_at=now, updated_at=now)
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_cadence_sweeper, args=(db, q)) for _ in range(4)]
+    for p in procs:
+        p.start()
+    created = [q.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert sum(created) == 40
+    assert Activity.select().count() == 40
+    assert Activity.select(Activity.client).distinct().count() == 40
