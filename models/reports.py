@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from peewee import fn
 
 from .access import owner_condition
-from .tables import Activity, Application, Deal, Invoice, Payment, Rep, Stage
+from .tables import Activity, Application, Client, Deal, Invoice, Payment, Rep, Stage
 
 
 def _scoped(query, actor, owner_field, team_field):
@@ -50,6 +50,15 @@ def lost_reasons(actor: Rep, since: datetime, until: datetime) -> list[dict]:
          .group_by(Deal.lost_reason).order_by(fn.COUNT(Deal.id).desc()))
     q = _scoped(q, actor, Deal.owner, Deal.team)
     return [dict(reason=r.lost_reason or "unknown", count=r.n) for r in q]
+
+
+def lost_clients(actor: Rep) -> list[dict]:
+    """Clients marked lost, by reason (all time; a lost client keeps its reason until it buys again)."""
+    q = (Client.select(Client.lost_reason, fn.COUNT(Client.id).alias("n"))
+         .where(Client.lost_reason.is_null(False) & Client.merged_into.is_null())
+         .group_by(Client.lost_reason).order_by(fn.COUNT(Client.id).desc(), Client.lost_reason))
+    q = _scoped(q, actor, Client.owner, Client.team)
+    return [dict(reason=r.lost_reason, count=r.n) for r in q]
 
 
 def activity_by_rep(actor: Rep, since: datetime, until: datetime) -> list[dict]:

@@ -72,6 +72,12 @@ class ReportsScreen(MainScreen):
             t.append(f"{x['reason']:<17}{x['count']:>7}        {bar(x['count'], ltop)}\n")
         if not lost:
             t.append("no lost deals in this period\n")
+        gone = reports.lost_clients(rep)
+        if gone:
+            t.append("\nLost clients by reason (all time)\n", style="bold")
+            gtop = max(x["count"] for x in gone)
+            for x in gone:
+                t.append(f"{x['reason']:<17}{x['count']:>7}        {bar(x['count'], gtop)}\n")
         t.append("\nActivity per rep (done)\n", style="bold")
         t.append(f"{'rep':<12}{'calls':>6}{'mails':>6}{'msgs':>6}{'meet':>6}{'tasks':>6}\n")
         for r in reports.activity_by_rep(rep, since, now):

@@ -34,3 +34,28 @@ def test_funnel_and_lost_reasons(team, catalog, now):
     assert reports.lost_reasons(team["sol"], *period) == []
     acts = {r["rep"]: r for r in reports.activity_by_rep(team["mia"], *period)}
     assert acts["ana"]["call"] == 2
+
+
+def test_lost_clients_by_reason_scoped_and_in_the_cli(db_url):
+    import json
+
+    from conftest import run_cli
+
+    def cli(*args):
+        return run_cli(*args, db_url=db_url)
+
+    cli("rep", "add", "ana", "--name", "Ana", "--team", "North")
+    cli("rep", "add", "mia", "--name", "Mia", "--role", "manager", "--team", "North")
+    cli("rep", "add", "sol", "--name", "Sol", "--team", "South")
+    for who, name, reason in (("ana", "A", "price"), ("ana", "B", "price"), ("ana", "C", "competitor"),
+                              ("sol", "S", "price")):
+        cid = cli("client", "add", "--name", name, "--email", f"{name.lower()}@example.com", "--as", who).stdout.strip()
+        assert cli("client", "lost", cid, reason, "--as", who).returncode == 0
+    mine = json.loads(cli("report", "--json", "--as", "ana").stdout)["lost_clients"]
+    assert mine == [{"reason": "price", "count": 2}, {"reason": "competitor", "count": 1}]
+    assert json.loads(cli("report", "--json", "--as", "sol").stdout)["lost_clients"] == [{"reason": "price", "count": 1}]
+    assert json.loads(cli("report", "--json", "--as", "mia").stdout)["lost_clients"][0]["count"] == 2
+    text = cli("report", "--as", "ana").stdout
+    assert "Lost clients" in text and "competitor" in text
+    bad = cli("client", "lost", "1", "bored", "--as", "ana")
+    assert bad.returncode == 2 and "competitor" in bad.stderr

@@ -1,4 +1,5 @@
-"""`repdesk audit`: the audit trail, for those allowed to see it."""
+"""`repdesk audit`: the audit trail, for those allowed to see it; `repdesk report`: the Reports screen's
+figures (funnel, why deals and clients were lost, activity per rep, cash in), role-scoped."""
 from __future__ import annotations
 
 from tui.commands.base import Context, table
@@ -9,6 +10,10 @@ def register(sub, common) -> None:
     p.add_argument("--record", metavar="KIND:ID", help="one record, e.g. client:12 or application:3")
     p.add_argument("--limit", type=int, default=100)
     p.set_defaults(handler=cmd_audit)
+    p = sub.add_parser("report", help="funnel, lost reasons, activity per rep, cash in (my scope)",
+                       parents=[common])
+    p.add_argument("--days", type=int, default=30, help="the period: the last DAYS days (default 30)")
+    p.set_defaults(handler=cmd_report)
 
 
 def cmd_audit(ctx: Context) -> int:
@@ -25,4 +30,37 @@ def cmd_audit(ctx: Context) -> int:
     ctx.emit(rows, table([[r["at"], r["actor"], f"{r['kind']}:{r['record_id']}", r["action"], r["field"] or "",
                            r["old"] or "", r["new"] or ""] for r in rows],
                          ["AT", "WHO", "RECORD", "ACTION", "FIELD", "OLD", "NEW"]) if rows else "No audit rows.")
+    return 0
+
+
+def cmd_report(ctx: Context) -> int:
+    from datetime import timedelta
+
+    from models import reports
+    from models.errors import ValidationError
+    from models.money import format_amount
+
+    if not 1 <= ctx.args.days <= 3660:
+        raise ValidationError("--days is 1 to 3660.", field="days")
+    since = ctx.now - timedelta(days=ctx.args.days)
+    data = dict(since=since.isoformat(), until=ctx.now.isoformat(),
+                funnel=reports.funnel(ctx.actor, since, ctx.now),
+                lost_deals=reports.lost_reasons(ctx.actor, since, ctx.now),
+                lost_clients=reports.lost_clients(ctx.actor),
+                activity=reports.activity_by_rep(ctx.actor, since, ctx.now),
+                cash_in=reports.cash_in(ctx.actor, since, ctx.now))
+    parts = [f"Last {ctx.args.days} days", table([[s["step"], str(s["count"]),
+                                                   "" if s["conversion"] is None else f"{s['conversion']}%"]
+                                                  for s in data["funnel"]], ["STEP", "COUNT", "CONVERSION"])]
+    for title, rows in (("Why deals were lost", data["lost_deals"]), ("Lost clients (all time)", data["lost_clients"])):
+        parts.append(f"\n{title}\n" + (table([[r["reason"], str(r["count"])] for r in rows], ["REASON", "COUNT"])
+                                       if rows else "none"))
+    parts.append("\nActivity per rep (done)\n" + (table([[r["rep"], *(str(r[k]) for k in ("call", "email", "message",
+                                                                                             "meeting", "task"))]
+                                                         for r in data["activity"]],
+                                                        ["REP", "CALLS", "MAILS", "MSGS", "MEET", "TASKS"])
+                                                  if data["activity"] else "none"))
+    parts.append("\nCash in\n" + (table([[c["day"], format_amount(c["amount_minor"], c["currency"])]
+                                          for c in data["cash_in"]], ["DAY", "AMOUNT"]) if data["cash_in"] else "none"))
+    ctx.emit(data, "\n".join(parts))
     return 0
