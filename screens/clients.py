@@ -21,12 +21,12 @@ class ClientSource:
         from models.clients import client_page
 
         return client_page(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
-                           search=self.screen.search or None)
+                           search=self.screen.search or None, segment=self.screen.segment)
 
     def count(self) -> int:
         from models.clients import client_count
 
-        return client_count(self.screen.app.rep, search=self.screen.search or None)
+        return client_count(self.screen.app.rep, search=self.screen.search or None, segment=self.screen.segment)
 
     def key(self, row):
         return (row.name, row.id)
@@ -57,12 +57,14 @@ class ClientsScreen(MainScreen):
         Binding("n", "new", "New client", id="clients.new"),
         Binding("m", "merge", "Merge into", id="clients.merge"),
         Binding("slash", "search", "Find", id="clients.search"),
+        Binding("s", "segment", "Segment", id="clients.segment"),
         Binding("escape", "clear", "Clear filter", show=False, id="clients.clear"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.search = ""
+        self.segment: str | None = None
         self.source = ClientSource(self)
 
     def compose(self) -> ComposeResult:
@@ -202,6 +204,24 @@ class ClientsScreen(MainScreen):
         lst.focus()
 
     def action_clear(self) -> None:
-        if self.search:
-            self.search = ""
+        if self.search or self.segment:
+            self.search, self.segment = "", None
+            self.update_status()
             self.query_one(RecordList).load_first_in_thread()
+
+    def action_segment(self) -> None:
+        """Cycle the segment filter: all, hot, cooling, warm, lapsing, sleeping, never, all ..."""
+        from models.segments import SEGMENTS
+
+        order = [None, *SEGMENTS]
+        self.segment = order[(order.index(self.segment) + 1) % len(order)]
+        self.update_status()
+        self.query_one(RecordList).load_first_in_thread()
+
+    def status_extra(self) -> str:
+        parts = []
+        if self.segment:
+            parts.append(f"segment: {self.segment}")
+        if self.search:
+            parts.append(f"filter: {self.search[:20]}")
+        return " · ".join(parts)

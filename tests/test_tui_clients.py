@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from models.clients import add_client
+from models.tables import Client
 
 
 async def test_clients_list_and_filter(team, now):
@@ -27,3 +28,26 @@ async def test_clients_list_and_filter(team, now):
         await pilot.pause()
         assert [r.name for r in lst.rows] == ["Zoe Club"]
         assert "hot" in "".join(s.text for s in lst.render_line(0))
+
+
+async def test_segment_filter_cycles(team, now):
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    add_client(team["ana"], now, name="Hot One", email="h@example.com")
+    add_client(team["ana"], now, name="Never One", email="n@example.com")
+    Client.update(last_purchase_at=now - timedelta(days=3), segment="hot").where(Client.name == "Hot One").execute()
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        lst = app.screen.query_one("RecordList")
+        await pilot.press("s")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert [r.name for r in lst.rows] == ["Hot One"]
+        assert "segment: hot" in str(app.screen.query_one("#status").render())
+        await pilot.press("escape")
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert len(lst.rows) == 2
