@@ -74,7 +74,7 @@ def required_fields() -> set[str]:
 def check_required(values: dict) -> None:
     for names in required_specs():
         if not any(values.get(n) for n in names):
-            label = " or ".join(LABELS.get(n, n) for n in names)
+            label = " or ".join(LABELS.get(n, n).lower() for n in names)
             raise ValidationError(f"A client needs {label}.", field=names[0])
 
 

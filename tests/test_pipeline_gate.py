@@ -17,7 +17,7 @@ def test_gate_through_the_cli(db_url):
     bad = cli(db_url, "client", "add", "--name", "X", "--email", "not-mail", "--as", "ana")
     assert bad.returncode == 2 and "E-mail" in bad.stderr
     none = cli(db_url, "client", "add", "--name", "No Contact", "--as", "ana")
-    assert none.returncode == 2 and "email or phone" in none.stderr
+    assert none.returncode == 2 and "e-mail or phone" in none.stderr
     client = json.loads(cli(db_url, "client", "add", "--name", "Club Norte", "--email", "info@clubnorte.es",
                             "--as", "ana", "--json").stdout)["id"]
     deal = json.loads(cli(db_url, "deal", "add", "--client", str(client), "--title", "40 balls", "--as", "ana",
@@ -59,3 +59,56 @@ def test_gate_through_the_cli(db_url):
     assert "client.phone" in next(s for s in stages if s["key"] == "negotiation")["requires"]
     audit = json.loads(cli(db_url, "audit", "--record", f"deal:{deal}", "--as", "mia", "--json").stdout)
     assert [a["new"] for a in audit if a["action"] == "move"][::-1] == ["qualified", "lost", "new"]
+
+
+def test_every_stage_refuses_until_its_requirements_hold(team, now):
+    """Walk one deal New -> Shipped -> Won: each stage refuses with exactly its own missing fields, then
+    accepts once they are filled; installments: an approved plan is enough to ship."""
+    import pytest
+
+    from models.clients import add_client
+    from models.errors import StageGateError
+    from models.payments import approve_plan, issue_invoice, record_payment, sign_agreement, upsert_agreement
+    from models.pipeline import add_deal, move_deal, update_deal
+
+    ana = team["ana"]
+
+    def refused(stage):
+        with pytest.raises(StageGateError) as exc:
+            move_deal(ana, deal.id, stage, now)
+        assert Deal.get_by_id(deal.id).stage.key == before
+        return [m["field"] for m in exc.value.missing]
+
+    from models.tables import Deal
+
+    c = add_client(ana, now, name="Club", email="club@example.com")
+    deal = add_deal(ana, c.id, "balls", now)
+    before = "new"
+    assert refused("qualified") == ["deal.need", "deal.budget", "deal.timeline", "deal.decision_maker"]
+    update_deal(ana, deal.id, dict(need="balls", budget="2000", timeline="May", decision_maker="Marta"), now)
+    before = move_deal(ana, deal.id, "qualified", now).stage.key
+    assert refused("proposal") == ["deal.products", "deal.amount"]  # the client has an e-mail already
+    update_deal(ana, deal.id, dict(products="40 x BALL-PRO5", amount="1800.00"), now)
+    before = move_deal(ana, deal.id, "proposal", now).stage.key
+    before = move_deal(ana, deal.id, "negotiation", now).stage.key  # negotiation needs nothing more
+    assert refused("agreement_signed") == ["agreement.provides", "agreement.receives", "agreement.signed"]
+    upsert_agreement(ana, deal.id, "40 balls delivered to the club", "1800.00 EUR within 30 days", now)
+    assert refused("agreement_signed") == ["agreement.signed"]
+    sign_agreement(ana, deal.id, now, signed_by="Marta")
+    before = move_deal(ana, deal.id, "agreement_signed", now).stage.key
+    assert refused("invoiced") == ["invoice.issued"]
+    inv = issue_invoice(ana, deal.id, now, installments=3, every_days=30)
+    before = move_deal(ana, deal.id, "invoiced", now).stage.key
+    assert refused("paid") == ["payment.full"]
+    assert refused("shipped") == ["payment.full", "payment.full_or_plan"]  # skipping paid: both must hold
+    approve_plan(team["mia"], inv.id, now)
+    assert refused("shipped") == ["payment.full"]  # the plan ships, but skipping "paid" still needs the money
+    record_payment(ana, inv.id, inv.amount_minor, now, method="card")
+    before = move_deal(ana, deal.id, "paid", now).stage.key
+    before = move_deal(ana, deal.id, "shipped", now).stage.key
+    assert move_deal(ana, deal.id, "won", now).stage.key == "won"
+    lost = add_deal(ana, c.id, "goals", now)
+    deal, before = lost, "new"
+    assert refused("lost") == ["deal.lost_reason"]
+    update_deal(ana, lost.id, dict(lost_reason="price"), now)
+    assert move_deal(ana, lost.id, "lost", now).stage.key == "lost"
