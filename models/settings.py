@@ -64,6 +64,7 @@ def put(actor: str, key: str, value, now=None) -> None:
         raise ValidationError(f"{key} takes a JSON list.", field="value")
     if isinstance(default, int) and not isinstance(default, bool) and not isinstance(value, int):
         raise ValidationError(f"{key} takes a whole number.", field="value")
+    _check_value(key, value)
     now = now or utcnow()
     with write_txn():
         row = Setting.get_or_none(Setting.key == key)
@@ -74,3 +75,17 @@ def put(actor: str, key: str, value, now=None) -> None:
         else:
             Setting.update(value=new, version=Setting.version + 1).where(Setting.key == key).execute()
         record(actor, "setting", 0, "set", field=key, old=old, new=new, at=now)
+
+
+def _check_value(key: str, value) -> None:
+    """Refuse a value the code reading the setting could not use (checked when it is written)."""
+    if key == "client.required":
+        from .clients import CARD_FIELDS
+
+        for spec in value:
+            names = [n.strip() for n in str(spec).split("|")]
+            bad = [n for n in names if n not in CARD_FIELDS]
+            if not isinstance(spec, str) or not names or bad:
+                raise ValidationError(f"client.required lists client fields, alternatives joined by | "
+                                      f"(\"email|phone\"); {', '.join(bad) or spec!r} is not one "
+                                      f"({', '.join(CARD_FIELDS)}).", field="value")

@@ -174,3 +174,12 @@ def test_clients_cli_segment_json_and_duplicates(db_url):
     assert len(json.loads(cli("clients", "--json", "--as", "ana").stdout)) == 2
     assert cli("client", "lost", first, "price", "--as", "ana").returncode == 0
     assert "competitor" in cli("lost-reasons", "--as", "ana").stdout
+
+
+def test_required_setting_refuses_unknown_fields(team, now):
+    from models.settings import get, put
+
+    with pytest.raises(ValidationError) as exc:
+        put("mia", "client.required", ["name", "email|fax"])
+    assert "'fax'" in str(exc.value) or "fax" in str(exc.value)
+    assert get("client.required") == ["name", "email|phone"]
