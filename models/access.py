@@ -3,6 +3,10 @@
 rep: the open inbox, their own clients, deals, invoices and tasks.
 manager: everything of their team; stage rules; installment plan approval.
 director: everything. admin: reps, keys, settings (and sees everything).
+
+Reps, keys and settings: until the first admin exists (a fresh install, set up by the service account that
+owns the database), whoever runs the command may change them; from then on the acting login must be an
+admin (managers may also set the client and segment rules and the catalog, and mark their team away).
 """
 from __future__ import annotations
 
@@ -56,3 +60,13 @@ def check_client(actor: Rep, client: Client) -> None:
 def check_deal(actor: Rep, deal: Deal) -> None:
     if not can_see_owned(actor, deal.owner_id, deal.team_id):
         raise PermissionDenied(f"Deal {deal.id} is not yours to see.")
+
+
+def admin_gate(login: str, what: str, roles: tuple[str, ...] = ("admin",)) -> None:
+    """Refuse LOGIN unless it has one of ROLES, once an admin exists (see the module's text)."""
+    if not Rep.select().where(Rep.role == "admin").exists():
+        return
+    rep = Rep.get_or_none(Rep.login == login)
+    if rep is None or rep.role not in roles:
+        who = f"{login} ({rep.role})" if rep is not None else f"{login} (not a rep)"
+        raise PermissionDenied(f"{who} may not {what}; that needs {' or '.join(roles)} (give --as LOGIN).")

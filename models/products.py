@@ -79,6 +79,9 @@ def import_products(actor: str, text: str, now=None) -> dict:
     rows = parse_products_csv(text)
     added = updated = 0
     with write_txn():
+        from .access import admin_gate
+
+        admin_gate(actor, "change the catalog", roles=("admin", "director", "manager"))
         existing = {p.sku: p for p in Product.select()}
         for r in rows:
             old = existing.get(r["sku"])

@@ -56,6 +56,9 @@ def add_rep(actor: str, login: str, name: str, role: str = "rep", team: str | No
 
         email = normalize_email(email)
     with write_txn():
+        from .access import admin_gate
+
+        admin_gate(actor, "add reps")
         if Rep.select().where(Rep.login == login).exists():
             raise ValidationError(f"A rep with login {login!r} already exists.", field="login")
         team_row = get_or_create_team(team.strip(), now) if team and team.strip() else None
@@ -75,6 +78,14 @@ def set_away(actor: str, login: str, away: bool, now=None) -> Rep:
     now = now or utcnow()
     with write_txn():
         rep = get_rep(login)
+        if actor != rep.login:  # a rep marks themself; a manager their team; an admin anyone
+            from .access import admin_gate
+            from .errors import PermissionDenied
+
+            admin_gate(actor, "mark other reps away", roles=("admin", "director", "manager"))
+            me = Rep.get_or_none(Rep.login == actor)
+            if me is not None and me.role == "manager" and me.team_id != rep.team_id:
+                raise PermissionDenied(f"{actor} (manager) may mark only their own team away; {rep.login} is not.")
         if bool(rep.away) != away:
             Rep.update(away=away, version=Rep.version + 1).where(Rep.id == rep.id).execute()
             record(actor, "rep", rep.id, "update", field="away", old=bool(rep.away), new=away, at=now)

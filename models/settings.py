@@ -38,6 +38,11 @@ DEFAULTS: dict[str, object] = {
 }
 
 
+# Settings a manager may change too (the rest are the admin's).
+MANAGER_SETTINGS = {k: ("admin", "director", "manager") for k in ("client.required", "segments.bounds",
+                                                                   "segments.cadence", "invoice.due_hours")}
+
+
 def get(key: str):
     row = Setting.get_or_none(Setting.key == key)
     if row is None:
@@ -67,6 +72,9 @@ def put(actor: str, key: str, value, now=None) -> None:
     _check_value(key, value)
     now = now or utcnow()
     with write_txn():
+        from .access import admin_gate
+
+        admin_gate(actor, f"change the setting {key}", roles=MANAGER_SETTINGS.get(key, ("admin",)))
         row = Setting.get_or_none(Setting.key == key)
         old = row.value if row else json.dumps(default)
         new = json.dumps(value, sort_keys=True)

@@ -17,7 +17,8 @@ def test_copy_sqlite_to_engine(db_url, tmp_path):
     b = json.loads(run_cli("inbox", "--json", "--limit", "5", "--as", "demo", db_url=db_url).stdout)
     assert [r["id"] for r in a] == [r["id"] for r in b]
     assert run_cli("claim", "--next", "--as", "demo", db_url=db_url).returncode == 0  # writes work after copy
-    assert run_cli("rep", "add", "newbie", "--name", "New", db_url=db_url).returncode == 0  # ids continue
+    assert run_cli("rep", "add", "newbie", "--name", "New", "--as", "admin", db_url=db_url).returncode == 0  # ids continue
+    assert run_cli("rep", "add", "other", "--name", "O", "--as", "demo", db_url=db_url).returncode == 5  # reps: admin only
     line = '{"channel": "email", "email": "n@example.com", "text": "need 5 cones"}'
     assert run_cli("intake", "-", db_url=db_url, input=line + "\n").returncode == 0
     assert json.loads(run_cli("inbox", "--json", "--search", b[0]["text"].split()[1], "--as", "demo",

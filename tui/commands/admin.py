@@ -1,4 +1,5 @@
-"""Maintenance commands: init, demo, rep, import, config. Whoever can open the database runs them."""
+"""Maintenance commands: init, demo, rep, import, config, admin keys. Reps, keys and settings belong to the
+admin once one exists (models.access.admin_gate); before that, to whoever runs them on a fresh install."""
 from __future__ import annotations
 
 import json
@@ -187,6 +188,12 @@ def cmd_copy_db(ctx: Context) -> int:
 cmd_copy_db.no_db = True
 
 
+def _rep_or_none(login: str):
+    from models.tables import Rep
+
+    return Rep.get_or_none(Rep.login == login)
+
+
 def cmd_key(ctx: Context) -> int:
     from pathlib import Path
 
@@ -194,12 +201,17 @@ def cmd_key(ctx: Context) -> int:
     from models.reps import get_rep
     from tui import sshkeys
 
+    from models.access import admin_gate
+    from models.audit import record
+
     path = Path(ctx.args.file) if ctx.args.file else sshkeys.default_file()
     action = ctx.args.key_action
+    admin_gate(ctx.login, "manage the reps' SSH keys")
     if action == "add":
         rep = get_rep(ctx.args.login)  # the rep must exist
         line = sshkeys.add_key(path, rep.login, read_input(ctx.args.pubkey_file),
                                resolve_url(getattr(ctx.args, "db", None)))
+        record(ctx.login, "rep", rep.id, "key", field="ssh key", new=line.rsplit(" ", 1)[-1][:60], at=ctx.now)
         ctx.emit({"login": rep.login, "file": str(path), "line": line}, f"Added {rep.login}'s key to {path}.")
     elif action == "list":
         rows = sshkeys.list_keys(path)
@@ -207,5 +219,8 @@ def cmd_key(ctx: Context) -> int:
                  table([[r["login"], r["key"]] for r in rows], ["LOGIN", "KEY"]) if rows else f"No repdesk keys in {path}.")
     else:
         n = sshkeys.remove_key(path, ctx.args.login)
+        target = _rep_or_none(ctx.args.login)
+        if n and target is not None:
+            record(ctx.login, "rep", target.id, "key", field="ssh key", old=f"{n} key(s)", new="removed", at=ctx.now)
         ctx.emit({"login": ctx.args.login, "removed": n}, f"Removed {n} key(s) of {ctx.args.login} from {path}.")
     return 0
