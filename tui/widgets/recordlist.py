@@ -296,6 +296,10 @@ class RecordList(Widget, can_focus=True):
 
     # ------------------------------------------------------------ drawing
     def render_line(self, y: int) -> Strip:
+        # Every segment gets a style (the widget's as the base): Textual's NO_COLOR filter needs one.
+        return self._render_line(y).apply_style(self.rich_style)
+
+    def _render_line(self, y: int) -> Strip:
         width = self.size.width
         if not self.rows:
             if y == 0:
