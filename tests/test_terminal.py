@@ -81,9 +81,10 @@ def test_main_flow_in_a_real_terminal(prepared, now):
     url, top = prepared
     term = Tmux(f"{REPDESK} --db {url} --as ana --now {now.isoformat()}")
     try:
-        screen = term.wait_for("open ·")
-        assert "Ana Alvarez" in screen and "Marta Ruiz" in screen
-        assert "BALL-PRO5" in screen  # why the top one ranks first
+        term.wait_for("open ·")
+        term.wait_for("Ana Alvarez")  # the screen paints in steps: wait for each part (raises if absent)
+        term.wait_for("Marta Ruiz")
+        term.wait_for("BALL-PRO5")  # why the top one ranks first
         term.keys("j")
         assert "[bold]there[/bold]" in term.wait_for("[bold]there")  # outside text stays literal
         term.keys("k")
@@ -154,8 +155,9 @@ def test_dropped_line_keeps_the_typing_as_a_draft(prepared, now):
     assert saved and "Grace Obi" in saved[0] and "60 BALL-TRN4 to Lagos" in saved[0]
     again = Tmux(cmd)
     try:
-        screen = again.wait_for("Restored what you were typing")
-        assert "Grace Obi" in screen and "60 BALL-TRN4 to Lagos" in screen
+        again.wait_for("Restored what you were typing")
+        again.wait_for("Grace Obi")  # raises when the restored text is not on the screen
+        again.wait_for("60 BALL-TRN4 to Lagos")
         again.keys("C-s")
         again.wait_for("added")
     finally:
