@@ -7,4 +7,5 @@ MODULES = [
     "tui.commands.clients",
     "tui.commands.payments",
     "tui.commands.audit",
+    "tui.commands.clientio",
 ]

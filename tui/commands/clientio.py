@@ -1,0 +1,126 @@
+"""Client import and export: `import clients FILE.csv|FILE.vcf`, `export clients --format csv|vcf`.
+
+The work is in models/clientio.py; here the arguments are read and the results printed.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from tui.commands.base import Context
+from tui.commands.payments import ensure_group
+
+SHOW_SKIPPED = 20  # duplicates listed on stderr; --json lists them all
+
+
+def register(sub, common) -> None:
+    imp = ensure_group(sub, "import", "import data from files (all rows or none)", common)
+    p = imp.add_parser("clients", parents=[common],
+                       help="import client cards from CSV (a header of card fields) or vCard; "
+                            "a bad row is reported by line and nothing is imported")
+    p.add_argument("file", help="a .csv or .vcf file, or - for stdin (with --format)")
+    p.add_argument("--format", choices=["csv", "vcf"], help="default: from the file's extension")
+    p.add_argument("--duplicates", choices=["skip", "add", "fail"], default="skip",
+                   help="rows whose e-mail or phone is already a client's, or an earlier row's "
+                        "(default skip)")
+    p.add_argument("--ignore-unknown", action="store_true", help="skip CSV columns that are not card fields")
+    p.set_defaults(handler=cmd_import_clients)
+
+    ex = ensure_group(sub, "export", "export data for other systems", common)
+    p = ex.add_parser("clients", parents=[common],
+                      help="the clients you may see, as CSV or vCard 3.0 (by name)")
+    p.add_argument("--format", choices=["csv", "vcf"], default="csv")
+    p.add_argument("--segment", help="only this segment (hot, cooling, warm, lapsing, sleeping, never)")
+    p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
+    p.set_defaults(handler=cmd_export_clients)
+
+
+def _read_bytes(path: str) -> bytes:
+    from models.errors import ValidationError
+
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        with open(path, "rb") as fh:
+            return fh.read()
+    except FileNotFoundError:
+        raise ValidationError(f"There is no file {path}.") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{path} is a folder, not a file.") from None
+    except OSError as exc:
+        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def cmd_import_clients(ctx: Context) -> int:
+    from models.clientio import ClientImportError, format_for, import_clients
+    from models.text import one_line
+
+    a = ctx.args
+    source = "<stdin>" if a.file == "-" else a.file
+    fmt = format_for(a.file, a.format)
+    actor = ctx.actor
+    data = _read_bytes(a.file)
+    try:
+        result = import_clients(actor, data, ctx.now, fmt=fmt, source=source, duplicates=a.duplicates,
+                                ignore_unknown=a.ignore_unknown)
+    except ClientImportError as exc:
+        if ctx.json:
+            key = "duplicates" if exc.what == "duplicate" else "errors"
+            print(json.dumps({"imported": 0, key: [{"line": n, "reason": r} for n, r in exc.problems]},
+                             ensure_ascii=False))
+        for line in exc.lines():
+            print(line, file=sys.stderr)
+        n = len(exc.problems)
+        what = ("row is a duplicate" if n == 1 else "rows are duplicates") if exc.what == "duplicate" else \
+            ("row has problems" if n == 1 else "rows have problems")
+        print(f"repdesk: Nothing was imported: {n} {what}.", file=sys.stderr)
+        return exc.exit_code
+    skipped = result["skipped"]
+    if not ctx.json:
+        for s in skipped[:SHOW_SKIPPED]:
+            print(f"{one_line(source)}:{s['line']}: skipped {one_line(s['name'], 60)}: {one_line(s['reason'])}",
+                  file=sys.stderr)
+        if len(skipped) > SHOW_SKIPPED:
+            print(f"... and {len(skipped) - SHOW_SKIPPED} more duplicates skipped (--json lists them all).",
+                  file=sys.stderr)
+    n, m = result["imported"], len(skipped)
+    ctx.emit(result, f"Imported {n} client{'' if n == 1 else 's'} "
+                     f"({m} duplicate{'' if m == 1 else 's'} skipped).")
+    return 0
+
+
+def cmd_export_clients(ctx: Context) -> int:
+    import os
+    import tempfile
+
+    from models.clientio import export_clients
+    from models.errors import ValidationError
+
+    a = ctx.args
+    export = export_clients(ctx.actor, a.format, a.segment)
+    out = a.output
+    if not out or out == "-":
+        for chunk in export:
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
+        return 0
+    target = os.path.abspath(out)
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".repdesk-export-")
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            for chunk in export:
+                fh.write(chunk)
+        os.replace(tmp, target)
+        tmp = None
+    except OSError as exc:
+        raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}.", field="output") from None
+    finally:
+        if tmp is not None:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+    n = export.count
+    print(f"Wrote {out} ({n} client{'' if n == 1 else 's'}).", file=sys.stderr)
+    return 0
