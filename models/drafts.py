@@ -19,13 +19,28 @@ def save_draft(rep: Rep, form: str, data: dict, now: datetime) -> None:
             Draft.create(rep=rep.id, form=form, data=payload, saved_at=now)
 
 
-def take_drafts(rep: Rep) -> list[dict]:
-    """Return and remove the rep's drafts, newest first (restoring puts them back in a form)."""
+def take_draft(rep: Rep, kinds: set[str] | None = None) -> dict | None:
+    """Return and remove the rep's newest draft whose form kind (the part before ':') is in KINDS
+    (any kind when None); drafts of other kinds stay for a screen that can restore them."""
     with write_txn():
-        rows = list(Draft.select().where(Draft.rep == rep.id).order_by(Draft.saved_at.desc()))
-        Draft.delete().where(Draft.rep == rep.id).execute()
-    return [dict(form=d.form, data=json.loads(d.data), saved_at=d.saved_at) for d in rows]
+        for d in Draft.select().where(Draft.rep == rep.id).order_by(Draft.saved_at.desc(), Draft.id.desc()):
+            if kinds is None or d.form.partition(":")[0] in kinds:
+                Draft.delete().where(Draft.id == d.id).execute()
+                return dict(form=d.form, data=json.loads(d.data), saved_at=d.saved_at)
+    return None
+
+
+def take_drafts(rep: Rep) -> list[dict]:
+    """Return and remove all of the rep's drafts, newest first."""
+    out = []
+    while (d := take_draft(rep)) is not None:
+        out.append(d)
+    return out
 
 
 def has_drafts(rep: Rep) -> bool:
     return Draft.select().where(Draft.rep == rep.id).exists()
+
+
+def count_drafts(rep: Rep) -> int:
+    return Draft.select().where(Draft.rep == rep.id).count()

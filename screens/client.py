@@ -41,12 +41,13 @@ class ClientCardScreen(Screen):
     ]
 
     def __init__(self, client_id: int, deal_id: int | None = None, missing: list[dict] | None = None,
-                 tab: str | None = None, target: str | None = None) -> None:
+                 tab: str | None = None, target: str | None = None, restore: dict | None = None) -> None:
         super().__init__()
         self.client_id = client_id
         self.deal_id = deal_id
         self.pending_missing = missing
         self.pending_target = target
+        self.pending_restore = restore
         self.start_tab = tab or ("tab-deals" if deal_id else "tab-card")
         self.data: dict = {}
         self.loaded: dict[str, str] = {}        # client field -> text as loaded
@@ -95,8 +96,41 @@ class ClientCardScreen(Screen):
                     yield Static("", id="history")
         yield Footer(compact=True, show_command_palette=False)
 
+    @property
+    def form_id(self) -> str:
+        return f"card:{self.client_id}"
+
+    def values(self) -> dict:
+        """What the rep typed and has not saved (kept as a draft when the line drops)."""
+        edits, deal = self.client_edits(), self.deal_edits()
+        if not edits and not deal:
+            return {}
+        return {"client": edits, "deal": deal, "deal_id": self.deal_id}
+
+    def apply_restore(self, data: dict) -> None:
+        from models.clients import EDITABLE
+
+        for f, v in (data.get("client") or {}).items():
+            if f not in EDITABLE:
+                continue
+            if f == "lost_reason":
+                if v in self.data["lost_reasons"]:
+                    self.query_one("#c-lost_reason", Select).value = v
+            else:
+                self.query_one(f"#c-{f}", Input).value = v
+        if data.get("deal_id") == self.deal_id:
+            for f, v in (data.get("deal") or {}).items():
+                if f in dict(DEAL_INPUTS):
+                    self.query_one(f"#d-{f}", Input).value = v
+        self.update_status()
+        self.message("Restored what you were typing when the connection dropped: ctrl+s saves it, ctrl+r "
+                     "shows the saved card with your edits kept.", error=False)
+
     def on_mount(self) -> None:
         self.reload(keep_edits=False)
+        if self.pending_restore:
+            self.apply_restore(self.pending_restore)
+            self.pending_restore = None
         if self.pending_missing:
             self.show_missing(self.pending_missing, self.pending_target)
             self.pending_missing = None

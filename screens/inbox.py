@@ -119,23 +119,16 @@ class InboxScreen(MainScreen):
         self.update_filterbar()
         self.offer_drafts()
 
-    def offer_drafts(self) -> None:
-        """A dropped line left a form half-typed: open it again with the text (escape discards)."""
-        from models.drafts import has_drafts, take_drafts
+    DRAFT_KINDS = {"phone-intake": "action_new", "contact": "action_contact", "transfer": "action_transfer",
+                   "close": "action_close_app"}
 
-        if not has_drafts(self.app.rep):
-            return
-        for draft in take_drafts(self.app.rep)[:1]:
-            form, data = draft["form"], draft["data"]
-            kind, _, ident = form.partition(":")
-            opener = {"phone-intake": self.action_new, "contact": self.action_contact,
-                      "transfer": self.action_transfer, "close": self.action_close_app}.get(kind)
-            if opener is None:
-                continue
-            target = int(ident) if ident.isdigit() else None
-            opener(restore=data, app_id=target)
-            self.notify("Restored what you were typing when the connection dropped; ctrl+s saves, "
-                        "escape discards.", title="Draft", timeout=10, markup=False)
+    def offer_drafts(self) -> None:
+        self.app.offer_drafts()
+
+    def restore_draft(self, kind: str, ident: str, data: dict) -> None:
+        """Open the inbox form KIND again with what was typed in it."""
+        opener = getattr(self, self.DRAFT_KINDS[kind])
+        opener(restore=data, app_id=int(ident) if ident.isdigit() else None)
 
     # ------------------------------------------------------------ display
     def update_filterbar(self) -> None:

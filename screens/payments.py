@@ -651,7 +651,7 @@ class PaymentsScreen(MainScreen):
 
         return check
 
-    def _form(self, title: str, fields, submit, form_id: str, after) -> None:
+    def _form(self, title: str, fields, submit, form_id: str, after, restore: dict | None = None) -> None:
         from models.errors import DomainError
         from models.text import one_line
 
@@ -664,7 +664,10 @@ class PaymentsScreen(MainScreen):
                 self.notify(one_line(str(exc), 400), severity="error", timeout=6, markup=False)
                 raise
 
-        self.app.push_screen(FormDialog(title, fields, guarded, form_id=form_id), after)
+        dialog = FormDialog(title, fields, guarded, form_id=form_id)
+        self.app.push_screen(dialog, after)
+        if restore:
+            dialog.call_after_refresh(dialog.set_values, restore)
 
     def _parse(self, text: str, currency: str) -> int:
         """The amount typed, in minor units, by the same model function as the CLI's --amount."""
@@ -685,73 +688,67 @@ class PaymentsScreen(MainScreen):
     # ------------------------------------------------------------ actions
     def action_record(self) -> None:
         from models.money import plain_amount
-        from models.payments import record_payment
-
-        from screens.form import FieldSpec
 
         row = self._target(INVOICE_KINDS, "A shipment row is a deal, not an invoice: select its invoice "
                                           "(overdue, installments ...) to record a payment.")
         if row is None:
             return
-        inv = self._balance(row.invoice_id)
-        if inv is None:
-            return
-        app = self.app
-        cur = inv["currency"]
-        suggested = plain_amount(row.data["amount"], cur) if row.kind == "inst" else inv["balance"]
-        fields = [FieldSpec("amount", f"Amount in {cur} (balance {_plain_money(inv['balance'], cur)})", required=True,
-                            placeholder=suggested, validate=self._amount_check(cur)),
-                  FieldSpec("method", "Method", value="transfer", placeholder="transfer, card, cash ...")]
-
-        def submit(v):
-            return record_payment(app.rep, row.invoice_id, self._parse(v["amount"], cur), app.now(),
-                                  method=v["method"] or "transfer")
-
-        def after(p):
-            if p is None:
-                return
-            left = self._balance(row.invoice_id)
-            tail = f"; balance now {_plain_money(left['balance'], cur)}" if left else ""
-            paid = " (paid in full)" if left and left["balance_minor"] <= 0 else ""
-            self.notify(f"Payment {p.id} of {_money(p.amount_minor, p.currency)} recorded on {inv['number']}"
-                        f"{tail}{paid}.", timeout=5, markup=False)
-            self.load()
-
-        self._form(f"Record a payment on {inv['number']}", fields, submit, f"payment:{row.invoice_id}", after)
+        suggested = plain_amount(row.data["amount"], row.currency) if row.kind == "inst" else None
+        self.open_payment_form(row.invoice_id, failed=False, suggested=suggested)
 
     def action_failed(self) -> None:
-        from models.payments import record_payment
-
-        from screens.form import FieldSpec
-
         row = self._target(INVOICE_KINDS, "A shipment row is a deal, not an invoice: select its invoice to "
                                           "record a failed payment.")
         if row is None:
             return
-        inv = self._balance(row.invoice_id)
+        self.open_payment_form(row.invoice_id, failed=True)
+
+    def open_payment_form(self, invoice_id: int, failed: bool, restore: dict | None = None,
+                          suggested: str | None = None) -> None:
+        """The form recording a payment (or a failed one) on INVOICE_ID; RESTORE refills it after a
+        dropped line."""
+        from models.payments import record_payment
+
+        from screens.form import FieldSpec
+
+        inv = self._balance(invoice_id)
         if inv is None:
             return
         app = self.app
         cur = inv["currency"]
-        fields = [FieldSpec("amount", f"Amount in {cur} that failed", required=True, placeholder=inv["balance"],
-                            validate=self._amount_check(cur)),
-                  FieldSpec("method", "Method", value="card", placeholder="card, transfer, direct debit ..."),
-                  FieldSpec("reason", "Why it failed", required=True, placeholder="card declined, bounced ...")]
+        if failed:
+            fields = [FieldSpec("amount", f"Amount in {cur} that failed", required=True, placeholder=inv["balance"],
+                                validate=self._amount_check(cur)),
+                      FieldSpec("method", "Method", value="card", placeholder="card, transfer, direct debit ..."),
+                      FieldSpec("reason", "Why it failed", required=True, placeholder="card declined, bounced ...")]
+        else:
+            fields = [FieldSpec("amount", f"Amount in {cur} (balance {_plain_money(inv['balance'], cur)})",
+                                required=True, placeholder=suggested or inv["balance"],
+                                validate=self._amount_check(cur)),
+                      FieldSpec("method", "Method", value="transfer", placeholder="transfer, card, cash ...")]
 
         def submit(v):
-            return record_payment(app.rep, row.invoice_id, self._parse(v["amount"], cur), app.now(),
-                                  method=v["method"] or "transfer", failed=True, reason=v["reason"])
+            return record_payment(app.rep, invoice_id, self._parse(v["amount"], cur), app.now(),
+                                  method=v["method"] or "transfer", failed=failed,
+                                  reason=v.get("reason") if failed else None)
 
         def after(p):
             if p is None:
                 return
-            owner = self._owner_name(row.deal_id)
-            self.notify(f"Failed payment {p.id} recorded on {inv['number']}; a follow-up task is open for "
-                        f"{owner}.", title="Follow-up task", timeout=8, markup=False)
+            if failed:
+                owner = self._owner_name(inv["deal_id"])
+                self.notify(f"Failed payment {p.id} recorded on {inv['number']}; a follow-up task is open for "
+                            f"{owner}.", title="Follow-up task", timeout=8, markup=False)
+            else:
+                left = self._balance(invoice_id)
+                tail = f"; balance now {_plain_money(left['balance'], cur)}" if left else ""
+                paid = " (paid in full)" if left and left["balance_minor"] <= 0 else ""
+                self.notify(f"Payment {p.id} of {_money(p.amount_minor, p.currency)} recorded on {inv['number']}"
+                            f"{tail}{paid}.", timeout=5, markup=False)
             self.load()
 
-        self._form(f"Record a failed payment on {inv['number']}", fields, submit, f"payment-failed:{row.invoice_id}",
-                   after)
+        title = f"Record a {'failed ' if failed else ''}payment on {inv['number']}"
+        self._form(title, fields, submit, f"{'payment-failed' if failed else 'payment'}:{invoice_id}", after, restore)
 
     def _owner_name(self, deal_id: int | None) -> str:
         from models.errors import DomainError

@@ -193,6 +193,44 @@ class RepdeskApp(App):
                 pass
         return saved
 
+    def offer_drafts(self) -> None:
+        """A dropped line left a form half-typed: open it again with the text (ctrl+s saves, escape
+        discards). The newest draft is offered now; the others stay for the next login."""
+        from models.drafts import count_drafts, take_draft
+        from screens.inbox import InboxScreen
+
+        if self.rep is None:
+            return
+        kinds = set(InboxScreen.DRAFT_KINDS) | {"card", "payment", "payment-failed"}
+        draft = take_draft(self.rep, kinds)
+        if draft is None:
+            return
+        kind, _, ident = draft["form"].partition(":")
+        data = draft["data"]
+        try:
+            if kind in InboxScreen.DRAFT_KINDS:
+                if self.current_mode != "inbox":
+                    self.switch_mode("inbox")
+                self.screen.restore_draft(kind, ident, data)
+            elif kind == "card":
+                from screens.client import ClientCardScreen
+
+                self.push_screen(ClientCardScreen(int(ident), deal_id=data.get("deal_id"), restore=data))
+            else:
+                self.switch_mode("payments")
+                self.call_after_refresh(lambda: self.screen.open_payment_form(int(ident), kind == "payment-failed",
+                                                                              restore=data))
+        except Exception:  # the record is gone or no longer ours: say so rather than lose the text silently
+            from models.text import one_line
+
+            self.notify("A draft could not be reopened; its text: " + one_line(str(data), 300), title="Draft",
+                        timeout=30, markup=False)
+            return
+        more = count_drafts(self.rep)
+        self.notify("Restored what you were typing when the connection dropped; ctrl+s saves, escape discards."
+                    + (f" {more} more draft(s) at your next login." if more else ""),
+                    title="Draft", timeout=10, markup=False)
+
     # ------------------------------------------------------------ actions
     def action_go(self, name: str) -> None:
         if self.rep is None:
