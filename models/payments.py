@@ -421,6 +421,14 @@ def mark_followed_up(actor: Rep, payment_id: int, now: datetime) -> Payment:
 # ---------------------------------------------------------------- reading
 
 
+def invoice_history(actor: Rep, invoice_id: int) -> tuple[list[Payment], list[Note]]:
+    """The invoice's payments and credit/debit notes, oldest first (for the invoice's detail)."""
+    _invoice(actor, invoice_id)
+    payments = list(Payment.select().where(Payment.invoice == invoice_id).order_by(Payment.received_at, Payment.id))
+    notes = list(Note.select().where(Note.invoice == invoice_id).order_by(Note.created_at, Note.id))
+    return payments, notes
+
+
 def get_invoice(actor: Rep, invoice_id: int) -> Invoice:
     return _invoice(actor, invoice_id)
 

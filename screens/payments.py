@@ -182,7 +182,7 @@ def deal_text(d: dict, tz: str | None, *, client: str = "", stage: str = "", agr
     if shipment is not None:
         t.append(f"{'Shipment':<10}", style="bold")
         t.append(one_line("; ".join(shipment["why"]), 64) + "\n")
-    t.append("\nThe deal is edited on the Pipeline screen (3).", style="italic")
+    t.append("\no opens the client card, where the deal is edited.", style="italic")
     return t
 
 
@@ -828,12 +828,12 @@ class PaymentsScreen(MainScreen):
             self._refuse("Nothing is selected: the lists are empty." if not self.rows else "Select a row first.")
             return
         if row.kind == "ship":
-            self.action_open_deal()
+            self._show_deal(row)
             return
         self._open_invoice(row)
 
     def _open_invoice(self, row: Row) -> None:
-        from models.payments import get_invoice, invoice_dict
+        from models.payments import get_invoice, invoice_dict, invoice_history
         from models.pipeline import get_deal
 
         app = self.app
@@ -844,7 +844,7 @@ class PaymentsScreen(MainScreen):
         ok, deal = self._call(get_deal, app.rep, row.deal_id)
         if not ok:
             return
-        payments, notes = invoice_history(inv)
+        payments, notes = invoice_history(app.rep, inv.id)
         body = invoice_text(d, payments, notes, app.rep.timezone, client=deal.client.name,
                             owner=deal.owner.login if deal.owner_id else "", deal_title=deal.title,
                             reminder=row.data if row.kind == "rem" else None)
@@ -869,14 +869,24 @@ class PaymentsScreen(MainScreen):
         self.app.push_screen(PaymentDetailScreen(body, actions), after)
 
     def action_open_deal(self) -> None:
-        """The deal, read-only. (The Pipeline screen has no way yet to open one given deal.)"""
-        from models.payments import agreement_dict, get_agreement
-        from models.pipeline import deal_dict, get_deal
+        """The deal's client card (Deals tab): the deal, its agreement terms, invoices and history, editable."""
+        from models.pipeline import get_deal
+        from screens.client import ClientCardScreen
 
         row = self.current
         if row is None:
             self._refuse("Nothing is selected: the lists are empty." if not self.rows else "Select a row first.")
             return
+        ok, deal = self._call(get_deal, self.app.rep, row.deal_id)
+        if ok:
+            self.app.push_screen(ClientCardScreen(deal.client_id, deal_id=deal.id, tab="tab-deals"),
+                                 lambda _: self.load())
+
+    def _show_deal(self, row: Row) -> None:
+        """A shipment row: the deal, read-only, with why its shipment is held."""
+        from models.payments import agreement_dict, get_agreement
+        from models.pipeline import deal_dict, get_deal
+
         app = self.app
         ok, deal = self._call(get_deal, app.rep, row.deal_id)
         if not ok:
@@ -889,14 +899,3 @@ class PaymentsScreen(MainScreen):
                          agreement=agreement_dict(ag), shipment=shipment)
         actions = {"record", "failed"} if row.kind in INVOICE_KINDS else set()
         self._push_detail(body, actions, row.key)
-
-
-def invoice_history(inv) -> tuple[list, list]:
-    """The invoice's payments and notes, oldest first.
-
-    models.payments has no listing function for these yet (get_invoice / invoice_dict give the totals
-    only); until it has one, the invoice's own relations are read here (the invoice itself was fetched
-    through get_invoice, which checked the rep may see it)."""
-    payments = sorted(inv.payments, key=lambda p: (p.received_at, p.id))
-    notes = sorted(inv.notes, key=lambda n: (n.created_at, n.id))
-    return payments, notes

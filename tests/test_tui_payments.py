@@ -319,12 +319,16 @@ async def test_enter_shows_the_invoice_and_o_the_deal(books, now):
         await pilot.press("escape")
         await pilot.pause()
         await select(pilot, f"today:{books['today']}")
-        await pilot.press("o")
+        await pilot.press("o")  # the deal's client card, on its Deals tab
         await pilot.pause()
-        assert app.screen.__class__.__name__ == "PaymentDetailScreen"
-        body = str(app.screen.query_one("#pay-detail-body").render())
-        assert "Deal" in body and "Nets" in body and "[bold]Evil[/bold]" in body and "\x1b" not in body
-        assert "no signed agreement" in body
+        assert app.screen.__class__.__name__ == "ClientCardScreen"
+        assert app.screen.query_one("TabbedContent").active == "tab-deals"
+        assert app.screen.query_one("#d-title").value.startswith("Nets")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "PaymentsScreen"
+        await pilot.press("enter")
+        await pilot.pause()
         await pilot.press("p")  # from the detail: record a payment on the same row's invoice
         await pilot.pause()
         assert app.screen.__class__.__name__ == "FormDialog"
@@ -332,6 +336,13 @@ async def test_enter_shows_the_invoice_and_o_the_deal(books, now):
         await pilot.pause()
         assert app.screen.__class__.__name__ == "PaymentsScreen"
         assert len(section(app, "Received today")) == 2
+        await pilot.press("G")  # a shipment waiting: enter shows the deal and why it is held
+        await pilot.pause()
+        assert selected(app).startswith("ship:")
+        await pilot.press("enter")
+        await pilot.pause()
+        body = str(app.screen.query_one("#pay-detail-body").render())
+        assert "Deal" in body and "no signed agreement" in body and "\x1b" not in body
 
 
 async def test_reload_on_data_change_keeps_the_cursor(books, now):
