@@ -29,15 +29,8 @@ from .clock import iso
 from .db import database, is_postgres, write_txn
 from .errors import DomainError, NotFound, NothingToDo
 from .money import format_amount
-from .tables import Client, Deal, Installment, InstallmentPlan, Invoice, Reminder, Rep, Setting
+from .tables import Client, Deal, Installment, InstallmentPlan, Invoice, Reminder, Rep
 
-SETTING_DEFAULTS = {
-    "smtp.host": "localhost",
-    "smtp.port": 25,
-    "smtp.from": "repdesk@localhost",
-    "smtp.timeout": 15,
-    "sms.command": None,  # e.g. ["/usr/local/bin/send-sms"] or "send-sms --sender ACME": gets NUMBER TEXT
-}
 SEND_STALE = timedelta(minutes=10)  # a "sending" claim older than this (a crashed sender) may be retried
 
 
@@ -46,18 +39,10 @@ class ReminderNotSent(DomainError):
 
 
 def setting(key: str):
-    """A team-wide setting with a local default (the keys above are not in models.settings yet)."""
-    row = Setting.get_or_none(Setting.key == key)
-    if row is not None:
-        return json.loads(row.value)
-    try:
-        from .settings import DEFAULTS
+    """A team-wide setting (models.settings: smtp.*, sms.command ...)."""
+    from .settings import get
 
-        if key in DEFAULTS:
-            return DEFAULTS[key]
-    except ImportError:  # pragma: no cover
-        pass
-    return SETTING_DEFAULTS.get(key)
+    return get(key)
 
 
 # ---------------------------------------------------------------- moments

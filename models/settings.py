@@ -35,6 +35,14 @@ DEFAULTS: dict[str, object] = {
     "phone.region": "GB",
     # Scoring weight overrides (see models.scoring.DEFAULT_WEIGHTS).
     "scoring.weights": {},
+    # Payment reminders by e-mail go through this SMTP relay (no authentication: a relay on the host or LAN).
+    "smtp.host": "localhost",
+    "smtp.port": 25,
+    "smtp.from": "repdesk@localhost",
+    "smtp.timeout": 15,
+    # Reminders by SMS run this command with the number and the text as two more arguments (no shell):
+    # a list ["/usr/local/bin/send-sms", "--sender", "ACME"] or a string split like a shell would.
+    "sms.command": None,
 }
 
 
@@ -87,6 +95,14 @@ def put(actor: str, key: str, value, now=None) -> None:
 
 def _check_value(key: str, value) -> None:
     """Refuse a value the code reading the setting could not use (checked when it is written)."""
+    if key == "sms.command" and value is not None and not (
+            isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(x, str) for x in value))):
+        raise ValidationError("sms.command is a command line (a string, or a list of strings), or null.",
+                              field="value")
+    if key in ("smtp.host", "smtp.from") and not (isinstance(value, str) and value.strip()):
+        raise ValidationError(f"{key} is a non-empty string.", field="value")
+    if key in ("smtp.port", "smtp.timeout", "invoice.due_hours") and not (isinstance(value, int) and value > 0):
+        raise ValidationError(f"{key} is a positive whole number.", field="value")
     if key == "client.required":
         from .clients import CARD_FIELDS
 

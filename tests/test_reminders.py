@@ -269,3 +269,20 @@ def test_send_by_sms_command_without_a_shell(team, now, tmp_path):
     with pytest.raises(ReminderNotSent, match="gateway down"):
         send_reminder(team["ana"], rid2, now, transport=failing)
     assert Reminder.get_by_id(rid2).status == "failed"
+
+
+def test_transport_settings_through_the_cli(db_url):
+    from conftest import run_cli
+
+    def cli(*args):
+        return run_cli(*args, db_url=db_url)
+
+    assert cli("config", "set", "smtp.host", '"relay.lan"').returncode == 0
+    assert cli("config", "set", "smtp.port", "2525").returncode == 0
+    assert cli("config", "set", "sms.command", '["/usr/local/bin/send-sms", "--sender", "ACME"]').returncode == 0
+    shown = json.loads(cli("config", "show", "--json").stdout)
+    assert (shown["smtp.host"], shown["smtp.port"], shown["sms.command"][0]) == ("relay.lan", 2525,
+                                                                                "/usr/local/bin/send-sms")
+    bad = cli("config", "set", "smtp.port", '"twenty"')
+    assert bad.returncode == 2 and "smtp.port" in bad.stderr
+    assert cli("config", "set", "sms.command", "42").returncode == 2
