@@ -59,20 +59,30 @@ def table(rows: list[list[str]], headers: list[str]) -> str:
     return "\n".join([fmt(headers)] + [fmt(r) for r in cells])
 
 
-def read_input(path: str) -> str:
-    """Read a file (or '-' for stdin) as text, with a clear error when it cannot be read."""
+def read_bytes(path: str) -> bytes:
+    """Read a file (or '-' for stdin) as bytes, with a clear error when it cannot be read."""
     from models.errors import ValidationError
 
     if path == "-":
-        return sys.stdin.read()
+        return sys.stdin.buffer.read()
     try:
-        with open(path, encoding="utf-8-sig") as fh:
+        with open(path, "rb") as fh:
             return fh.read()
     except FileNotFoundError:
         raise ValidationError(f"There is no file {path}.") from None
     except IsADirectoryError:
         raise ValidationError(f"{path} is a folder, not a file.") from None
-    except UnicodeDecodeError as exc:
-        raise ValidationError(f"{path} is not UTF-8 text (byte {exc.start}).") from None
     except OSError as exc:
-        raise ValidationError(f"Cannot read {path}: {exc.strerror}.") from None
+        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from None
+
+
+def read_input(path: str) -> str:
+    """Read a file (or '-' for stdin) as UTF-8 text (a BOM is fine), with a clear error when it cannot."""
+    from models.errors import ValidationError
+
+    data = read_bytes(path)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(f"{'Standard input' if path == '-' else path} is not UTF-8 text "
+                              f"(byte {exc.start}).") from None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sys
 
-from tui.commands.base import Context
+from tui.commands.base import Context, read_bytes
 from tui.commands.payments import ensure_group
 
 SHOW_SKIPPED = 20  # duplicates listed on stderr; --json lists them all
@@ -35,22 +35,6 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_export_clients)
 
 
-def _read_bytes(path: str) -> bytes:
-    from models.errors import ValidationError
-
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        with open(path, "rb") as fh:
-            return fh.read()
-    except FileNotFoundError:
-        raise ValidationError(f"There is no file {path}.") from None
-    except IsADirectoryError:
-        raise ValidationError(f"{path} is a folder, not a file.") from None
-    except OSError as exc:
-        raise ValidationError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-
-
 def cmd_import_clients(ctx: Context) -> int:
     from models.clientio import ClientImportError, format_for, import_clients
     from models.text import one_line
@@ -59,7 +43,7 @@ def cmd_import_clients(ctx: Context) -> int:
     source = "<stdin>" if a.file == "-" else a.file
     fmt = format_for(a.file, a.format)
     actor = ctx.actor
-    data = _read_bytes(a.file)
+    data = read_bytes(a.file)
     try:
         result = import_clients(actor, data, ctx.now, fmt=fmt, source=source, duplicates=a.duplicates,
                                 ignore_unknown=a.ignore_unknown)
