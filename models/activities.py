@@ -91,5 +91,20 @@ def next_task_due(client_id: int) -> datetime | None:
     return a.due_at if a else None
 
 
+def next_tasks_due(client_ids: list[int]) -> dict[int, datetime]:
+    """next_task_due for a page of clients in one grouped query (lists fetch it with their rows)."""
+    from peewee import fn
 
+    if not client_ids:
+        return {}
+    q = (Activity.select(Activity.client, fn.MIN(Activity.due_at))
+         .where(Activity.client.in_(client_ids) & Activity.done_at.is_null() & Activity.due_at.is_null(False))
+         .group_by(Activity.client).tuples())
+    out = {}
+    for cid, due in q:
+        if isinstance(due, str):  # SQLite returns MIN() of a datetime column as text
+            from .clock import parse_iso
 
+            due = parse_iso(due)
+        out[cid] = due
+    return out

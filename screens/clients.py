@@ -16,12 +16,18 @@ from tui.widgets.recordlist import RecordList
 class ClientSource:
     def __init__(self, screen: "ClientsScreen") -> None:
         self.screen = screen
+        self.next_due: dict = {}
 
     def fetch(self, *, after=None, before=None, last=False, limit=50):
         from models.clients import client_page
 
-        return client_page(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
+        from models.activities import next_tasks_due
+
+        rows = client_page(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
                            search=self.screen.search or None, segment=self.screen.segment)
+        due = next_tasks_due([r.id for r in rows])  # fetched with the page, not once per paint
+        self.next_due.update({r.id: due.get(r.id) for r in rows})
+        return rows
 
     def count(self) -> int:
         from models.clients import client_count
@@ -35,7 +41,6 @@ class ClientSource:
         return row.id
 
     def render_row(self, row, width: int) -> Text:
-        from models.activities import next_task_due
         from models.clock import local
         from models.text import one_line
 
@@ -45,7 +50,7 @@ class ClientSource:
         t.append(f"{row.segment:<9}")
         last = local(row.last_purchase_at, tz).strftime("%d %b %y") if row.last_purchase_at else "-"
         t.append(f"{last:>10}  ")
-        nxt = next_task_due(row.id)
+        nxt = self.next_due.get(row.id)
         t.append(f"{local(nxt, tz).strftime('%d %b') if nxt else '-':>6}  ")
         t.append(one_line(row.company or row.email or row.phone or ""))
         return t

@@ -51,3 +51,23 @@ async def test_segment_filter_cycles(team, now):
         await app.workers.wait_for_complete()
         await pilot.pause()
         assert len(lst.rows) == 2
+
+
+async def test_next_task_column_follows_the_tasks(team, now):
+    from models.activities import complete_task, create_task
+    from models.reps import get_rep
+    from tui.app import DataChanged, RepdeskApp
+
+    c = add_client(team["ana"], now, name="Club", email="c@example.com")
+    task = create_task("ana", team["ana"].id, "call", now + timedelta(days=2), now=now, client_id=c.id)
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        lst = app.screen.query_one("RecordList")
+        assert "22 Nov" in "".join(s.text for s in lst.render_line(0))
+        complete_task(team["ana"], task.id, now)
+        app.screen.post_message(DataChanged())
+        await pilot.pause()
+        await pilot.pause()
+        assert "22 Nov" not in "".join(s.text for s in lst.render_line(0))

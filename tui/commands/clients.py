@@ -176,7 +176,7 @@ def cmd_client_lost(ctx: Context) -> int:
 def cmd_clients(ctx: Context) -> int:
     import json
 
-    from models.activities import next_task_due
+    from models.activities import next_tasks_due
     from models.clients import client_dict, client_page
     from models.errors import ValidationError
     from models.segments import SEGMENTS
@@ -192,11 +192,12 @@ def cmd_clients(ctx: Context) -> int:
         sys.stdout.write("[")
     while True:  # keyset pages: any number of clients in constant memory
         page = client_page(ctx.actor, after=after, limit=500, search=ctx.args.search, segment=seg)
+        due = next_tasks_due([c.id for c in page])
         for c in page:
             if limit and shown >= limit:
                 break
             d = client_dict(c)
-            nxt = next_task_due(c.id)
+            nxt = due.get(c.id)
             d["next_task_at"] = nxt.isoformat() if nxt else None
             if ctx.json:
                 sys.stdout.write(("" if first else ",") + json.dumps(d, ensure_ascii=False, default=str))
