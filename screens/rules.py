@@ -1,6 +1,7 @@
 """Stage rules, edited by managers: what each stage requires before a deal may enter it, and after how
 many days a deal waiting in it is marked stale. `h`/`l` change stage, `a` adds a requirement, `x`
-removes the selected one, `s` sets the stale days; the same operations as `repdesk stage ...`."""
+removes the selected one, `s` sets the stale days; the same operations as `repdesk stage ...`. `C` sets the
+fields every client card must have (the `client.required` setting)."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -24,6 +25,7 @@ class StageRulesScreen(ModalScreen):
         Binding("a", "add", "Add", id="rules.add"),
         Binding("x,delete", "remove", "Remove", id="rules.remove"),
         Binding("s", "stale", "Stale days", id="rules.stale"),
+        Binding("C", "client_required", "Client fields", id="rules.client_required"),
         Binding("j", "cursor(1)", "Down", show=False, id="rules.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="rules.up"),
         Binding("g", "edge(0)", "Top", show=False, id="rules.top"),
@@ -141,3 +143,28 @@ class StageRulesScreen(ModalScreen):
         app.push_screen(FormDialog(f"{self.stage_key}: stale after how many days?", [
             FieldSpec("days", "Days without a move (empty: never)", value=str(current or "")),
         ], submit, form_id="rule-stale"), lambda _: self.load())
+
+    def action_client_required(self) -> None:
+        from models.settings import get, put
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+
+        def submit(values):
+            from models.errors import ValidationError
+
+            specs = [p.strip().replace(" ", "") for p in values["fields"].split(",") if p.strip()]
+            try:
+                put(app.rep.login, "client.required", specs, app.now())
+            except ValidationError as exc:
+                raise ValidationError(str(exc), field="fields") from None
+            return specs
+
+        def done(specs) -> None:
+            if specs is not None:
+                self.notify("Every client card now needs: " + ", ".join(specs) + ".", markup=False)
+
+        app.push_screen(FormDialog("Fields every client must have", [
+            FieldSpec("fields", "Comma-separated; a|b means one of them (name, email|phone)",
+                      value=", ".join(get("client.required")), required=True),
+        ], submit, form_id="rule-client"), done)

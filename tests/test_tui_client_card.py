@@ -204,6 +204,19 @@ async def test_stage_rules_edited_by_a_manager(team, now):
         await pilot.press(*"21", "ctrl+s")
         await pilot.pause()
         assert Stage.get(Stage.key == "qualified").stale_days == 21
+        await pilot.press("C")
+        await pilot.pause()
+        assert typed(app, "#f-fields") == "name, email|phone"
+        app.screen.query_one("#f-fields").value = "name, phone, fax"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "fax" in shown(app, "#e-fields")  # refused with the reason, the form stays
+        app.screen.query_one("#f-fields").value = "name, phone"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        from models.settings import get
+
+        assert get("client.required") == ["name", "phone"]
 
 
 async def test_a_rep_cannot_edit_stage_rules(team, now):
