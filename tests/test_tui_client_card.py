@@ -259,3 +259,24 @@ def test_pipeline_snapshot_80x24(db, card_data, now, snap_compare):
     if not db.startswith("sqlite"):
         pytest.skip("one picture is enough: the snapshot is taken on SQLite")
     assert snap_compare(make_app("ana", now), terminal_size=(80, 24), press=["3"])
+
+
+async def test_leaving_with_unsaved_edits_asks_first(team, now):
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        app.screen.query_one("#c-notes").focus()
+        await pilot.press(*"call on monday")
+        assert "(unsaved)" in shown(app, "#status")
+        await pilot.press("escape", "escape")  # leave the field, then try to leave the card
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ClientCardScreen"
+        assert "Unsaved edits" in shown(app, "#card-msg")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "ClientsScreen"
+    assert Client.get_by_id(c.id).notes is None
