@@ -143,6 +143,39 @@ def _norm(value):
     return value if value not in ("",) else None
 
 
+def reassign_client(actor: Rep, client_id: int, login: str, now: datetime) -> dict:
+    """A manager hands a client (with its open deals and open tasks) to another rep of the team; a
+    director or admin to anyone. Recorded on the client and on each deal moved."""
+    from .access import require_manager
+    from .errors import PermissionDenied
+    from .reps import get_rep
+    from .tables import Stage
+
+    require_manager(actor, "reassign clients")
+    with write_txn():
+        c = get_client(actor, client_id)
+        to = get_rep(login)
+        if actor.role == "manager" and to.team_id != actor.team_id:
+            raise PermissionDenied(f"{to.login} is not in your team; a director can move clients between teams.")
+        if to.id == c.owner_id:
+            from .errors import NothingToDo
+
+            raise NothingToDo(f"Client {c.id} is already {to.login}'s.")
+        old = c.owner.login if c.owner_id else None
+        open_deals = [d.id for d in Deal.select(Deal.id).join(Stage).where((Deal.client == c.id) & ~Stage.terminal)]
+        Client.update(owner=to.id, team=to.team_id, updated_at=now, version=Client.version + 1) \
+            .where(Client.id == c.id).execute()
+        if open_deals:
+            Deal.update(owner=to.id, team=to.team_id, updated_at=now, version=Deal.version + 1) \
+                .where(Deal.id.in_(open_deals)).execute()
+        tasks = (Activity.update(rep=to.id).where((Activity.client == c.id) & Activity.done_at.is_null()
+                                                  & Activity.due_at.is_null(False)).execute())
+        record(actor.login, "client", c.id, "reassign", field="owner", old=old, new=to.login, at=now)
+        for did in open_deals:
+            record(actor.login, "deal", did, "reassign", field="owner", old=old, new=to.login, at=now)
+    return dict(client=c.id, owner=to.login, deals=len(open_deals), tasks=tasks)
+
+
 # ---------------------------------------------------------------- duplicates and merging
 
 

@@ -183,3 +183,30 @@ def test_required_setting_refuses_unknown_fields(team, now):
         put("mia", "client.required", ["name", "email|fax"])
     assert "'fax'" in str(exc.value) or "fax" in str(exc.value)
     assert get("client.required") == ["name", "email|phone"]
+
+
+def test_a_manager_reassigns_a_client_with_its_open_deals_and_tasks(team, now):
+    from models.clients import reassign_client
+    from models.errors import NothingToDo
+    from models.pipeline import move_deal, update_deal
+
+    c = add_client(team["ana"], now, name="Club", email="c@example.com")
+    open_deal = add_deal(team["ana"], c.id, "open", now)
+    won = add_deal(team["ana"], c.id, "won", now)
+    move_deal(team["ana"], won.id, "won", now)
+    create_task("ana", team["ana"].id, "call", now + timedelta(days=1), now=now, client_id=c.id)
+    with pytest.raises(PermissionDenied):
+        reassign_client(team["ana"], c.id, "ben", now)
+    with pytest.raises(PermissionDenied):
+        reassign_client(team["mia"], c.id, "sol", now)  # another team: a director's call
+    r = reassign_client(team["mia"], c.id, "ben", now)
+    assert (r["deals"], r["tasks"]) == (1, 1)
+    assert Client.get_by_id(c.id).owner_id == team["ben"].id
+    assert Deal.get_by_id(open_deal.id).owner_id == team["ben"].id
+    assert Deal.get_by_id(won.id).owner_id == team["ana"].id  # closed deals keep who won them
+    assert Activity.get(Activity.client == c.id).rep_id == team["ben"].id
+    assert [x.name for x in client_page(team["ben"])] == ["Club"] and client_page(team["ana"]) == []
+    with pytest.raises(NothingToDo):
+        reassign_client(team["mia"], c.id, "ben", now)
+    update_deal(team["ben"], open_deal.id, {"need": "balls"}, now)  # ben can work it now
+    assert reassign_client(team["dan"], c.id, "sol", now)["owner"] == "sol"

@@ -34,6 +34,11 @@ def register(sub, common) -> None:
     p.add_argument("keep", type=int)
     p.add_argument("other", type=int)
     p.set_defaults(handler=cmd_client_merge)
+    p = cl.add_parser("assign", help="hand a client, its open deals and tasks to another rep (managers)",
+                      parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("login")
+    p.set_defaults(handler=cmd_client_assign)
     p = cl.add_parser("lost", help="mark a client lost with a reason (see repdesk lost-reasons)", parents=[common])
     p.add_argument("id", type=int)
     p.add_argument("reason")
@@ -162,6 +167,15 @@ def cmd_client_merge(ctx: Context) -> int:
     ctx.emit(r, f"Client {r['merged']} merged into {r['kept']}: {r['deals']} deal(s), {r['activities']} "
                 f"activit{'y' if r['activities'] == 1 else 'ies'}, {r['applications']} application(s) moved"
                 + (f"; filled {', '.join(r['filled'])}" if r["filled"] else "") + ".")
+    return 0
+
+
+def cmd_client_assign(ctx: Context) -> int:
+    from models.clients import reassign_client
+
+    r = reassign_client(ctx.actor, ctx.args.id, ctx.args.login, ctx.now)
+    ctx.emit(r, f"Client {r['client']} is now {r['owner']}'s, with {r['deals']} open deal(s) and {r['tasks']} "
+                f"open task(s).")
     return 0
 
 
