@@ -61,6 +61,7 @@ class ClientsScreen(MainScreen):
     BINDINGS = [
         Binding("n", "new", "New client", id="clients.new"),
         Binding("m", "merge", "Merge into", id="clients.merge"),
+        Binding("A", "assign", "Assign", id="clients.assign"),
         Binding("slash", "search", "Find", id="clients.search"),
         Binding("s", "segment", "Segment", id="clients.segment"),
         Binding("escape", "clear", "Clear filter", show=False, id="clients.clear"),
@@ -161,6 +162,31 @@ class ClientsScreen(MainScreen):
                 self.open_card(client.id)
 
         app.push_screen(FormDialog("New client", fields, submit, form_id="client-new"), done)
+
+    def action_assign(self) -> None:
+        """Managers: hand the selected client (with its open deals and tasks) to another rep."""
+        from models.access import is_manager
+        from models.clients import reassign_client
+        from models.text import one_line
+        from screens.form import FieldSpec, FormDialog
+
+        row = self.selected()
+        if row is None:
+            return
+        app = self.app
+        if not is_manager(app.rep):
+            self.notify("Clients are reassigned by a manager.", markup=False)
+            return
+
+        def done(result) -> None:
+            if result:
+                self.notify(f"Client {result['client']} is now {result['owner']}'s ({result['deals']} open deal(s), "
+                            f"{result['tasks']} task(s)).", markup=False)
+                self.query_one(RecordList).reload()
+
+        app.push_screen(FormDialog(f"Assign #{row.id} {one_line(row.name, 30)}", [
+            FieldSpec("login", "To rep (login)", required=True)],
+            lambda v: reassign_client(app.rep, row.id, v["login"].strip(), app.now()), form_id="client-assign"), done)
 
     def action_merge(self) -> None:
         from models.clients import likely_duplicates, merge_clients

@@ -71,3 +71,23 @@ async def test_next_task_column_follows_the_tasks(team, now):
         await pilot.pause()
         await pilot.pause()
         assert "22 Nov" not in "".join(s.text for s in lst.render_line(0))
+
+
+async def test_a_manager_assigns_a_client_to_another_rep(team, now):
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    c = add_client(team["ana"], now, name="Club", email="c@example.com")
+    app = RepdeskApp(rep=get_rep("mia"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("A")
+        await pilot.pause()
+        await pilot.press(*"sol", "ctrl+s")  # another team's rep: refused, the form stays
+        await pilot.pause()
+        assert "not in your team" in str(app.screen.query_one("#e-form").render())
+        app.screen.query_one("#f-login").value = ""
+        await pilot.press(*"ben", "ctrl+s")
+        await pilot.pause()
+        assert Client.get_by_id(c.id).owner_id == team["ben"].id
