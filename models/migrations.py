@@ -114,8 +114,14 @@ def _seed_rules() -> None:
         LostReason.create(key=key, label=label)
 
 
+def _m0002_client_name_index() -> None:
+    """Directors and admins list every client by name: the keyset pages need an index on (name, id)."""
+    database.execute_sql("CREATE INDEX IF NOT EXISTS client_name_id ON client (name, id)")
+
+
 MIGRATIONS = [
     (1, "initial schema", _m0001_initial),
+    (2, "client list index for directors", _m0002_client_name_index),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -112,6 +112,7 @@ class Client(BaseModel):
             (("owner", "name", "id"), False),
             (("team", "name", "id"), False),
             (("segment", "name", "id"), False),
+            (("name", "id"), False),  # a director's list: every client by name (migration 2)
         )
 
 

@@ -165,3 +165,25 @@ def test_start_up_imports_stay_lean():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == ""
+
+
+def test_an_older_database_is_upgraded_in_place(db):
+    """A database at schema 1 (before the client name index) gets migration 2 and keeps its data."""
+    from models.db import close_database, database, is_postgres, open_database
+    from models.migrations import LATEST, current_version
+    from models.tables import Client, SchemaVersion
+
+    from models.clock import utcnow
+
+    Client.create(name="Old Client", created_at=utcnow(), updated_at=utcnow())
+    database.execute_sql("DROP INDEX IF EXISTS client_name_id")
+    SchemaVersion.delete().where(SchemaVersion.version > 1).execute()
+    close_database()
+    open_database(db)
+    assert current_version() == LATEST
+    if is_postgres():
+        names = [r[0] for r in database.execute_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'client'")]
+    else:
+        names = [r[1] for r in database.execute_sql("PRAGMA index_list(client)")]
+    assert "client_name_id" in names
+    assert Client.get().name == "Old Client"
