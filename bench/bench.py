@@ -156,6 +156,22 @@ def main() -> int:
     row("open count (status line)", timed(lambda: inbox_count(rep), 3),
         timed(lambda: raw.execute("SELECT COUNT(*) FROM application WHERE open = 1").fetchone(), 3), "s")
 
+    # ---- the clients list of a director (every client, by name: index client_name_id)
+    from models.clients import client_count, client_page
+
+    boss = get_rep("dir")
+    first = client_page(boss, limit=50)
+    if first:
+        after = (first[-1].name, first[-1].id)
+        row("clients first page, director (50)", timed(lambda: client_page(boss, limit=50)),
+            timed(lambda: raw.execute("SELECT * FROM client WHERE merged_into_id IS NULL ORDER BY name, id "
+                                      "LIMIT 50").fetchall()), "s")
+        row("clients next page (keyset)", timed(lambda: client_page(boss, after=after, limit=50)),
+            timed(lambda: raw.execute("SELECT * FROM client WHERE merged_into_id IS NULL AND (name, id) > (?, ?) "
+                                      "ORDER BY name, id LIMIT 50", after).fetchall()), "s")
+        row("clients count, director", timed(lambda: client_count(boss), 3),
+            timed(lambda: raw.execute("SELECT COUNT(*) FROM client WHERE merged_into_id IS NULL").fetchone(), 3), "s")
+
     # ---- sweep of 100k overdue and intake of 100k, on a scratch database
     with tempfile.TemporaryDirectory() as tmp:
         scratch = f"sqlite:///{tmp}/sweep.db"
