@@ -24,6 +24,7 @@ FACT_HINTS = {
 
 
 class ClientCardScreen(Screen):
+    TITLE_TEXT = "Client card"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="card.save", priority=True),
         Binding("escape", "back", "Back", id="card.back"),
@@ -184,6 +185,7 @@ class ClientCardScreen(Screen):
             t.append(f"  lost: {c['lost_reason']}", style="bold red")
         if self.client_edits() or self.deal_edits():
             t.append("  (unsaved)", style="bold")
+        t.append("  esc, then c d a i h: tabs", style="dim")
         self.query_one("#status", Static).update(t)
 
     def fill_deals(self, deal_mine: dict | None = None) -> None:

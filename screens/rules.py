@@ -18,6 +18,7 @@ FIELD_HELP = ("deal.need deal.budget deal.timeline deal.decision_maker deal.prod
 
 
 class StageRulesScreen(ModalScreen):
+    TITLE_TEXT = "Stage rules"
     BINDINGS = [
         Binding("escape", "dismiss_screen", "Close", id="rules.close"),
         Binding("h,left", "stage(-1)", "Prev stage", id="rules.prev"),
