@@ -233,13 +233,14 @@ class PaymentDetailScreen(ModalScreen):
 class PaymentsScreen(MainScreen):
     TITLE_TEXT = "Payments"
     BINDINGS = [
-        Binding("enter", "open", "Details", id="payments.open", key_display="⏎"),
+        Binding("enter", "open", "Open", id="payments.open", key_display="⏎"),
         Binding("p", "record", "Pay", id="payments.record"),
         Binding("F", "failed", "Failed", id="payments.failed"),
-        Binding("u", "followed_up", "Followed up", id="payments.followed_up"),
+        Binding("u", "followed_up", "Done", id="payments.followed_up", tooltip="Followed up"),
         Binding("s", "send", "Send", id="payments.send"),
         Binding("o", "open_deal", "Deal", id="payments.deal"),
-        Binding("r", "refresh", "Reload", id="payments.refresh"),
+        Binding("w", "warehouse", "Warehouse", id="payments.warehouse"),
+        Binding("r", "refresh", "Reload", show=False, id="payments.refresh"),
         Binding("j,down", "cursor(1)", "Down", show=False, id="payments.down"),
         Binding("k,up", "cursor(-1)", "Up", show=False, id="payments.up"),
         Binding("g,home", "edge('top')", "Top", show=False, id="payments.top"),
@@ -775,6 +776,19 @@ class PaymentsScreen(MainScreen):
         ok, p = self._call(mark_followed_up, self.app.rep, row.payment_id, self.app.now())
         if ok:
             self.notify(f"Failed payment {p.id} on {row.number} followed up; its task is closed.", timeout=4,
+                        markup=False)
+            self.load()
+
+    def action_warehouse(self) -> None:
+        """A shipment row that is ready: send the deal to the warehouse (an order with its lines)."""
+        from models.orders import create_order
+
+        row = self._target(("ship",), "w sends a deal to the warehouse: select a row under \"Shipments waiting\".")
+        if row is None:
+            return
+        ok, order = self._call(create_order, self.app.rep, row.deal_id, self.app.now())
+        if ok:
+            self.notify(f"Order {order.id} forwarded to the warehouse for deal {row.deal_id}.", timeout=5,
                         markup=False)
             self.load()
 

@@ -397,3 +397,33 @@ async def test_long_list_scrolls_with_headers(team, now):
         await pilot.pause()
         assert selected(app) == lst.get_option_at_index(2).id  # the first overdue row (no wrap-around)
         assert lst.scroll_offset.y == 0  # with the headers above it on screen again
+
+
+async def test_w_sends_a_ready_deal_to_the_warehouse(team, now):
+    from models.payments import sign_agreement, upsert_agreement
+    from models.tables import Order
+
+    ana = team["ana"]
+    c = add_client(ana, now, name="Club Norte", email="pagos@clubnorte.es")
+    d = add_deal(ana, c.id, "40 match balls", now, amount="500.00")
+    inv = issue_invoice(ana, d.id, now)
+    record_payment(ana, inv.id, 50000, now)  # paid, but no signed agreement yet
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_payments(pilot)
+        await select(pilot, f"ship:{d.id}")
+        await pilot.press("w")
+        await pilot.pause()
+        assert any("no signed agreement" in n for n in notes(app))
+        assert Order.select().count() == 0
+        upsert_agreement(ana, d.id, "40 balls", "500 EUR", now)
+        sign_agreement(ana, d.id, now, signed_by="Marta")
+        await pilot.press("r")
+        await pilot.pause()
+        await select(pilot, f"ship:{d.id}")
+        await pilot.press("w")
+        await pilot.pause()
+        order = Order.get(Order.deal == d.id)
+        assert order.status == "forwarded"
+        assert any(f"Order {order.id} forwarded" in n for n in notes(app))
+        assert f"ship:{d.id}" not in app.screen.rows  # it left the waiting list
