@@ -79,7 +79,7 @@ class InboxScreen(MainScreen):
         Binding("slash", "search", "Find", id="inbox.search"),
         Binding("a", "claim", "Claim", id="inbox.claim"),
         Binding("A", "claim_next", "Claim top", show=False, id="inbox.claim_next"),
-        Binding("c", "contact", "Contact", id="inbox.contact"),
+        Binding("c", "contact", "Log", id="inbox.contact", tooltip="Log the first contact"),
         Binding("t", "transfer", "Move", id="inbox.transfer"),
         Binding("x", "close_app", "Close", id="inbox.close"),
         Binding("n", "new", "New", id="inbox.new"),
