@@ -44,22 +44,69 @@ def create_task(actor: str, rep_id: int | None, subject: str, due_at: datetime |
     return a
 
 
+def _check_targets(actor: Rep, client_id, deal_id) -> None:
+    """The acting rep may see the client and deal an activity is about (and the deal is that client's)."""
+    from .access import check_client, check_deal
+    from .errors import NotFound
+    from .tables import Client, Deal
+
+    if client_id is not None:
+        c = Client.get_or_none(Client.id == client_id)
+        if c is None:
+            raise NotFound(f"There is no client {client_id}.")
+        check_client(actor, c)
+    if deal_id is not None:
+        d = Deal.get_or_none(Deal.id == deal_id)
+        if d is None:
+            raise NotFound(f"There is no deal {deal_id}.")
+        check_deal(actor, d)
+        if client_id is not None and d.client_id != client_id:
+            raise ValidationError(f"Deal {deal_id} is not client {client_id}'s.", field="deal")
+
+
 def log_activity(actor: Rep, kind: str, subject: str, *, now: datetime, client_id=None, deal_id=None,
                  application_id=None, note=None) -> Activity:
     """A thing that happened (a call made, an e-mail sent): created done."""
     if kind not in ACTIVITY_KINDS:
         raise ValidationError(f"Kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}.", field="kind")
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationError("Say what happened (a subject).", field="subject")
     with write_txn():
+        _check_targets(actor, client_id, deal_id)
         a = Activity.create(kind=kind, rep=actor.id, client=client_id, deal=deal_id, application=application_id,
                             subject=subject, note=note, done_at=now, created_at=now)
         record(actor.login, "activity", a.id, "create", new=f"{kind}: {subject}", at=now)
     return a
 
 
+def add_task(actor: Rep, client_id: int, subject: str, due_at: datetime, now: datetime, *, deal_id=None,
+             kind: str = "task", note: str | None = None) -> Activity:
+    """A task about a client (and one of its deals) for the client's owner (the acting rep when the client
+    has none), due at DUE_AT."""
+    from .tables import Client
+
+    if kind not in ACTIVITY_KINDS:
+        raise ValidationError(f"Kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}.", field="kind")
+    subject = (subject or "").strip()
+    if not subject:
+        raise ValidationError("A task needs a subject.", field="subject")
+    with write_txn():
+        _check_targets(actor, client_id, deal_id)
+        owner = Client.get_by_id(client_id).owner_id or actor.id
+        return create_task(actor.login, owner, subject, due_at, now=now, kind=kind, client_id=client_id,
+                           deal_id=deal_id, note=(note or "").strip() or None)
+
+
 def complete_task(actor: Rep, task_id: int, now: datetime) -> Activity:
+    from .access import can_see_owned
+
     with write_txn():
         a = Activity.get_or_none(Activity.id == task_id)
-        if a is None or (a.rep_id != actor.id and actor.role == "rep"):
+        rep = Rep.get_or_none(Rep.id == a.rep_id) if a is not None and a.rep_id else None
+        if a is None or a.due_at is None or not (
+                a.rep_id == actor.id or (actor.role != "rep" and can_see_owned(actor, a.rep_id,
+                                                                                 rep.team_id if rep else None))):
             raise NotFound(f"There is no task {task_id} of yours.")
         if a.done_at is None:
             Activity.update(done_at=now, version=Activity.version + 1).where(Activity.id == task_id).execute()

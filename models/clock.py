@@ -5,7 +5,7 @@ only the default at the edges (CLI, TUI), which also accept `--now`.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -66,3 +66,24 @@ def human_delta(seconds: float) -> str:
     if s >= 3600:
         return f"{sign}{s // 3600}h{(s % 3600) // 60:02d}m"
     return f"{sign}{max(s // 60, 0)}m"
+
+
+def parse_local(text: str, tz: str | None, now: datetime) -> datetime:
+    """A moment typed by a rep, in the rep's zone, as naive UTC: "2026-11-24 15:30", "2026-11-24" (09:00),
+    "+2d", "+3h", "+30m" (from NOW), or ISO 8601 with an offset. Raises ValueError with an example."""
+    import re
+
+    raw = (text or "").strip()
+    m = re.fullmatch(r"\+(\d{1,4})\s*([dhm])", raw.lower())
+    if m:
+        n, unit = int(m.group(1)), m.group(2)
+        return now + {"d": timedelta(days=n), "h": timedelta(hours=n), "m": timedelta(minutes=n)}[unit]
+    try:
+        value = datetime.fromisoformat(raw.replace(" ", "T", 1) if len(raw) > 10 else raw)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date and time (e.g. 2026-11-24 15:30, 2026-11-24, +2d, +3h)") from None
+    if len(raw) <= 10:
+        value = value.replace(hour=9)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=zone(tz))
+    return to_utc(value)

@@ -32,6 +32,8 @@ class ClientCardScreen(Screen):
         Binding("less_than_sign", "move(-1)", "Move back", id="card.backward"),
         Binding("ctrl+r", "reload", "Reload", id="card.reload"),
         Binding("ctrl+l", "lost", "Lost deal", id="card.lost"),
+        Binding("n", "log", "Log activity", show=False, id="card.log"),
+        Binding("t", "task", "New task", show=False, id="card.task"),
         Binding("j", "cursor(1)", "Down", show=False, id="card.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="card.up"),
         Binding("c", "tab('tab-card')", "Card", show=False, id="card.tab_card"),
@@ -185,7 +187,7 @@ class ClientCardScreen(Screen):
             t.append(f"  lost: {c['lost_reason']}", style="bold red")
         if self.client_edits() or self.deal_edits():
             t.append("  (unsaved)", style="bold")
-        t.append("  esc, then c d a i h: tabs", style="dim")
+        t.append("  esc, then c d a i h: tabs, n log, t task", style="dim")
         self.query_one("#status", Static).update(t)
 
     def fill_deals(self, deal_mine: dict | None = None) -> None:
@@ -431,6 +433,8 @@ class ClientCardScreen(Screen):
             self.query_one("#deals", DataTable).focus()
         elif tab == "tab-card":
             self.query_one("#c-name", Input).focus()
+        else:
+            self.query_one(TabbedContent).query_one("Tabs").focus()
 
     def action_cursor(self, step: int) -> None:
         table = self.query_one("#deals", DataTable)
@@ -486,6 +490,61 @@ class ClientCardScreen(Screen):
         choices = [(label, key) for key, label in lost_reasons().items()]
         self.app.push_screen(FormDialog(f"Deal {d['id']} lost: why?", [FieldSpec("reason", "Reason", choices=choices)],
                                         submit, form_id="lost"), lambda result: result and self.reload(False))
+
+    def action_log(self) -> None:
+        """Log a call, e-mail, message or meeting with this client (about the selected deal)."""
+        from models.activities import log_activity
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+        kinds = [("Call", "call"), ("E-mail", "email"), ("Message", "message"), ("Meeting", "meeting")]
+
+        def submit(v):
+            return log_activity(app.rep, v["kind"], v["subject"], now=app.now(), client_id=self.client_id,
+                                deal_id=self.deal_id, note=v["note"] or None)
+
+        def done(result) -> None:
+            if result:
+                self.reload(keep_edits=True)
+                self.action_tab("tab-activity")
+
+        app.push_screen(FormDialog("Log an activity", [
+            FieldSpec("kind", "Kind", choices=kinds), FieldSpec("subject", "What happened", required=True),
+            FieldSpec("note", "Note", multiline=True)], submit, form_id=f"card-log:{self.client_id}"), done)
+
+    def action_task(self) -> None:
+        """A task about this client (and the selected deal), for the client's owner."""
+        from models.activities import add_task
+        from models.clock import parse_local
+        from models.errors import ValidationError
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+        tz = app.rep.timezone
+
+        def check(value: str) -> str | None:
+            try:
+                parse_local(value, tz, app.now())
+            except ValueError as exc:
+                return f"{exc}."
+            return None
+
+        def submit(v):
+            try:
+                due = parse_local(v["due"], tz, app.now())
+            except ValueError as exc:
+                raise ValidationError(f"{exc}.", field="due") from None
+            return add_task(app.rep, self.client_id, v["subject"], due, app.now(), deal_id=self.deal_id)
+
+        def done(result) -> None:
+            if result:
+                self.reload(keep_edits=True)
+                self.action_tab("tab-activity")
+
+        app.push_screen(FormDialog("New task", [
+            FieldSpec("subject", "Task", required=True),
+            FieldSpec("due", "Due (2026-11-24 15:30, 2026-11-24, +2d, +3h)", value="+1d", required=True,
+                      validate=check)], submit, form_id=f"card-task:{self.client_id}"), done)
 
     def show_missing(self, missing: list[dict], target: str | None) -> None:
         """List what the move needs and put the cursor on the first missing field the card can fill."""

@@ -3,6 +3,8 @@ missing field, fill, move), fields validated as typed, required fields marked, a
 with what another process changed, new clients with duplicate warnings, merge, stage rules; snapshots."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from conftest import run_cli
@@ -280,3 +282,36 @@ async def test_leaving_with_unsaved_edits_asks_first(team, now):
         await pilot.pause()
         assert type(app.screen).__name__ == "ClientsScreen"
     assert Client.get_by_id(c.id).notes is None
+
+
+async def test_log_an_activity_and_add_a_task_from_the_card(team, now):
+    from models.tables import Activity
+
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.press("escape", "n")  # leave the field, log an activity
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FormDialog"
+        await pilot.press("tab", *"talked about the kit", "ctrl+s")
+        await pilot.pause()
+        assert app.screen.query_one("TabbedContent").active == "tab-activity"
+        assert "talked about the kit" in shown(app, "#activity")
+        await pilot.press("t")
+        await pilot.pause()
+        await pilot.press(*"send the catalogue", "tab")
+        app.screen.query_one("#f-due").value = ""
+        await pilot.press(*"next week")
+        await pilot.pause()
+        assert "not a date" in shown(app, "#e-due")
+        app.screen.query_one("#f-due").value = "+2d"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        task = Activity.get(Activity.subject == "send the catalogue")
+        assert task.rep_id == team["ana"].id and task.client_id == c.id
+        assert task.due_at == now + timedelta(days=2) and task.done_at is None
+        assert "send the catalogue" in shown(app, "#activity")

@@ -52,6 +52,27 @@ def register(sub, common) -> None:
     p = sub.add_parser("lost-reasons", help="the reasons a client or deal is lost", parents=[common])
     p.set_defaults(handler=cmd_lost_reasons)
 
+    act = group(sub, "activity", "what happened with a client: calls, e-mails, messages, meetings", common)
+    p = act.add_parser("add", help="log a call, e-mail, message or meeting with a client (done now)",
+                       parents=[common])
+    p.add_argument("--client", type=int, required=True)
+    p.add_argument("--deal", type=int)
+    p.add_argument("--kind", required=True, choices=["call", "email", "message", "meeting"])
+    p.add_argument("--subject", required=True)
+    p.add_argument("--note")
+    p.set_defaults(handler=cmd_activity_add)
+    tk = group(sub, "task", "tasks with a due date (repdesk tasks lists mine)", common)
+    p = tk.add_parser("add", help="a task about a client, for its owner; prints the id", parents=[common])
+    p.add_argument("--client", type=int, required=True)
+    p.add_argument("--deal", type=int)
+    p.add_argument("--due", required=True, help="2026-11-24 15:30 (your zone), 2026-11-24, +2d, +3h")
+    p.add_argument("--subject", required=True)
+    p.add_argument("--kind", default="task", choices=["task", "call", "email", "message", "meeting"])
+    p.set_defaults(handler=cmd_task_add)
+    p = tk.add_parser("done", help="mark a task done", parents=[common])
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_task_done)
+
     dl = group(sub, "deal", "deals and the stage gate", common)
     p = dl.add_parser("add", help="add a deal for a client; prints the id", parents=[common])
     p.add_argument("--client", type=int, required=True)
@@ -325,4 +346,36 @@ def cmd_stage_stale(ctx: Context) -> int:
     s = set_stale_days(ctx.actor, ctx.args.stage, ctx.args.days or None, ctx.now)
     ctx.emit({"stage": s.key, "stale_days": s.stale_days},
              f"{s.name}: stale after {s.stale_days} days." if s.stale_days else f"{s.name}: never stale.")
+    return 0
+
+
+def cmd_activity_add(ctx: Context) -> int:
+    from models.activities import activity_dict, log_activity
+
+    a = log_activity(ctx.actor, ctx.args.kind, ctx.args.subject, now=ctx.now, client_id=ctx.args.client,
+                     deal_id=ctx.args.deal, note=ctx.args.note)
+    ctx.emit(activity_dict(a), str(a.id))
+    return 0
+
+
+def cmd_task_add(ctx: Context) -> int:
+    from models.activities import activity_dict, add_task
+    from models.clock import parse_local
+    from models.errors import ValidationError
+
+    try:
+        due = parse_local(ctx.args.due, ctx.actor.timezone, ctx.now)
+    except ValueError as exc:
+        raise ValidationError(f"{exc}.", field="due") from None
+    a = add_task(ctx.actor, ctx.args.client, ctx.args.subject, due, ctx.now, deal_id=ctx.args.deal,
+                 kind=ctx.args.kind)
+    ctx.emit(activity_dict(a), str(a.id))
+    return 0
+
+
+def cmd_task_done(ctx: Context) -> int:
+    from models.activities import activity_dict, complete_task
+
+    a = complete_task(ctx.actor, ctx.args.id, ctx.now)
+    ctx.emit(activity_dict(a), f"Task {a.id} done.")
     return 0
