@@ -106,9 +106,8 @@ def recent_operations(kind: str, record_id: int, operations: int, scan: int = 40
     return groups
 
 
-def stale_error(kind: str, label: str, record_id: int, current_version: int, seen_version: int):
-    """A StaleRecord saying who changed what since SEEN_VERSION was read (from the audit trail)."""
-    from .errors import StaleRecord
+def changes_since(kind: str, record_id: int, current_version: int, seen_version: int) -> tuple[str, str, list]:
+    """Who changed a record since SEEN_VERSION and what: (who, "field: old -> new; ...", [(field, old, new)])."""
     from .text import one_line
 
     ops = recent_operations(kind, record_id, max(current_version - seen_version, 1))
@@ -120,6 +119,13 @@ def stale_error(kind: str, label: str, record_id: int, current_version: int, see
         latest[r["field"]] = (old, r["new"])
     what = "; ".join(f"{f}: {one_line(o or '(empty)', 30)} -> {one_line(n or '(empty)', 30)}"
                      for f, (o, n) in list(latest.items())[:6]) or "its fields"
+    return who, what, [(f, o, n) for f, (o, n) in latest.items()]
+
+
+def stale_error(kind: str, label: str, record_id: int, current_version: int, seen_version: int):
+    """A StaleRecord saying who changed what since SEEN_VERSION was read (from the audit trail)."""
+    from .errors import StaleRecord
+
+    who, what, changes = changes_since(kind, record_id, current_version, seen_version)
     return StaleRecord(f"{label} {record_id} was changed by {who} since you opened it ({what}); your save was not "
-                       "applied: reload and apply your change again.",
-                       [(f, o, n) for f, (o, n) in latest.items()])
+                       "applied: reload and apply your change again.", changes)

@@ -336,6 +336,26 @@ def client_count(actor: Rep, search: str | None = None, segment: str | None = No
     return _client_query(actor, search, segment).count()
 
 
+def changed_meanwhile(actor: Rep, client_id: int, version: int, deal_id: int | None = None,
+                      deal_version: int | None = None) -> str | None:
+    """What another session changed on a card (and its deal) since the versions it shows, as one sentence;
+    None when nothing did."""
+    from .audit import changes_since
+    from .pipeline import get_deal
+
+    parts = []
+    c = get_client(actor, client_id)
+    if c.version != version:
+        who, what, _ = changes_since("client", c.id, c.version, version)
+        parts.append(f"the client was changed by {who} ({what})")
+    if deal_id is not None and deal_version is not None:
+        d = get_deal(actor, deal_id)
+        if d.version != deal_version:
+            who, what, _ = changes_since("deal", d.id, d.version, deal_version)
+            parts.append(f"deal {d.id} was changed by {who} ({what})")
+    return "; ".join(parts) or None
+
+
 # ---------------------------------------------------------------- the card as a screen shows it
 
 

@@ -274,6 +274,25 @@ class ClientCardScreen(Screen):
             t.append("\n")
         self.query_one("#history", Static).update(t or Text("No history."))
 
+    def on_data_changed(self, message) -> None:
+        """Another session wrote something: an untouched card shows it at once; a card with edits says
+        what changed and keeps the edits (ctrl+r takes the change in)."""
+        from models.clients import changed_meanwhile
+        from models.errors import DomainError
+
+        try:
+            what = changed_meanwhile(self.app.rep, self.client_id, self.version, self.deal_id, self.deal_version)
+        except DomainError:  # merged away, reassigned, gone: say so, keep what is on the screen
+            self.message("This card is no longer yours to see or was merged away; your edits cannot be saved here.")
+            return
+        if what is None:
+            return
+        if self.client_edits() or self.deal_edits():
+            self.message(f"Meanwhile {what}. ctrl+r takes it in and keeps your edits.")
+        else:
+            self.reload(keep_edits=False)
+            self.message(f"Updated: {what}.", error=False)
+
     # ------------------------------------------------------------ edits
     def client_edits(self) -> dict:
         from models.clients import EDITABLE

@@ -315,3 +315,29 @@ async def test_log_an_activity_and_add_a_task_from_the_card(team, now):
         assert task.rep_id == team["ana"].id and task.client_id == c.id
         assert task.due_at == now + timedelta(days=2) and task.done_at is None
         assert "send the catalogue" in shown(app, "#activity")
+
+
+async def test_an_open_card_follows_other_sessions(team, now, db):
+    from tui.app import DataChanged
+
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("2")
+        await pilot.pause()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert run_cli("client", "set", str(c.id), "city=Leeds", "--as", "mia", db_url=db).returncode == 0
+        app.screen.post_message(DataChanged())
+        await pilot.pause()
+        assert typed(app, "#c-city") == "Leeds"  # untouched card: shown at once
+        assert "Updated" in shown(app, "#card-msg") and "mia" in shown(app, "#card-msg")
+        app.screen.query_one("#c-notes").value = "mine"
+        assert run_cli("client", "set", str(c.id), "company=Norte SL", "--as", "mia", db_url=db).returncode == 0
+        app.screen.post_message(DataChanged())
+        await pilot.pause()
+        assert typed(app, "#c-company") == ""  # edits in progress: nothing replaced under the rep's hands
+        assert "Meanwhile" in shown(app, "#card-msg") and "Norte SL" in shown(app, "#card-msg")
+        await pilot.press("ctrl+r")
+        await pilot.pause()
+        assert typed(app, "#c-company") == "Norte SL" and typed(app, "#c-notes") == "mine"
