@@ -64,14 +64,19 @@ def _check_targets(actor: Rep, client_id, deal_id) -> None:
             raise ValidationError(f"Deal {deal_id} is not client {client_id}'s.", field="deal")
 
 
-def log_activity(actor: Rep, kind: str, subject: str, *, now: datetime, client_id=None, deal_id=None,
-                 application_id=None, note=None) -> Activity:
-    """A thing that happened (a call made, an e-mail sent): created done."""
+def _kind_and_subject(kind: str, subject: str | None, missing: str) -> str:
     if kind not in ACTIVITY_KINDS:
         raise ValidationError(f"Kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}.", field="kind")
     subject = (subject or "").strip()
     if not subject:
-        raise ValidationError("Say what happened (a subject).", field="subject")
+        raise ValidationError(missing, field="subject")
+    return subject
+
+
+def log_activity(actor: Rep, kind: str, subject: str, *, now: datetime, client_id=None, deal_id=None,
+                 application_id=None, note=None) -> Activity:
+    """A thing that happened (a call made, an e-mail sent): created done."""
+    subject = _kind_and_subject(kind, subject, "Say what happened (a subject).")
     with write_txn():
         _check_targets(actor, client_id, deal_id)
         a = Activity.create(kind=kind, rep=actor.id, client=client_id, deal=deal_id, application=application_id,
@@ -86,11 +91,7 @@ def add_task(actor: Rep, client_id: int, subject: str, due_at: datetime, now: da
     has none), due at DUE_AT."""
     from .tables import Client
 
-    if kind not in ACTIVITY_KINDS:
-        raise ValidationError(f"Kind {kind!r} is not one of {', '.join(ACTIVITY_KINDS)}.", field="kind")
-    subject = (subject or "").strip()
-    if not subject:
-        raise ValidationError("A task needs a subject.", field="subject")
+    subject = _kind_and_subject(kind, subject, "A task needs a subject.")
     with write_txn():
         _check_targets(actor, client_id, deal_id)
         owner = Client.get_by_id(client_id).owner_id or actor.id

@@ -21,6 +21,14 @@ def make_app(login, now):
     return RepdeskApp(rep=get_rep(login), frozen_now=now, live=False)
 
 
+async def open_first_card(pilot) -> None:
+    """Clients (2), then enter on the first client: its card."""
+    await pilot.press("2")
+    await pilot.pause()
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 def typed(app, selector):
     return app.screen.query_one(selector).value
 
@@ -88,10 +96,7 @@ async def test_card_validates_as_typed_and_keeps_the_form(team, now):
     c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_card(pilot)
         assert type(app.screen).__name__ == "ClientCardScreen"
         for f in ("name", "email", "phone"):
             assert shown(app, f"#l-{f}").endswith("*")  # required fields are marked
@@ -119,10 +124,7 @@ async def test_stale_save_from_another_process_is_refused_and_reload_keeps_edits
     c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_card(pilot)
         app.screen.query_one("#c-notes").value = "call after five"
         other = run_cli("client", "set", str(c.id), "city=Leeds", "phone=+447700900123", "--as", "mia", db_url=db)
         assert other.returncode == 0, other.stderr
@@ -267,10 +269,7 @@ async def test_leaving_with_unsaved_edits_asks_first(team, now):
     c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_card(pilot)
         app.screen.query_one("#c-notes").focus()
         await pilot.press(*"call on monday")
         assert "(unsaved)" in shown(app, "#status")
@@ -290,10 +289,7 @@ async def test_log_an_activity_and_add_a_task_from_the_card(team, now):
     c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_card(pilot)
         await pilot.press("escape", "n")  # leave the field, log an activity
         await pilot.pause()
         assert type(app.screen).__name__ == "FormDialog"
@@ -323,10 +319,7 @@ async def test_an_open_card_follows_other_sessions(team, now, db):
     c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_card(pilot)
         assert run_cli("client", "set", str(c.id), "city=Leeds", "--as", "mia", db_url=db).returncode == 0
         app.screen.post_message(DataChanged())
         await pilot.pause()

@@ -9,6 +9,7 @@ from models.clients import add_client
 from models.payments import issue_invoice
 from models.pipeline import add_deal
 from models.tables import Client, Draft, Payment
+from test_tui_client_card import open_first_card
 
 
 def make_app(login, now):
@@ -22,10 +23,7 @@ async def test_card_edits_come_back_after_a_dropped_line(team, now):
     c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_card(pilot)
         app.screen.query_one("#c-notes").value = "wants the blue kit"
         app.screen.query_one("#c-city").value = "Bilbao"
         assert app.save_drafts() == 1  # what the SIGHUP handler calls
@@ -49,10 +47,7 @@ async def test_an_open_card_without_edits_leaves_no_draft(team, now):
     add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("2")
-        await pilot.pause()
-        await pilot.press("enter")
-        await pilot.pause()
+        await open_first_card(pilot)
         app.save_drafts()
     assert Draft.select().count() == 0
 
