@@ -190,6 +190,13 @@ def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:
     return Deal.get_by_id(deal_id)
 
 
+def lose_deal(actor: Rep, deal_id: int, reason: str, now: datetime) -> Deal:
+    """Close a deal as lost with a reason from the list: the reason and the move in one transaction."""
+    with write_txn():
+        update_deal(actor, deal_id, {"lost_reason": reason}, now)
+        return move_deal(actor, deal_id, "lost", now)
+
+
 def add_requirement(actor: Rep, stage_key: str, field: str, label: str, now: datetime) -> StageRequirement:
     require_manager(actor, "edit stage rules")
     check_field_spec(field)

@@ -493,22 +493,12 @@ class ClientCardScreen(Screen):
         self.query_one("#deals", DataTable).focus()
 
     def action_lost(self) -> None:
-        from models.clients import lost_reasons
-        from models.pipeline import move_deal, update_deal
-        from screens.form import FieldSpec, FormDialog
+        from screens.rules import ask_lost_reason
 
         d = self.current_deal()
         if d is None:
             return
-        app = self.app
-
-        def submit(values):
-            update_deal(app.rep, d["id"], {"lost_reason": values["reason"]}, app.now())
-            return move_deal(app.rep, d["id"], "lost", app.now())
-
-        choices = [(label, key) for key, label in lost_reasons().items()]
-        self.app.push_screen(FormDialog(f"Deal {d['id']} lost: why?", [FieldSpec("reason", "Reason", choices=choices)],
-                                        submit, form_id="lost"), lambda result: result and self.reload(False))
+        ask_lost_reason(self.app, d["id"], lambda result: result and self.reload(False))
 
     def action_log(self) -> None:
         """Log a call, e-mail, message or meeting with this client (about the selected deal)."""

@@ -25,6 +25,7 @@ class PipelineScreen(MainScreen):
         Binding("less_than_sign", "move(-1)", "Move back", id="pipeline.back"),
         Binding("enter", "open", "Open card", id="pipeline.open"),
         Binding("R", "rules", "Stage rules", id="pipeline.rules"),
+        Binding("L", "lost", "Lost", id="pipeline.lost"),
         Binding("j", "cursor('down')", "Down", show=False, id="pipeline.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="pipeline.up"),
     ]
@@ -158,3 +159,11 @@ class PipelineScreen(MainScreen):
             return
         stage = self.stage_keys[self.stage_index] if self.stage_keys else "new"
         self.app.push_screen(StageRulesScreen(stage), lambda _: self.load())
+
+    def action_lost(self) -> None:
+        from screens.rules import ask_lost_reason
+
+        deal_id = self.selected_deal()
+        if deal_id is None:
+            return
+        ask_lost_reason(self.app, deal_id, lambda result: result and self.load())

@@ -169,3 +169,15 @@ class StageRulesScreen(ModalScreen):
             FieldSpec("fields", "Comma-separated; a|b means one of them (name, email|phone)",
                       value=", ".join(get("client.required")), required=True),
         ], submit, form_id="rule-client"), done)
+
+
+def ask_lost_reason(app, deal_id: int, after) -> None:
+    """The form closing a deal as lost: a reason from the list (the Pipeline screen and the card use it)."""
+    from models.clients import lost_reasons
+    from models.pipeline import lose_deal
+    from screens.form import FieldSpec, FormDialog
+
+    choices = [(label, key) for key, label in lost_reasons().items()]
+    app.push_screen(FormDialog(f"Deal {deal_id} lost: why?", [FieldSpec("reason", "Reason", choices=choices)],
+                               lambda v: lose_deal(app.rep, deal_id, v["reason"], app.now()), form_id="lost"),
+                    after)

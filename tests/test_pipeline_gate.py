@@ -112,3 +112,20 @@ def test_every_stage_refuses_until_its_requirements_hold(team, now):
     assert refused("lost") == ["deal.lost_reason"]
     update_deal(ana, lost.id, dict(lost_reason="price"), now)
     assert move_deal(ana, lost.id, "lost", now).stage.key == "lost"
+
+
+def test_lose_deal_is_one_step(team, now):
+    import pytest
+
+    from models.clients import add_client
+    from models.errors import ValidationError
+    from models.pipeline import add_deal, lose_deal
+    from models.tables import Deal
+
+    c = add_client(team["ana"], now, name="Club", email="club@example.com")
+    d = add_deal(team["ana"], c.id, "balls", now)
+    with pytest.raises(ValidationError):
+        lose_deal(team["ana"], d.id, "moon phase", now)
+    assert (Deal.get_by_id(d.id).stage.key, Deal.get_by_id(d.id).lost_reason) == ("new", None)
+    lost = lose_deal(team["ana"], d.id, "price", now)
+    assert (lost.stage.key, lost.lost_reason) == ("lost", "price")

@@ -55,3 +55,23 @@ async def test_outside_text_is_shown_literally_in_tables(team, now):
         assert "\x1b" not in cells[1]
         line = "".join(s.text for s in table.render_line(1))
         assert "[i]40 balls[/i]" in line
+
+
+async def test_l_closes_a_deal_as_lost_with_a_reason(team, now):
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    d = add_deal(team["ana"], c.id, "40 balls", now)
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.pause()
+        await pilot.press("L")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FormDialog"
+        await pilot.press("ctrl+s")  # the first reason in the list: went to a competitor
+        await pilot.pause()
+        deal = Deal.get_by_id(d.id)
+        assert (deal.stage.key, deal.lost_reason) == ("lost", "competitor")
+        assert "Lost 1" in str(app.screen.query_one("#board").render())
