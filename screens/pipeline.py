@@ -19,12 +19,12 @@ SHORT = {"new": "New", "qualified": "Qual", "proposal": "Prop", "negotiation": "
 class PipelineScreen(MainScreen):
     TITLE_TEXT = "Pipeline"
     BINDINGS = [
-        Binding("h,left", "stage(-1)", "Prev stage", id="pipeline.prev_stage"),
-        Binding("l,right", "stage(1)", "Next stage", id="pipeline.next_stage"),
+        Binding("h,left", "stage(-1)", "Prev", id="pipeline.prev_stage", tooltip="Previous stage"),
+        Binding("l,right", "stage(1)", "Next", id="pipeline.next_stage", tooltip="Next stage"),
         Binding("greater_than_sign", "move(1)", "Move on", id="pipeline.forward"),
         Binding("less_than_sign", "move(-1)", "Move back", id="pipeline.back"),
         Binding("enter", "open", "Open card", id="pipeline.open"),
-        Binding("R", "rules", "Stage rules", id="pipeline.rules"),
+        Binding("R", "rules", "Rules", id="pipeline.rules", tooltip="Stage rules (managers)"),
         Binding("L", "lost", "Lost", id="pipeline.lost"),
         Binding("j", "cursor('down')", "Down", show=False, id="pipeline.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="pipeline.up"),
