@@ -32,3 +32,22 @@ async def test_every_screen_paints_with_no_color(team, now, monkeypatch):
         await pilot.press("question_mark")
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
+
+
+async def test_every_footer_fits_80_columns(team, now):
+    """Every key in every main screen's footer is on screen at 80x24 (none cut off at the right)."""
+    from textual.widgets._footer import FooterKey
+
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    add_client(team["mia"], now, name="Club Norte", email="info@clubnorte.es")
+    app = RepdeskApp(rep=get_rep("mia"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        for key in "123456":
+            await pilot.press(key)
+            await pilot.pause()
+            keys = list(app.screen.query(FooterKey))
+            assert keys, key
+            assert all(k.region.right <= 80 for k in keys), (key, [(k.key, k.region) for k in keys])
+            assert any(k.description == "Quit" for k in keys)
