@@ -84,14 +84,18 @@ def _ssh(sshd, key: Path, *extra: str) -> list[str]:
 
 def test_two_reps_log_in_with_their_own_keys(sshd, tmp_path):
     db = f"sqlite:///{tmp_path}/team.db"
+    # as the README's deployment section: the first admin, then reps and keys as that admin
+    assert run_cli("rep", "add", "boss", "--name", "Bea Boss", "--role", "admin", db_url=db).returncode == 0
     for login, name in (("ana", "Ana Alvarez"), ("ben", "Ben Brown")):
-        assert run_cli("rep", "add", login, "--name", name, "--team", "North", db_url=db).returncode == 0
+        assert run_cli("rep", "add", login, "--name", name, "--team", "North", "--as", "boss",
+                       db_url=db).returncode == 0
     line = '{"channel": "email", "name": "Marta", "email": "m@example.com", "text": "need 40 balls"}'
     assert run_cli("intake", "-", db_url=db, input=line + "\n").returncode == 0
     keys = {}
     for login in ("ana", "ben"):
         keys[login] = _client_key(tmp_path, f"id_{login}")
-        proc = run_cli("admin", "key", "add", login, f"{keys[login]}.pub", "--file", str(sshd["auth"]), db_url=db)
+        proc = run_cli("admin", "key", "add", login, f"{keys[login]}.pub", "--file", str(sshd["auth"]), "--as",
+                       "boss", db_url=db)
         assert proc.returncode == 0, proc.stderr
     assert "restrict,pty" in sshd["auth"].read_text()
 
