@@ -93,3 +93,17 @@ async def test_newest_draft_first_the_others_wait(team, now):
         await pilot.pause()
         assert type(app.screen).__name__ == "ClientCardScreen"
     assert sorted(d.form for d in Draft.select()) == ["phone-intake", "someday-form"]
+
+
+async def test_a_card_left_open_in_another_mode_is_kept_too(team, now):
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first_card(pilot)
+        app.screen.query_one("#c-notes").value = "half a thought"
+        await pilot.press("escape")  # leave the field; the card stays open under Clients
+        app.action_go("inbox")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "InboxScreen"
+        assert app.save_drafts() == 1
+    assert Draft.get().form == f"card:{c.id}"

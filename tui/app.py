@@ -181,7 +181,10 @@ class RepdeskApp(App):
         if self.rep is None:
             return 0
         saved = 0
-        for screen in self.screen_stack:
+        # every mode's stack: a card left open under Clients while the rep looked at the Inbox counts too
+        stacks = getattr(self, "_screen_stacks", None) or {"": self.screen_stack}
+        screens = [screen for stack in stacks.values() for screen in stack]
+        for screen in screens:
             values = getattr(screen, "values", None)
             form_id = getattr(screen, "form_id", None)
             if values is None or form_id is None:
