@@ -262,8 +262,9 @@ def _bulk_applications(n: int, rng: random.Random, fake, now: datetime, reps: di
     catalog = Catalog.from_products((p.sku, p.name, p.category) for p in Product.select())
     pool = _text_pool(rng, min(max(n // 20, 200), 3000))
     scored = []
+    weights = get("scoring.weights") or {}
     for text, _level in pool:
-        s = score_application(text, catalog=catalog)
+        s = score_application(text, catalog=catalog, weights=weights)
         scored.append((text, s.score, json.dumps(s.reasons, ensure_ascii=False)))
     names = [fake.name() for _ in range(min(n, 3000))]
     sla = get("sla.minutes")

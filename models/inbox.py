@@ -83,7 +83,7 @@ def application_detail(actor: Rep, app_id: int) -> dict:
 # ---------------------------------------------------------------- arrival
 
 def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | None = None,
-                        known: bool = False) -> dict:
+                        known: bool = False, weights: dict | None = None) -> dict:
     """Validate and score one incoming application; returns the row to insert (no DB writes)."""
     from .scoring import score_application
 
@@ -103,7 +103,7 @@ def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | 
         raise ValidationError("the application has no name, e-mail or phone to answer", field="contact")
     scored = score_application(text if not subject else f"{subject}\n{text}", name=name, email=email,
                                phone=phone, subject=subject, channel=channel, catalog=catalog,
-                               known_client=known)
+                               known_client=known, weights=weights)
     return dict(channel=channel, received_at=received, name=name, email=email, phone=phone, subject=subject,
                 text=text, message_id=data.get("message_id") or None, score=scored.score, rank=-scored.score,
                 reasons=json.dumps(scored.reasons, ensure_ascii=False),
@@ -158,6 +158,7 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
 
     catalog = load_catalog()
     sla = get("sla.minutes")
+    weights = get("scoring.weights") or {}  # read once per batch, not once per application
     ids: list[int | None] = []
     with write_txn():
         for start in range(0, len(items), batch):
@@ -175,7 +176,8 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
                     continue
                 keys = _client_key({"email": d.get("email") or "", "phone": d.get("phone") or ""})
                 client_id = next((known[k] for k in keys if k in known), None)
-                row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None)
+                row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None,
+                                          weights=weights)
                 row["client"] = client_id
                 if row["message_id"]:
                     seen_mids.add(row["message_id"])

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Iterable
 
 DEFAULT_WEIGHTS: dict[str, int] = {
@@ -212,6 +213,7 @@ COMPOUNDS: dict[str, list[str]] = {
 }
 
 
+@lru_cache(maxsize=65536)  # a pure function of one token; intake calls it ~20 times per application
 def _canon(token: str) -> str:
     """A token's canonical form: stemmed, then mapped through the multilingual vocabularies."""
     for form in (token, _stem(token), token[:-1], token[:-2]):
