@@ -79,11 +79,23 @@ def visible_history(actor, kind: str | None = None, record_id: int | None = None
             q = q.where(Audit.actor == actor.login)
     elif actor.role == "manager":
         from .access import can_see_owned
+        from .tables import Invoice, Rep
 
         if kind in owned and record_id is not None:
             row = owned[kind].get_or_none(owned[kind].id == record_id)
             if row is not None and not can_see_owned(actor, row.owner_id, row.team_id):
                 raise PermissionDenied(f"The history of {kind} {record_id} is not yours to see.")
+        else:  # the team's records and what the team's people did, nothing of other teams
+            team = actor.team_id
+            mine = (Audit.actor.in_(Rep.select(Rep.login).where((Rep.team == team) | (Rep.id == actor.id)))
+                    | ((Audit.kind == "client") & Audit.record_id.in_(Client.select(Client.id)
+                                                                     .where(Client.team == team)))
+                    | ((Audit.kind == "deal") & Audit.record_id.in_(Deal.select(Deal.id).where(Deal.team == team)))
+                    | ((Audit.kind == "application") & Audit.record_id.in_(
+                        Application.select(Application.id).where(Application.team == team)))
+                    | ((Audit.kind == "invoice") & Audit.record_id.in_(
+                        Invoice.select(Invoice.id).join(Deal).where(Deal.team == team))))
+            q = q.where(mine)
     return [dict(id=a.id, at=iso(a.at), actor=a.actor, kind=a.kind, record_id=a.record_id, action=a.action,
                  field=a.field, old=a.old, new=a.new) for a in q]
 

@@ -21,15 +21,26 @@ LABELS = {"name": "Name", "company": "Company / work", "position": "Position", "
           "family": "Family", "preferences": "Preferences", "notes": "Notes", "address": "Address", "city": "City",
           "country": "Country", "source": "Source", "lost_reason": "Lost reason"}
 EDITABLE = CARD_FIELDS + ("lost_reason",)
+MULTILINE = ("hobbies", "family", "preferences", "notes", "address")  # text areas on the card
+TEXT_LIMIT = 10000  # characters in a free-text field
 
 
 def clean_fields(fields: dict) -> dict:
     """Validated, normalised values of client fields (raises ValidationError naming the field)."""
+    from .text import strip_controls
+
     out = {}
     for key, value in fields.items():
         if key not in EDITABLE:
             raise ValidationError(f"{key!r} is not a client field ({', '.join(EDITABLE)}).", field=key)
-        value = (value or "").strip() if isinstance(value, str) else value
+        if isinstance(value, str):  # escape sequences and control characters are never stored
+            value = strip_controls(value, keep_newlines=key in MULTILINE).strip()
+            limit = getattr(Client._meta.fields[key], "max_length", None) or TEXT_LIMIT
+            if len(value) > limit and key not in ("country", "phone"):  # those have their own, clearer checks
+                raise ValidationError(f"{LABELS[key]} has at most {limit} characters ({len(value)} given).",
+                                      field=key)
+        if key == "name" and not value:
+            raise ValidationError("A client needs a name.", field="name")
         if key == "email":
             value = normalize_email(value)
         elif key == "phone":
@@ -43,8 +54,6 @@ def clean_fields(fields: dict) -> dict:
             if len(value) != 2 or not value.isalpha():
                 raise ValidationError(f"Country {value!r} is not a two-letter code (ES, GB, DE ...).", field=key)
             value = value.upper()
-        elif key == "name" and isinstance(value, str) and len(value) > 200:
-            raise ValidationError("A name has at most 200 characters.", field=key)
         elif key == "lost_reason" and value:
             reasons = lost_reasons()
             if value not in reasons:
@@ -153,7 +162,9 @@ def reassign_client(actor: Rep, client_id: int, login: str, now: datetime) -> di
 
     require_manager(actor, "reassign clients")
     with write_txn():
-        c = get_client(actor, client_id)
+        c = _lock_clients(actor, [client_id])[0]
+        if c.merged_into_id:
+            raise DomainError(f"Client {client_id} was merged into client {c.merged_into_id}; assign that card.")
         to = get_rep(login)
         if actor.role == "manager" and to.team_id != actor.team_id:
             raise PermissionDenied(f"{to.login} is not in your team; a director can move clients between teams.")
@@ -162,18 +173,43 @@ def reassign_client(actor: Rep, client_id: int, login: str, now: datetime) -> di
 
             raise NothingToDo(f"Client {c.id} is already {to.login}'s.")
         old = c.owner.login if c.owner_id else None
-        open_deals = [d.id for d in Deal.select(Deal.id).join(Stage).where((Deal.client == c.id) & ~Stage.terminal)]
+        # the old owner's open deals and tasks go with the client (other reps' stay theirs)
+        open_deals = [d.id for d in Deal.select(Deal.id).join(Stage).where(
+            (Deal.client == c.id) & ~Stage.terminal & (Deal.owner == c.owner_id))]
         Client.update(owner=to.id, team=to.team_id, updated_at=now, version=Client.version + 1) \
             .where(Client.id == c.id).execute()
         if open_deals:
             Deal.update(owner=to.id, team=to.team_id, updated_at=now, version=Deal.version + 1) \
                 .where(Deal.id.in_(open_deals)).execute()
-        tasks = (Activity.update(rep=to.id).where((Activity.client == c.id) & Activity.done_at.is_null()
-                                                  & Activity.due_at.is_null(False)).execute())
+        task_ids = [a.id for a in Activity.select(Activity.id).where(
+            (Activity.client == c.id) & Activity.done_at.is_null() & Activity.due_at.is_null(False)
+            & (Activity.rep == c.owner_id))]
+        if task_ids:
+            Activity.update(rep=to.id, version=Activity.version + 1).where(Activity.id.in_(task_ids)).execute()
+        tasks = len(task_ids)
+        for tid in task_ids:
+            record(actor.login, "activity", tid, "reassign", field="rep", old=old, new=to.login, at=now)
         record(actor.login, "client", c.id, "reassign", field="owner", old=old, new=to.login, at=now)
         for did in open_deals:
             record(actor.login, "deal", did, "reassign", field="owner", old=old, new=to.login, at=now)
     return dict(client=c.id, owner=to.login, deals=len(open_deals), tasks=tasks)
+
+
+def _lock_clients(actor: Rep, ids: list[int]) -> list[Client]:
+    """Read clients IDS (in that order) for a change, checking ACTOR may see them; on PostgreSQL the rows
+    are locked FOR UPDATE in id order (no deadlock between two merges), on SQLite the write
+    transaction already holds the lock."""
+    from .db import is_postgres
+
+    q = Client.select().where(Client.id.in_(ids)).order_by(Client.id)
+    rows = {c.id: c for c in (q.for_update() if is_postgres() else q)}
+    out = []
+    for i in ids:
+        if i not in rows:
+            raise NotFound(f"There is no client {i}.")
+        check_client(actor, rows[i])
+        out.append(rows[i])
+    return out
 
 
 # ---------------------------------------------------------------- duplicates and merging
@@ -247,7 +283,7 @@ def merge_clients(actor: Rep, keep_id: int, gone_id: int, now: datetime) -> dict
     if keep_id == gone_id:
         raise ValidationError("A card cannot be merged into itself.", field="id")
     with write_txn():
-        keep, gone = get_client(actor, keep_id), get_client(actor, gone_id)
+        keep, gone = _lock_clients(actor, [keep_id, gone_id])
         for c in (keep, gone):
             if c.merged_into_id:
                 raise DomainError(f"Client {c.id} was already merged into client {c.merged_into_id}.")
@@ -268,8 +304,12 @@ def merge_clients(actor: Rep, keep_id: int, gone_id: int, now: datetime) -> dict
             after["notes"] = "\n".join(x for x in [after["notes"], f"Merged from client {gone.id}: " + ", ".join(extra)] if x)
         last = max([d for d in (keep.last_purchase_at, gone.last_purchase_at) if d], default=None)
         changed = {k: v for k, v in after.items() if _norm(v) != _norm(before[k])}
+        deal_ids = [d.id for d in Deal.select(Deal.id).where(Deal.client == gone.id)]
+        for did in deal_ids:
+            record(actor.login, "deal", did, "merge", field="client", old=gone.id, new=keep.id, at=now)
         moved = dict(
-            deals=Deal.update(client=keep.id).where(Deal.client == gone.id).execute(),
+            deals=Deal.update(client=keep.id, updated_at=now, version=Deal.version + 1)
+            .where(Deal.client == gone.id).execute(),
             activities=Activity.update(client=keep.id).where(Activity.client == gone.id).execute(),
             applications=Application.update(client=keep.id).where(Application.client == gone.id).execute(),
         )
@@ -337,11 +377,13 @@ def client_count(actor: Rep, search: str | None = None, segment: str | None = No
 
 
 def changed_meanwhile(actor: Rep, client_id: int, version: int, deal_id: int | None = None,
-                      deal_version: int | None = None) -> str | None:
+                      deal_version: int | None = None, agreement_version: int | None = None) -> str | None:
     """What another session changed on a card (and its deal) since the versions it shows, as one sentence;
     None when nothing did."""
     from .audit import changes_since
     from .pipeline import get_deal
+
+    from .tables import Agreement
 
     parts = []
     c = get_client(actor, client_id)
@@ -353,7 +395,31 @@ def changed_meanwhile(actor: Rep, client_id: int, version: int, deal_id: int | N
         if d.version != deal_version:
             who, what, _ = changes_since("deal", d.id, d.version, deal_version)
             parts.append(f"deal {d.id} was changed by {who} ({what})")
+    if deal_id is not None and agreement_version is not None:
+        ag = Agreement.get_or_none(Agreement.deal == deal_id)
+        if (ag.version if ag else 0) != agreement_version and ag is not None:
+            who, what, _ = changes_since("agreement", ag.id, ag.version, agreement_version)
+            parts.append(f"the agreement of deal {deal_id} was changed by {who} ({what})")
     return "; ".join(parts) or None
+
+
+def save_card(actor: Rep, client_id: int, now: datetime, *, client_changes: dict | None = None,
+              client_version: int | None = None, deal_id: int | None = None, deal_changes: dict | None = None,
+              deal_version: int | None = None, agreement: dict | None = None,
+              agreement_version: int | None = None) -> None:
+    """Save what a rep changed on a card, all of it or nothing, in one transaction: the client's fields,
+    the selected deal's fields and its agreement terms, each guarded by the version the rep opened."""
+    from .payments import upsert_agreement
+    from .pipeline import update_deal
+
+    with write_txn():
+        if client_changes:
+            update_client(actor, client_id, client_changes, now, expected_version=client_version)
+        if deal_id is not None and deal_changes:
+            update_deal(actor, deal_id, deal_changes, now, expected_version=deal_version)
+        if deal_id is not None and agreement:
+            upsert_agreement(actor, deal_id, agreement.get("provides", ""), agreement.get("receives", ""), now,
+                             expected_version=agreement_version)
 
 
 # ---------------------------------------------------------------- the card as a screen shows it
@@ -372,7 +438,11 @@ def card(actor: Rep, client_id: int, now: datetime) -> dict:
     c = get_client(actor, client_id)
     ordered = [s for s in stages() if not s.terminal]
     deals = []
-    for d in Deal.select().where(Deal.client == c.id).order_by(Deal.created_at.desc(), Deal.id.desc()).limit(100):
+    from .access import scope
+
+    # the client's deals ACTOR may see (a closed deal can stay with the rep who worked it)
+    for d in scope(Deal.select().where(Deal.client == c.id), actor, Deal.owner, Deal.team) \
+            .order_by(Deal.created_at.desc(), Deal.id.desc()).limit(100):
         row = deal_dict(d)
         row["stage_name"] = d.stage.name
         row["amount_text"] = format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-"

@@ -86,4 +86,10 @@ def parse_local(text: str, tz: str | None, now: datetime) -> datetime:
         value = value.replace(hour=9)
     if value.tzinfo is None:
         value = value.replace(tzinfo=zone(tz))
-    return to_utc(value)
+    try:
+        out = to_utc(value)
+    except OverflowError:
+        raise ValueError(f"{text!r} is too far in the future") from None
+    if not 2000 <= out.year <= 2999:
+        raise ValueError(f"{text!r} is not a plausible date (years 2000 to 2999)")
+    return out

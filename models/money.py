@@ -19,6 +19,9 @@ def check_currency(code: str) -> str:
     return code
 
 
+MAX_UNITS = 10 ** 12  # a trillion in a currency's units: far above any deal, far below a 64-bit column
+
+
 def parse_amount(text: str | int | Decimal, currency: str) -> int:
     """'199.99' EUR -> 19999. Refuses floats' imprecision and too many decimals."""
     if isinstance(text, float):
@@ -33,6 +36,8 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     if not value.is_finite():
         raise ValueError(f"{text!r} is not an amount (e.g. 199.99)")
     exp = exponent(currency)
+    if abs(value) >= MAX_UNITS:
+        raise ValueError(f"{text!r} is too large an amount (at most {MAX_UNITS - 1:,} {currency})")
     scaled = value.scaleb(exp)
     if scaled != scaled.to_integral_value():
         raise ValueError(f"{text!r} has more than {exp} decimals for {currency}")

@@ -91,10 +91,15 @@ def get_agreement(actor: Rep, deal_id: int) -> Agreement | None:
     return Agreement.get_or_none(Agreement.deal == deal_id)
 
 
-def upsert_agreement(actor: Rep, deal_id: int, provides: str, receives: str, now: datetime) -> Agreement:
+def upsert_agreement(actor: Rep, deal_id: int, provides: str, receives: str, now: datetime,
+                     expected_version: int | None = None) -> Agreement:
     """Set what the company provides and what it gets in return. A signed agreement is not edited:
-    changing signed terms would make the signature a lie."""
-    provides, receives = (provides or "").strip(), (receives or "").strip()
+    changing signed terms would make the signature a lie. With EXPECTED_VERSION (the version the rep
+    opened; 0 when there was no agreement yet) a save over someone else's newer terms is refused."""
+    from .text import strip_controls
+
+    provides = strip_controls(provides or "").strip()
+    receives = strip_controls(receives or "").strip()
     if not provides:
         raise ValidationError("An agreement says what we provide (--provides).", field="provides")
     if not receives:
@@ -102,6 +107,8 @@ def upsert_agreement(actor: Rep, deal_id: int, provides: str, receives: str, now
     with write_txn():
         _deal(actor, deal_id, lock=True)  # the deal's lock serialises two first saves on PostgreSQL
         ag = Agreement.get_or_none(Agreement.deal == deal_id)
+        if expected_version is not None and (ag.version if ag else 0) != expected_version:
+            raise _stale_agreement(deal_id, ag, expected_version)
         if ag is None:
             ag = Agreement.create(deal=deal_id, provides=provides, receives=receives, status="draft")
             record_changes(actor.login, "agreement", ag.id, {}, dict(provides=provides, receives=receives,
@@ -113,12 +120,26 @@ def upsert_agreement(actor: Rep, deal_id: int, provides: str, receives: str, now
             old = dict(provides=ag.provides, receives=ag.receives)
             new = dict(provides=provides, receives=receives)
             if old != new:
-                Agreement.update(**new, version=Agreement.version + 1).where(Agreement.id == ag.id).execute()
+                n = (Agreement.update(**new, version=Agreement.version + 1)
+                     .where((Agreement.id == ag.id) & (Agreement.version == ag.version)).execute())
+                if n != 1:
+                    raise _stale_agreement(deal_id, Agreement.get_by_id(ag.id), ag.version)
                 record_changes(actor.login, "agreement", ag.id, old, new, at=now)
     return Agreement.get_by_id(ag.id)
 
 
 set_agreement = upsert_agreement  # the older name
+
+
+def _stale_agreement(deal_id: int, ag: Agreement | None, seen: int):
+    from .audit import changes_since
+    from .errors import StaleRecord
+
+    if ag is None:
+        return StaleRecord(f"The agreement of deal {deal_id} was removed since you opened it; reload.")
+    who, what, changes = changes_since("agreement", ag.id, ag.version, seen)
+    return StaleRecord(f"The agreement of deal {deal_id} was changed by {who} since you opened it ({what}); your "
+                       "save was not applied: reload and apply your change again.", changes)
 
 
 def _set_agreement_status(actor: Rep, deal_id: int, now: datetime, status: str, signed_by: str | None = None):
@@ -198,6 +219,8 @@ def issue_invoice(actor: Rep, deal_id: int, now: datetime, amount_minor: int | N
         if live:
             raise DomainError(f"Deal {deal_id} already has invoice {live[0].number} (id {live[0].id}); cancel it "
                               "first, or add a debit or credit note.")
+        if amount_minor is not None and amount_minor <= 0:
+            raise ValidationError("An invoice's amount is positive.", field="amount")
         if amount_minor is None:
             amount_minor = _deal_amount(d)
         if not amount_minor or amount_minor <= 0:

@@ -106,9 +106,13 @@ def add_deal(actor: Rep, client_id: int, title: str, now: datetime, amount: str 
     from .access import check_client
     from .money import check_currency, parse_amount
 
-    title = (title or "").strip()
+    from .text import strip_controls
+
+    title = strip_controls(title or "", keep_newlines=False).strip()
     if not title:
         raise ValidationError("A deal needs a title.", field="title")
+    if len(title) > 200:
+        raise ValidationError(f"A deal's title has at most 200 characters ({len(title)} given).", field="title")
     try:
         currency = check_currency(currency)
         amount_minor = parse_amount(amount, currency) if amount not in (None, "") else None
@@ -119,7 +123,9 @@ def add_deal(actor: Rep, client_id: int, title: str, now: datetime, amount: str 
         if client is None:
             raise NotFound(f"There is no client {client_id}.")
         check_client(actor, client)
-        d = Deal.create(client=client, owner=actor.id, team=actor.team_id, title=title, stage=stage_by_key("new"),
+        # the deal belongs to whoever works the client (a manager adding one hands it to the client's rep)
+        owner = Rep.get_by_id(client.owner_id) if client.owner_id else actor
+        d = Deal.create(client=client, owner=owner.id, team=owner.team_id, title=title, stage=stage_by_key("new"),
                         amount_minor=amount_minor, currency=currency, stage_changed_at=now, created_at=now,
                         updated_at=now)
         record(actor.login, "deal", d.id, "create", new=title, at=now)
@@ -130,9 +136,16 @@ def update_deal(actor: Rep, deal_id: int, changes: dict, now: datetime, expected
     """Set fields; with EXPECTED_VERSION a save over someone else's newer change is refused."""
     from .money import check_currency, parse_amount
 
+    from .text import strip_controls
+
     values: dict = {}
     for key, raw in changes.items():
-        if key == "amount":
+        if key == "currency":
+            try:
+                values["currency"] = check_currency(raw)
+            except ValueError as exc:
+                raise ValidationError(str(exc), field="currency") from None
+        elif key == "amount":
             try:
                 cur = check_currency(changes.get("currency") or Deal.get_by_id(deal_id).currency)
                 values["amount_minor"] = parse_amount(raw, cur) if raw not in ("", None) else None
@@ -142,7 +155,13 @@ def update_deal(actor: Rep, deal_id: int, changes: dict, now: datetime, expected
             if key == "lost_reason" and raw and not LostReason.select().where(LostReason.key == raw).exists():
                 keys = ", ".join(r.key for r in LostReason.select())
                 raise ValidationError(f"Lost reason {raw!r} is not one of {keys}.", field="lost_reason")
-            values[key] = (raw or "").strip() or None
+            text = strip_controls(raw or "", keep_newlines=key in ("need", "products")).strip()
+            limit = getattr(Deal._meta.fields[key], "max_length", None) or 10000
+            if len(text) > limit:
+                raise ValidationError(f"{key} has at most {limit} characters ({len(text)} given).", field=key)
+            if key == "title" and not text:
+                raise ValidationError("A deal needs a title.", field="title")
+            values[key] = text or None
         else:
             raise ValidationError(f"{key!r} is not a deal field ({', '.join(DEAL_FIELDS + ('amount',))}).", field=key)
     with write_txn():
@@ -192,8 +211,17 @@ def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:
 
 def lose_deal(actor: Rep, deal_id: int, reason: str, now: datetime) -> Deal:
     """Close a deal as lost with a reason from the list: the reason and the move in one transaction."""
+    from . import ledger
+    from .errors import DomainError
+    from .payments import cancel_invoice
+
     with write_txn():
         update_deal(actor, deal_id, {"lost_reason": reason}, now)
+        for inv in ledger.live_invoices(deal_id):  # nothing keeps chasing the client for a lost deal
+            if ledger.invoice_totals(inv)["paid"]:
+                raise DomainError(f"Deal {deal_id}'s invoice {inv.number} has payments: return them with a credit "
+                                  "note and cancel it before losing the deal.")
+            cancel_invoice(actor, inv.id, f"deal lost: {reason}", now)
         return move_deal(actor, deal_id, "lost", now)
 
 

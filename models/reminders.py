@@ -332,8 +332,10 @@ def send_reminder(actor: Rep, reminder_id: int, now: datetime, transport=None) -
             Reminder.update(status="cancelled").where(Reminder.id == r.id).execute()
             record(actor.login, "reminder", r.id, "cancel", field="status", old=r.status, new="cancelled", at=now)
             raise NothingToDo(f"Reminder {reminder_id} is no longer needed (the part is paid); it was cancelled.")
+        # guarded on status AND the claim time read: two retries of a stale "sending" claim cannot both win
+        same_claim = Reminder.sent_at.is_null() if r.sent_at is None else (Reminder.sent_at == r.sent_at)
         claimed = (Reminder.update(status="sending", sent_at=now)
-                   .where((Reminder.id == r.id) & (Reminder.status == r.status)).execute())
+                   .where((Reminder.id == r.id) & (Reminder.status == r.status) & same_claim).execute())
         if not claimed:
             raise NothingToDo(f"Reminder {reminder_id} is being sent right now.")
         old_status = r.status

@@ -101,8 +101,55 @@ def _check_value(key: str, value) -> None:
                               field="value")
     if key in ("smtp.host", "smtp.from") and not (isinstance(value, str) and value.strip()):
         raise ValidationError(f"{key} is a non-empty string.", field="value")
-    if key in ("smtp.port", "smtp.timeout", "invoice.due_hours") and not (isinstance(value, int) and value > 0):
-        raise ValidationError(f"{key} is a positive whole number.", field="value")
+    ranges = {"smtp.port": (1, 65535), "smtp.timeout": (1, 600), "invoice.due_hours": (1, 24 * 366)}
+    if key in ranges:
+        _whole(key, value, *ranges[key])
+    if key == "sla.minutes":
+        from .tables import CHANNELS
+
+        if set(value) - set(CHANNELS):
+            raise ValidationError(f"sla.minutes has a number of minutes per channel ({', '.join(CHANNELS)}).",
+                                  field="value")
+        for channel, minutes in value.items():
+            _whole(f"sla.minutes[{channel}]", minutes, 1, 60 * 24 * 30)
+    if key == "sla.strategy" and value not in ("round_robin", "least_loaded"):
+        raise ValidationError('sla.strategy is "round_robin" or "least_loaded".', field="value")
+    if key == "segments.bounds":
+        names = ("hot", "warm_from", "warm_to", "sleeping")
+        if set(value) != set(names):
+            raise ValidationError(f"segments.bounds has exactly {', '.join(names)} (days).", field="value")
+        for name in names:
+            _whole(f"segments.bounds[{name}]", value[name], 1, 3650)
+        if not value["hot"] <= value["warm_from"] <= value["warm_to"] <= value["sleeping"]:
+            raise ValidationError("segments.bounds go up: hot <= warm_from <= warm_to <= sleeping.", field="value")
+    if key == "segments.cadence":
+        from .segments import SEGMENTS
+        from .tables import ACTIVITY_KINDS
+
+        for seg, rule in value.items():
+            if seg not in SEGMENTS or not isinstance(rule, dict):
+                raise ValidationError(f"segments.cadence maps a segment ({', '.join(SEGMENTS)}) to "
+                                      '{"every_days": N, "kind": "call", "subject": "..."}.', field="value")
+            _whole(f"segments.cadence[{seg}].every_days", rule.get("every_days", 0), 0, 3650)
+            if rule.get("kind", "task") not in ACTIVITY_KINDS:
+                raise ValidationError(f"segments.cadence[{seg}].kind is one of {', '.join(ACTIVITY_KINDS)}.",
+                                      field="value")
+            if not isinstance(rule.get("subject", ""), str):
+                raise ValidationError(f"segments.cadence[{seg}].subject is text.", field="value")
+    if key == "phone.region":
+        import phonenumbers
+
+        if value not in phonenumbers.SUPPORTED_REGIONS:
+            raise ValidationError(f"phone.region is a two-letter region phone numbers know (GB, ES, DE ...), "
+                                  f"not {value!r}.", field="value")
+    if key == "scoring.weights":
+        from .scoring import DEFAULT_WEIGHTS
+
+        for name, weight in value.items():
+            if name not in DEFAULT_WEIGHTS:
+                raise ValidationError(f"scoring.weights knows {', '.join(DEFAULT_WEIGHTS)}; not {name!r}.",
+                                      field="value")
+            _whole(f"scoring.weights[{name}]", weight, -1000, 1000)
     if key == "client.required":
         from .clients import CARD_FIELDS
 
@@ -113,3 +160,8 @@ def _check_value(key: str, value) -> None:
                 raise ValidationError(f"client.required lists client fields, alternatives joined by | "
                                       f"(\"email|phone\"); {', '.join(bad) or spec!r} is not one "
                                       f"({', '.join(CARD_FIELDS)}).", field="value")
+
+
+def _whole(name: str, value, low: int, high: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+        raise ValidationError(f"{name} is a whole number from {low} to {high}.", field="value")

@@ -66,3 +66,22 @@ def one_line(text: object, width: int | None = None) -> str:
     if width is not None and len(s) > width:
         s = s[: max(width - 1, 0)] + "…"
     return s
+
+
+def strip_controls(text: str, *, keep_newlines: bool = True) -> str:
+    """TEXT without escape sequences, control characters (newlines and tabs kept when KEEP_NEWLINES) and
+    bidirectional overrides: what a card field stores when a rep types or imports it."""
+    s = _ESC_SEQ.sub("", text)
+    out = []
+    for ch in s:
+        if ch in "\n\t" and keep_newlines:
+            out.append(ch)
+        elif ch in "\n\t\r":
+            out.append(" ")
+        elif ch in _BIDI or ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
+            continue
+        elif unicodedata.category(ch) == "Cf" and ch != "\u200d":
+            continue
+        else:
+            out.append(ch)
+    return "".join(out)

@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Input, Label, Select, Static, TabbedContent, TabPane, TextArea
 
 DEAL_INPUTS = (("title", "Title"), ("need", "Need"), ("budget", "Budget"), ("timeline", "Timeline"),
                ("decision_maker", "Decision maker"), ("products", "Products"), ("amount", "Amount"),
@@ -57,12 +57,13 @@ class ClientCardScreen(Screen):
         self.version: int | None = None
         self.deal_loaded: dict[str, str] = {}
         self.deal_version: int | None = None
+        self.agreement_version: int | None = None
         self._filling = False
         self._confirm_leave = False
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        from models.clients import EDITABLE, LABELS
+        from models.clients import EDITABLE, LABELS, MULTILINE
 
         yield Static("", id="status")
         yield Static("", id="card-msg", classes="message")
@@ -70,10 +71,12 @@ class ClientCardScreen(Screen):
             with TabPane("Card", id="tab-card"):
                 with VerticalScroll(id="card-form", classes="form"):
                     for f in EDITABLE:
-                        with Horizontal(classes="field"):
+                        with Horizontal(classes="field tall" if f in MULTILINE else "field"):
                             yield Label(LABELS[f], id=f"l-{f}", classes="flabel", markup=False)
                             if f == "lost_reason":
                                 yield Select([], id="c-lost_reason", prompt="not lost", compact=True)
+                            elif f in MULTILINE:
+                                yield TextArea(id=f"c-{f}", compact=True, soft_wrap=True, classes="multi")
                             else:
                                 yield Input(id=f"c-{f}", compact=True)
                         yield Static("", id=f"e-{f}", classes="ferror", markup=False)
@@ -99,6 +102,9 @@ class ClientCardScreen(Screen):
                     yield Static("", id="history")
         yield Footer(compact=True, show_command_palette=False)
 
+    def _leave(self) -> None:
+        self.dismiss(None)  # not awaited: called from this screen's own message loop
+
     @property
     def form_id(self) -> str:
         return f"card:{self.client_id}"
@@ -114,13 +120,9 @@ class ClientCardScreen(Screen):
         from models.clients import EDITABLE
 
         for f, v in (data.get("client") or {}).items():
-            if f not in EDITABLE:
+            if f not in EDITABLE or (f == "lost_reason" and v and v not in self.data["lost_reasons"]):
                 continue
-            if f == "lost_reason":
-                if v in self.data["lost_reasons"]:
-                    self.query_one("#c-lost_reason", Select).value = v
-            else:
-                self.query_one(f"#c-{f}", Input).value = v
+            self.set_field(f, v)
         if data.get("deal_id") == self.deal_id:
             for f, v in (data.get("deal") or {}).items():
                 if f in dict(DEAL_INPUTS):
@@ -130,7 +132,14 @@ class ClientCardScreen(Screen):
                      "shows the saved card with your edits kept.", error=False)
 
     def on_mount(self) -> None:
-        self.reload(keep_edits=False)
+        from models.errors import DomainError
+
+        try:
+            self.reload(keep_edits=False)
+        except DomainError as exc:  # not ours to see (any more), merged away, gone
+            self.app.notify(str(exc), severity="error", markup=False)
+            self.call_after_refresh(self._leave)
+            return
         if self.pending_restore:
             self.apply_restore(self.pending_restore)
             self.pending_restore = None
@@ -142,18 +151,38 @@ class ClientCardScreen(Screen):
         else:
             self.query_one("#c-name", Input).focus()
 
+    # ------------------------------------------------------------ fields
+    def field_value(self, f: str) -> str:
+        w = self.query_one(f"#c-{f}")
+        if isinstance(w, Select):
+            return "" if w.value is Select.NULL or w.value is None else str(w.value)
+        if isinstance(w, TextArea):
+            return w.text
+        return w.value
+
+    def set_field(self, f: str, value: str) -> None:
+        w = self.query_one(f"#c-{f}")
+        if isinstance(w, Select):
+            w.value = value if value else Select.NULL
+        elif isinstance(w, TextArea):
+            w.load_text(value)
+        else:
+            w.value = value
+
     # ------------------------------------------------------------ loading
     def reload(self, keep_edits: bool = True) -> None:
         """Read the card again. With KEEP_EDITS the fields the rep changed keep what was typed."""
-        from models.clients import EDITABLE, card, field_text
+        from models.clients import EDITABLE, MULTILINE, card, field_text
         from models.tables import Client
+        from models.text import safe
 
         app = self.app
         mine = self.client_edits() if keep_edits else {}
         deal_mine = self.deal_edits() if keep_edits else {}
         self.data = card(app.rep, self.client_id, app.now())
         c = Client.get_by_id(self.client_id)
-        self.loaded = {f: field_text(c, f) for f in EDITABLE}
+        # what the inputs show: stored text made safe for a terminal (escape sequences never reach it)
+        self.loaded = {f: safe(field_text(c, f), single_line=f not in MULTILINE, max_line=0) for f in EDITABLE}
         self.version = c.version
         self._filling = True
         try:
@@ -163,12 +192,9 @@ class ClientCardScreen(Screen):
 
                 self.query_one(f"#l-{f}", Label).update(LABELS[f] + (" *" if f in required else ""))
                 if f == "lost_reason":
-                    sel = self.query_one("#c-lost_reason", Select)
-                    sel.set_options([(label, key) for key, label in self.data["lost_reasons"].items()])
-                    value = mine.get(f, self.loaded[f])
-                    sel.value = value if value else Select.NULL
-                else:
-                    self.query_one(f"#c-{f}", Input).value = mine.get(f, self.loaded[f])
+                    self.query_one("#c-lost_reason", Select).set_options(
+                        [(label, key) for key, label in self.data["lost_reasons"].items()])
+                self.set_field(f, mine.get(f, self.loaded[f]))
         finally:
             self._filling = False
         self.fill_deals(deal_mine)
@@ -213,8 +239,8 @@ class ClientCardScreen(Screen):
         return next((d for d in self.data.get("deals", []) if d["id"] == self.deal_id), None)
 
     def fill_deal_form(self, mine: dict) -> None:
-        from models.payments import agreement_dict
-        from models.tables import Agreement
+        from models.payments import agreement_dict, get_agreement
+        from models.text import safe
 
         d = self.current_deal()
         form = self.query_one("#deal-form")
@@ -224,10 +250,12 @@ class ClientCardScreen(Screen):
             self.query_one("#gate", Static).update("No deals yet: repdesk deal add --client "
                                                     f"{self.client_id} --title ...")
             return
-        ag = agreement_dict(Agreement.get_or_none(Agreement.deal == d["id"])) or {}
+        ag = agreement_dict(get_agreement(self.app.rep, d["id"])) or {}
         values = {f: "" if d.get(f) is None else str(d.get(f)) for f, _ in DEAL_INPUTS if f not in AGREEMENT_INPUTS}
         values.update(provides=ag.get("provides") or "", receives=ag.get("receives") or "")
+        values = {k: safe(v, single_line=True, max_line=0) for k, v in values.items()}  # never raw escapes
         self.deal_loaded, self.deal_version = values, d["version"]
+        self.agreement_version = ag.get("version", 0)
         self._filling = True
         try:
             for f, _ in DEAL_INPUTS:
@@ -281,7 +309,8 @@ class ClientCardScreen(Screen):
         from models.errors import DomainError
 
         try:
-            what = changed_meanwhile(self.app.rep, self.client_id, self.version, self.deal_id, self.deal_version)
+            what = changed_meanwhile(self.app.rep, self.client_id, self.version, self.deal_id, self.deal_version,
+                                     self.agreement_version)
         except DomainError:  # merged away, reassigned, gone: say so, keep what is on the screen
             self.message("This card is no longer yours to see or was merged away; your edits cannot be saved here.")
             return
@@ -301,11 +330,7 @@ class ClientCardScreen(Screen):
             return {}
         out = {}
         for f in EDITABLE:
-            if f == "lost_reason":
-                v = self.query_one("#c-lost_reason", Select).value
-                value = "" if v is Select.NULL or v is None else str(v)
-            else:
-                value = self.query_one(f"#c-{f}", Input).value
+            value = self.field_value(f)
             if value.strip() != self.loaded[f].strip():
                 out[f] = value
         return out
@@ -330,6 +355,10 @@ class ClientCardScreen(Screen):
         self.update_status()
 
     def on_select_changed(self, event: Select.Changed) -> None:
+        if not self._filling:
+            self.update_status()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
         if not self._filling:
             self.update_status()
 
@@ -376,34 +405,37 @@ class ClientCardScreen(Screen):
         msg.display = bool(text)
 
     def save(self) -> bool:
-        """Save the client's and the deal's edits; on a refusal keep every typed value and say why."""
-        from models.clients import update_client
+        """Save the client's and the deal's edits, all or nothing; on a refusal keep every typed value and
+        say why."""
+        from peewee import DatabaseError, InterfaceError
+
+        from models.clients import save_card
         from models.errors import DomainError, StaleRecord, ValidationError
-        from models.payments import upsert_agreement
-        from models.pipeline import update_deal
 
         app = self.app
         edits, deal_edits = self.client_edits(), self.deal_edits()
         if not edits and not deal_edits:
             return True
+        ag = {k: deal_edits.pop(k) for k in AGREEMENT_INPUTS if k in deal_edits}
+        if ag:
+            ag = {k: ag.get(k, self.query_one(f"#d-{k}", Input).value) for k in AGREEMENT_INPUTS}
         try:
-            if edits:
-                update_client(app.rep, self.client_id, edits, app.now(), expected_version=self.version)
-            if deal_edits:
-                ag = {k: deal_edits.pop(k) for k in AGREEMENT_INPUTS if k in deal_edits}
-                if deal_edits:
-                    update_deal(app.rep, self.deal_id, deal_edits, app.now(), expected_version=self.deal_version)
-                if ag:
-                    both = {k: ag.get(k, self.query_one(f"#d-{k}", Input).value) for k in AGREEMENT_INPUTS}
-                    upsert_agreement(app.rep, self.deal_id, both["provides"], both["receives"], app.now())
+            save_card(app.rep, self.client_id, app.now(), client_changes=edits, client_version=self.version,
+                      deal_id=self.deal_id, deal_changes=deal_edits, deal_version=self.deal_version,
+                      agreement=ag or None, agreement_version=self.agreement_version)
         except StaleRecord as exc:
             self.message(f"{exc} Press ctrl+r to take their changes in (your edits stay), then ctrl+s.")
             return False
         except ValidationError as exc:
-            self.field_error(exc.field, str(exc), deal=bool(deal_edits) and not edits)
+            in_deal = exc.field in dict(DEAL_INPUTS) and exc.field not in edits
+            self.field_error(exc.field, str(exc), deal=in_deal)
             return False
         except DomainError as exc:
             self.message(str(exc))
+            return False
+        except (DatabaseError, InterfaceError) as exc:  # nothing was saved; everything typed stays
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self.message(f"Not saved: the database refused it ({first}). Your edits are kept.")
             return False
         self._confirm_leave = False
         self.reload(keep_edits=False)
@@ -434,7 +466,7 @@ class ClientCardScreen(Screen):
 
     def action_back(self) -> None:
         focused = self.focused
-        if isinstance(focused, (Input, Select)):
+        if isinstance(focused, (Input, Select, TextArea)):
             if self.query_one(TabbedContent).active == "tab-deals":
                 self.query_one("#deals", DataTable).focus()
             else:
@@ -498,7 +530,7 @@ class ClientCardScreen(Screen):
         d = self.current_deal()
         if d is None:
             return
-        ask_lost_reason(self.app, d["id"], lambda result: result and self.reload(False))
+        ask_lost_reason(self.app, d["id"], lambda result: result and self.reload(keep_edits=True))
 
     def action_log(self) -> None:
         """Log a call, e-mail, message or meeting with this client (about the selected deal)."""

@@ -136,7 +136,7 @@ class StageRulesScreen(ModalScreen):
 
         def submit(values):
             raw = values["days"].strip()
-            if raw and not raw.isdigit():
+            if raw and not (raw.isascii() and raw.isdigit()):
                 raise ValidationError("Days is a whole number (empty or 0: never stale).", field="days")
             return set_stale_days(app.rep, self.stage_key, int(raw) or None if raw else None, app.now())
 

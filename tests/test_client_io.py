@@ -164,7 +164,7 @@ def test_every_problem_of_a_row_and_required_fields(team, now):
         parse_and_raise(text)
     found = problems(err)
     assert "E-mail 'x@'" in found[2] and "Phone '12'" in found[2]
-    assert "needs e-mail or phone" in found[3].lower() and "needs name" in found[4].lower()
+    assert "needs e-mail or phone" in found[3].lower() and "needs a name" in found[4].lower()
     assert "Date of birth" in found[5] and "Country 'Atlantis'" in found[6] and "200" in found[7]
 
 

@@ -30,7 +30,9 @@ async def open_first_card(pilot) -> None:
 
 
 def typed(app, selector):
-    return app.screen.query_one(selector).value
+    """What a field shows (an input's value, a text area's text)."""
+    w = app.screen.query_one(selector)
+    return w.text if hasattr(w, "load_text") else w.value
 
 
 def shown(app, selector) -> str:
@@ -101,7 +103,7 @@ async def test_card_validates_as_typed_and_keeps_the_form(team, now):
         for f in ("name", "email", "phone"):
             assert shown(app, f"#l-{f}").endswith("*")  # required fields are marked
         assert not shown(app, "#l-company").endswith("*")
-        app.screen.query_one("#c-city").value = "Bilbao"
+        app.screen.set_field("city", "Bilbao")
         email = app.screen.query_one("#c-email")
         email.focus()
         email.value = ""
@@ -125,7 +127,7 @@ async def test_stale_save_from_another_process_is_refused_and_reload_keeps_edits
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_first_card(pilot)
-        app.screen.query_one("#c-notes").value = "call after five"
+        app.screen.set_field("notes", "call after five")
         other = run_cli("client", "set", str(c.id), "city=Leeds", "phone=+447700900123", "--as", "mia", db_url=db)
         assert other.returncode == 0, other.stderr
         await pilot.press("ctrl+s")
@@ -325,7 +327,7 @@ async def test_an_open_card_follows_other_sessions(team, now, db):
         await pilot.pause()
         assert typed(app, "#c-city") == "Leeds"  # untouched card: shown at once
         assert "Updated" in shown(app, "#card-msg") and "mia" in shown(app, "#card-msg")
-        app.screen.query_one("#c-notes").value = "mine"
+        app.screen.set_field("notes", "mine")
         assert run_cli("client", "set", str(c.id), "company=Norte SL", "--as", "mia", db_url=db).returncode == 0
         app.screen.post_message(DataChanged())
         await pilot.pause()

@@ -24,8 +24,8 @@ async def test_card_edits_come_back_after_a_dropped_line(team, now):
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_first_card(pilot)
-        app.screen.query_one("#c-notes").value = "wants the blue kit"
-        app.screen.query_one("#c-city").value = "Bilbao"
+        app.screen.set_field("notes", "wants the blue kit")
+        app.screen.set_field("city", "Bilbao")
         assert app.save_drafts() == 1  # what the SIGHUP handler calls
     assert Draft.get().form == f"card:{c.id}"
     assert Client.get_by_id(c.id).notes is None
@@ -34,8 +34,8 @@ async def test_card_edits_come_back_after_a_dropped_line(team, now):
         await pilot.pause()
         await pilot.pause()
         assert type(again.screen).__name__ == "ClientCardScreen"
-        assert again.screen.query_one("#c-notes").value == "wants the blue kit"
-        assert again.screen.query_one("#c-city").value == "Bilbao"
+        assert again.screen.field_value("notes") == "wants the blue kit"
+        assert again.screen.field_value("city") == "Bilbao"
         await pilot.press("ctrl+s")
         await pilot.pause()
     saved = Client.get_by_id(c.id)
@@ -100,7 +100,7 @@ async def test_a_card_left_open_in_another_mode_is_kept_too(team, now):
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await open_first_card(pilot)
-        app.screen.query_one("#c-notes").value = "half a thought"
+        app.screen.set_field("notes", "half a thought")
         await pilot.press("escape")  # leave the field; the card stays open under Clients
         app.action_go("inbox")
         await pilot.pause()

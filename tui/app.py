@@ -216,8 +216,10 @@ class RepdeskApp(App):
                     self.switch_mode("inbox")
                 self.screen.restore_draft(kind, ident, data)
             elif kind == "card":
+                from models.clients import get_client
                 from screens.client import ClientCardScreen
 
+                get_client(self.rep, int(ident))  # still ours to see? (else the text is shown below)
                 self.push_screen(ClientCardScreen(int(ident), deal_id=data.get("deal_id"), restore=data))
             else:
                 self.switch_mode("payments")

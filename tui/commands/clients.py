@@ -203,6 +203,11 @@ def cmd_client_assign(ctx: Context) -> int:
 def cmd_client_lost(ctx: Context) -> int:
     from models.clients import client_dict, update_client
 
+    from models.errors import ValidationError
+
+    if not ctx.args.reason.strip():
+        raise ValidationError("Give the reason the client was lost (repdesk lost-reasons lists them).",
+                              field="reason")
     c = update_client(ctx.actor, ctx.args.id, {"lost_reason": ctx.args.reason}, ctx.now)
     ctx.emit(client_dict(c), f"Client {c.id} is lost: {c.lost_reason}.")
     return 0
