@@ -619,6 +619,10 @@ def import_clients(actor, data: bytes | str, now: datetime, *, fmt: str, source:
         raise ClientImportError(source, parsed.problems)
     rows = parsed.rows
     with write_txn():  # duplicates are looked up under the write lock: nobody adds one meanwhile
+        from .db import database, is_postgres
+
+        if is_postgres():  # SQLite's BEGIN IMMEDIATE serialises imports; PostgreSQL needs a lock of its own
+            database.execute_sql("SELECT pg_advisory_xact_lock(4243)")
         dups = find_duplicates(actor, rows) if duplicates != "add" else {}
         if dups and duplicates == "fail":
             raise ClientImportError(source, [(d["line"], d["reason"]) for d in dups.values()], what="duplicate")
