@@ -203,6 +203,8 @@ def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:
                     unique.append(m)
             raise StageGateError(f"Deal {d.id} cannot enter {target.name}: missing "
                                  + ", ".join(m["label"] for m in unique) + ".", unique)
+        if target.key == "lost":  # nothing keeps chasing the client for a lost deal
+            _cancel_for_lost(actor, d, now)
         Deal.update(stage=target.id, stage_changed_at=now, updated_at=now, version=Deal.version + 1,
                     closed_at=now if target.terminal else None).where(Deal.id == d.id).execute()
         record(actor.login, "deal", d.id, "move", field="stage", old=current.key, new=target.key, at=now)
@@ -211,18 +213,23 @@ def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:
 
 def lose_deal(actor: Rep, deal_id: int, reason: str, now: datetime) -> Deal:
     """Close a deal as lost with a reason from the list: the reason and the move in one transaction."""
+    with write_txn():
+        update_deal(actor, deal_id, {"lost_reason": reason}, now)
+        return move_deal(actor, deal_id, "lost", now)
+
+
+def _cancel_for_lost(actor: Rep, deal: Deal, now: datetime) -> None:
+    """A lost deal's unpaid invoices are cancelled (their reminders with them); one with payments stops
+    the move: the money goes back with a credit note first."""
     from . import ledger
     from .errors import DomainError
     from .payments import cancel_invoice
 
-    with write_txn():
-        update_deal(actor, deal_id, {"lost_reason": reason}, now)
-        for inv in ledger.live_invoices(deal_id):  # nothing keeps chasing the client for a lost deal
-            if ledger.invoice_totals(inv)["paid"]:
-                raise DomainError(f"Deal {deal_id}'s invoice {inv.number} has payments: return them with a credit "
-                                  "note and cancel it before losing the deal.")
-            cancel_invoice(actor, inv.id, f"deal lost: {reason}", now)
-        return move_deal(actor, deal_id, "lost", now)
+    for inv in ledger.live_invoices(deal.id):
+        if ledger.invoice_totals(inv)["paid"]:
+            raise DomainError(f"Deal {deal.id}'s invoice {inv.number} has payments: return them with a credit "
+                              "note and cancel it before losing the deal.")
+        cancel_invoice(actor, inv.id, f"deal lost: {deal.lost_reason or 'no reason'}", now)
 
 
 def add_requirement(actor: Rep, stage_key: str, field: str, label: str, now: datetime) -> StageRequirement:

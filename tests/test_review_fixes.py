@@ -223,3 +223,22 @@ async def test_control_characters_never_reach_the_cards_inputs(team, now):
         assert "\x1b" not in name and "\x07" not in name and name.startswith("Evil")
         assert "\x1b" not in notes
         assert app.screen.client_edits() == {}  # showing it safely is not an edit
+
+
+def test_deal_move_lost_and_deal_lose_both_cancel_the_invoice(db_url):
+    def cli(*args):
+        return run_cli(*args, db_url=db_url)
+
+    cli("rep", "add", "ana", "--name", "Ana", "--team", "North")
+    cid = cli("client", "add", "--name", "Club", "--email", "c@example.com", "--as", "ana").stdout.strip()
+    for how in ("move", "lose"):
+        did = cli("deal", "add", "--client", cid, "--title", how, "--amount", "10", "--as", "ana").stdout.strip()
+        inv = cli("invoice", "add", "--deal", did, "--as", "ana").stdout.strip()
+        if how == "move":
+            assert cli("deal", "set", did, "lost_reason=price", "--as", "ana").returncode == 0
+            res = cli("deal", "move", did, "lost", "--as", "ana")
+        else:
+            res = cli("deal", "lose", did, "price", "--as", "ana")
+        assert res.returncode == 0, res.stderr
+        shown = json.loads(cli("invoice", "show", inv, "--json", "--as", "ana").stdout)
+        assert shown["status"] == "cancelled", how

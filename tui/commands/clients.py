@@ -90,6 +90,11 @@ def register(sub, common) -> None:
     p.add_argument("id", type=int)
     p.add_argument("stage")
     p.set_defaults(handler=cmd_deal_move)
+    p = dl.add_parser("lose", help="close a deal as lost with a reason (unpaid invoices are cancelled)",
+                      parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("reason")
+    p.set_defaults(handler=cmd_deal_lose)
     p = dl.add_parser("show", help="one deal", parents=[common])
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_deal_show)
@@ -307,6 +312,14 @@ def cmd_deal_move(ctx: Context) -> int:
             print(f"  missing: {m['field']} ({m['label']})", file=sys.stderr)
         return exc.exit_code
     ctx.emit({"moved": True, **deal_dict(d)}, f"Deal {d.id} is now {d.stage.name}.")
+    return 0
+
+
+def cmd_deal_lose(ctx: Context) -> int:
+    from models.pipeline import deal_dict, lose_deal
+
+    d = lose_deal(ctx.actor, ctx.args.id, ctx.args.reason, ctx.now)
+    ctx.emit(deal_dict(d), f"Deal {d.id} is lost: {d.lost_reason}.")
     return 0
 
 
