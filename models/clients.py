@@ -461,5 +461,6 @@ def card(actor: Rep, client_id: int, now: datetime) -> dict:
     for did in deal_ids[:20]:
         history += visible_history(actor, "deal", did, limit=50)
     history.sort(key=lambda h: h["id"], reverse=True)
-    return dict(client=client_dict(c), deals=deals, activities=activities, invoices=invoices,
-                history=history[:150], required=sorted(required_fields()), lost_reasons=lost_reasons())
+    return dict(client=client_dict(c), fields={f: field_text(c, f) for f in EDITABLE}, version=c.version,
+                deals=deals, activities=activities, invoices=invoices, history=history[:150],
+                required=sorted(required_fields()), lost_reasons=lost_reasons())

@@ -34,6 +34,7 @@ class ClientCardScreen(Screen):
         Binding("ctrl+l", "lost", "Lost deal", id="card.lost"),
         Binding("n", "log", "Log activity", show=False, id="card.log"),
         Binding("t", "task", "New task", show=False, id="card.task"),
+        Binding("D", "new_deal", "New deal", show=False, id="card.new_deal"),
         Binding("j", "cursor(1)", "Down", show=False, id="card.down"),
         Binding("k", "cursor(-1)", "Up", show=False, id="card.up"),
         Binding("c", "tab('tab-card')", "Card", show=False, id="card.tab_card"),
@@ -172,18 +173,16 @@ class ClientCardScreen(Screen):
     # ------------------------------------------------------------ loading
     def reload(self, keep_edits: bool = True) -> None:
         """Read the card again. With KEEP_EDITS the fields the rep changed keep what was typed."""
-        from models.clients import EDITABLE, MULTILINE, card, field_text
-        from models.tables import Client
+        from models.clients import EDITABLE, MULTILINE, card
         from models.text import safe
 
         app = self.app
         mine = self.client_edits() if keep_edits else {}
         deal_mine = self.deal_edits() if keep_edits else {}
         self.data = card(app.rep, self.client_id, app.now())
-        c = Client.get_by_id(self.client_id)
         # what the inputs show: stored text made safe for a terminal (escape sequences never reach it)
-        self.loaded = {f: safe(field_text(c, f), single_line=f not in MULTILINE, max_line=0) for f in EDITABLE}
-        self.version = c.version
+        self.loaded = {f: safe(self.data["fields"][f], single_line=f not in MULTILINE, max_line=0) for f in EDITABLE}
+        self.version = self.data["version"]
         self._filling = True
         try:
             required = set(self.data["required"])
@@ -213,11 +212,10 @@ class ClientCardScreen(Screen):
             t.append(f"  lost: {c['lost_reason']}", style="bold red")
         if self.client_edits() or self.deal_edits():
             t.append("  (unsaved)", style="bold")
-        t.append("  esc, then c d a i h: tabs, n log, t task", style="dim")
+        t.append("  esc, then c d a i h: tabs, D deal, n log, t task", style="dim")
         self.query_one("#status", Static).update(t)
 
     def fill_deals(self, deal_mine: dict | None = None) -> None:
-        from models.money import format_amount, parse_amount  # noqa: F401
         from models.text import one_line
 
         table = self.query_one("#deals", DataTable)
@@ -247,8 +245,7 @@ class ClientCardScreen(Screen):
         form.display = d is not None
         if d is None:
             self.deal_loaded, self.deal_version = {}, None
-            self.query_one("#gate", Static).update("No deals yet: repdesk deal add --client "
-                                                    f"{self.client_id} --title ...")
+            self.query_one("#gate", Static).update("No deals yet: D adds one.")
             return
         ag = agreement_dict(get_agreement(self.app.rep, d["id"])) or {}
         values = {f: "" if d.get(f) is None else str(d.get(f)) for f, _ in DEAL_INPUTS if f not in AGREEMENT_INPUTS}
@@ -531,6 +528,36 @@ class ClientCardScreen(Screen):
         if d is None:
             return
         ask_lost_reason(self.app, d["id"], lambda result: result and self.reload(keep_edits=True))
+
+    def action_new_deal(self) -> None:
+        """A new deal for this client (it starts in New; its fields are filled on the Deals tab)."""
+        from models.money import check_currency
+        from models.pipeline import add_deal
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+
+        def currency_check(value: str) -> str | None:
+            try:
+                check_currency(value)
+            except ValueError as exc:
+                return str(exc)
+            return None
+
+        def submit(v):
+            return add_deal(app.rep, self.client_id, v["title"], app.now(), v["amount"] or None,
+                            v["currency"] or "EUR")
+
+        def done(deal) -> None:
+            if deal:
+                self.deal_id = deal.id
+                self.reload(keep_edits=True)
+                self.action_tab("tab-deals")
+
+        app.push_screen(FormDialog("New deal", [
+            FieldSpec("title", "Title", required=True), FieldSpec("amount", "Amount (e.g. 1800.00)"),
+            FieldSpec("currency", "Currency", value="EUR", validate=currency_check)],
+            submit, form_id=f"card-deal:{self.client_id}"), done)
 
     def action_log(self) -> None:
         """Log a call, e-mail, message or meeting with this client (about the selected deal)."""

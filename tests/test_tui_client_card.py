@@ -336,3 +336,19 @@ async def test_an_open_card_follows_other_sessions(team, now, db):
         await pilot.press("ctrl+r")
         await pilot.pause()
         assert typed(app, "#c-company") == "Norte SL" and typed(app, "#c-notes") == "mine"
+
+
+async def test_a_new_deal_from_the_card(team, now):
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first_card(pilot)
+        await pilot.press("escape", "D")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FormDialog"
+        await pilot.press(*"2 goals", "tab", *"1300", "ctrl+s")
+        await pilot.pause()
+        deal = Deal.get(Deal.client == c.id)
+        assert (deal.title, deal.amount_minor, deal.stage.key) == ("2 goals", 130000, "new")
+        assert app.screen.query_one("TabbedContent").active == "tab-deals"
+        assert typed(app, "#d-title") == "2 goals"
