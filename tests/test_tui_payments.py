@@ -10,7 +10,7 @@ import pytest
 from models.clients import add_client
 from models.payments import issue_invoice, record_payment
 from models.pipeline import add_deal
-from models.tables import Installment, InstallmentPlan, Payment, Reminder
+from models.tables import Client, Installment, InstallmentPlan, Payment, Reminder
 
 
 @pytest.fixture
@@ -28,7 +28,9 @@ def books(team, now):
     ids["overdue"] = issue_invoice(ana, d1.id, now - timedelta(days=5)).id  # due 2 days ago
     ids["failed"] = record_payment(ana, ids["overdue"], 50000, now - timedelta(hours=20), method="card",
                                    failed=True, reason="card declined [red]twice[/red]").id
-    c2 = add_client(ana, now, name="[bold]Evil[/bold] \x1b]0;owned\x07FC", phone="+34612345678")
+    c2 = add_client(ana, now, name="[bold]Evil[/bold] FC", phone="+34612345678")
+    # a name stored before names were cleaned (or written by another tool): the screen must still be safe
+    Client.update(name="[bold]Evil[/bold] \x1b]0;owned\x07FC").where(Client.id == c2.id).execute()
     d2 = add_deal(ana, c2.id, "Nets", now, amount="300.00")
     ids["today_invoice"] = issue_invoice(ana, d2.id, now - timedelta(hours=3)).id
     ids["today"] = record_payment(ana, ids["today_invoice"], 20000, now - timedelta(hours=1)).id
