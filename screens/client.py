@@ -15,6 +15,7 @@ DEAL_INPUTS = (("title", "Title"), ("need", "Need"), ("budget", "Budget"), ("tim
                ("decision_maker", "Decision maker"), ("products", "Products"), ("amount", "Amount"),
                ("currency", "Currency"), ("provides", "We provide"), ("receives", "We get back"))
 AGREEMENT_INPUTS = ("provides", "receives")
+DEAL_MULTILINE = ("need", "products", "provides", "receives")  # text areas: what was written keeps its lines
 FACT_HINTS = {
     "agreement.signed": "sign the agreement: Payments screen, or repdesk agreement sign --deal {id}",
     "invoice.issued": "issue the invoice: repdesk invoice add --deal {id}",
@@ -88,9 +89,12 @@ class ClientCardScreen(Screen):
                 yield Static("", id="gate", markup=False)
                 with VerticalScroll(id="deal-form", classes="form"):
                     for f, label in DEAL_INPUTS:
-                        with Horizontal(classes="field"):
+                        with Horizontal(classes="field tall" if f in DEAL_MULTILINE else "field"):
                             yield Label(label, classes="flabel", markup=False)
-                            yield Input(id=f"d-{f}", compact=True)
+                            if f in DEAL_MULTILINE:
+                                yield TextArea(id=f"d-{f}", compact=True, soft_wrap=True, classes="multi")
+                            else:
+                                yield Input(id=f"d-{f}", compact=True)
                         yield Static("", id=f"de-{f}", classes="ferror", markup=False)
             with TabPane("Activity", id="tab-activity"):
                 with VerticalScroll():
@@ -127,7 +131,7 @@ class ClientCardScreen(Screen):
         if data.get("deal_id") == self.deal_id:
             for f, v in (data.get("deal") or {}).items():
                 if f in dict(DEAL_INPUTS):
-                    self.query_one(f"#d-{f}", Input).value = v
+                    self.set_deal_field(f, v)
         self.update_status()
         self.message("Restored what you were typing when the connection dropped: ctrl+s saves it, ctrl+r "
                      "shows the saved card with your edits kept.", error=False)
@@ -166,6 +170,17 @@ class ClientCardScreen(Screen):
         if isinstance(w, Select):
             w.value = value if value else Select.NULL
         elif isinstance(w, TextArea):
+            w.load_text(value)
+        else:
+            w.value = value
+
+    def deal_field(self, f: str) -> str:
+        w = self.query_one(f"#d-{f}")
+        return w.text if isinstance(w, TextArea) else w.value
+
+    def set_deal_field(self, f: str, value: str) -> None:
+        w = self.query_one(f"#d-{f}")
+        if isinstance(w, TextArea):
             w.load_text(value)
         else:
             w.value = value
@@ -250,13 +265,14 @@ class ClientCardScreen(Screen):
         ag = agreement_dict(get_agreement(self.app.rep, d["id"])) or {}
         values = {f: "" if d.get(f) is None else str(d.get(f)) for f, _ in DEAL_INPUTS if f not in AGREEMENT_INPUTS}
         values.update(provides=ag.get("provides") or "", receives=ag.get("receives") or "")
-        values = {k: safe(v, single_line=True, max_line=0) for k, v in values.items()}  # never raw escapes
+        values = {k: safe(v, single_line=k not in DEAL_MULTILINE, max_line=0)  # never raw escapes
+                  for k, v in values.items()}
         self.deal_loaded, self.deal_version = values, d["version"]
         self.agreement_version = ag.get("version", 0)
         self._filling = True
         try:
             for f, _ in DEAL_INPUTS:
-                self.query_one(f"#d-{f}", Input).value = mine.get(f, values[f])
+                self.set_deal_field(f, mine.get(f, values[f]))
                 self.set_error(f"#de-{f}", "")
         finally:
             self._filling = False
@@ -337,7 +353,7 @@ class ClientCardScreen(Screen):
             return {}
         out = {}
         for f, _ in DEAL_INPUTS:
-            value = self.query_one(f"#d-{f}", Input).value
+            value = self.deal_field(f)
             if value.strip() != self.deal_loaded.get(f, "").strip():
                 out[f] = value
         return out
@@ -415,7 +431,7 @@ class ClientCardScreen(Screen):
             return True
         ag = {k: deal_edits.pop(k) for k in AGREEMENT_INPUTS if k in deal_edits}
         if ag:
-            ag = {k: ag.get(k, self.query_one(f"#d-{k}", Input).value) for k in AGREEMENT_INPUTS}
+            ag = {k: ag.get(k, self.deal_field(k)) for k in AGREEMENT_INPUTS}
         try:
             save_card(app.rep, self.client_id, app.now(), client_changes=edits, client_version=self.version,
                       deal_id=self.deal_id, deal_changes=deal_edits, deal_version=self.deal_version,
@@ -635,13 +651,13 @@ class ClientCardScreen(Screen):
                 if kind == "deal" and name in dict(DEAL_INPUTS):
                     self.query_one(TabbedContent).active = "tab-deals"
                     self.set_error(f"#de-{name}", f"{m['label']} is required to move on.")
-                    self.call_after_refresh(self.query_one(f"#d-{name}", Input).focus)
+                    self.call_after_refresh(self.query_one(f"#d-{name}").focus)
                     return
                 if kind == "deal" and name == "lost_reason":
                     return
                 if kind == "agreement" and name in AGREEMENT_INPUTS:
                     self.query_one(TabbedContent).active = "tab-deals"
-                    self.call_after_refresh(self.query_one(f"#d-{name}", Input).focus)
+                    self.call_after_refresh(self.query_one(f"#d-{name}").focus)
                     return
                 if kind == "client" and name in EDITABLE:
                     self.query_one(TabbedContent).active = "tab-card"
