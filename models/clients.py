@@ -25,8 +25,9 @@ MULTILINE = ("hobbies", "family", "preferences", "notes", "address")  # text are
 TEXT_LIMIT = 10000  # characters in a free-text field
 
 
-def clean_fields(fields: dict) -> dict:
-    """Validated, normalised values of client fields (raises ValidationError naming the field)."""
+def clean_fields(fields: dict, region: str | None = None) -> dict:
+    """Validated, normalised values of client fields (raises ValidationError naming the field). REGION is
+    the default phone region (read from the settings when not given)."""
     from .text import strip_controls
 
     out = {}
@@ -44,7 +45,7 @@ def clean_fields(fields: dict) -> dict:
         if key == "email":
             value = normalize_email(value)
         elif key == "phone":
-            value = normalize_phone(value)
+            value = normalize_phone(value, region)
         elif key == "birth_date" and value:
             try:
                 value = date.fromisoformat(str(value))
@@ -60,6 +61,17 @@ def clean_fields(fields: dict) -> dict:
                 raise ValidationError(f"Lost reason {value!r} is not one of {', '.join(reasons)}.", field=key)
         out[key] = value or None
     return out
+
+
+def field_problem(name: str, value: str, region: str | None = None) -> str | None:
+    """Why VALUE is refused for the client field NAME, as a rep types it; None when it is fine."""
+    if name not in EDITABLE or not str(value or "").strip():
+        return None
+    try:
+        clean_fields({name: value}, region=region)
+    except ValidationError as exc:
+        return str(exc)
+    return None
 
 
 def lost_reasons() -> dict[str, str]:
@@ -461,6 +473,9 @@ def card(actor: Rep, client_id: int, now: datetime) -> dict:
     for did in deal_ids[:20]:
         history += visible_history(actor, "deal", did, limit=50)
     history.sort(key=lambda h: h["id"], reverse=True)
+    from .settings import get
+
     return dict(client=client_dict(c), fields={f: field_text(c, f) for f in EDITABLE}, version=c.version,
+                phone_region=get("phone.region"),
                 deals=deals, activities=activities, invoices=invoices, history=history[:150],
                 required=sorted(required_fields()), lost_reasons=lost_reasons())

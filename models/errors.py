@@ -54,3 +54,17 @@ class DatabaseSetupError(DomainError):
     """The database cannot be opened, reached, written or understood."""
 
     exit_code = 10
+
+
+def database_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions that mean "the database did not answer or refused" (not a rule saying no): screens
+    and the CLI catch these to keep what was typed and say so, instead of importing the driver's types."""
+    from peewee import DatabaseError, InterfaceError
+
+    return (DatabaseError, InterfaceError)
+
+
+def database_error_text(exc: BaseException) -> str:
+    """The first line of a database error, for a status line or a one-sentence message."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

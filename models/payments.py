@@ -21,7 +21,6 @@ from .audit import record, record_changes
 from .clock import iso, local, zone
 from .db import is_postgres, write_txn
 from .errors import DomainError, NotFound, NothingToDo, ValidationError
-from .ledger import shipment_blockers  # noqa: F401  (re-exported for screens)
 from .money import plain_amount
 from .tables import (Agreement, Client, Deal, DealLine, Installment, InstallmentPlan, Invoice, Note, Order, Payment,
                      Rep, Stage)
@@ -126,9 +125,6 @@ def upsert_agreement(actor: Rep, deal_id: int, provides: str, receives: str, now
                     raise _stale_agreement(deal_id, Agreement.get_by_id(ag.id), ag.version)
                 record_changes(actor.login, "agreement", ag.id, old, new, at=now)
     return Agreement.get_by_id(ag.id)
-
-
-set_agreement = upsert_agreement  # the older name
 
 
 def _stale_agreement(deal_id: int, ag: Agreement | None, seen: int):
@@ -604,11 +600,3 @@ def overview(actor: Rep, now: datetime, tz: str | None = None) -> dict:
     return dict(failed=failed_unfollowed(actor), overdue=overdue_invoices(actor, now),
                 installments=installments_due(actor, now), today=payments_today(actor, now, tz),
                 waiting=waiting[:50], totals=totals_by_currency(actor, now, tz))
-
-
-def __getattr__(name: str):  # the older names of the order operations (now in models.orders)
-    if name in ("create_order", "ship_order", "deliver_order"):
-        from . import orders
-
-        return getattr(orders, name)
-    raise AttributeError(name)

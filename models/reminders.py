@@ -14,7 +14,6 @@ for e-mail, a configured command for SMS) and records what happened.
 """
 from __future__ import annotations
 
-import json
 import shlex
 import smtplib
 import subprocess

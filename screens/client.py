@@ -364,7 +364,7 @@ class ClientCardScreen(Screen):
         wid = event.input.id or ""
         if wid.startswith("c-"):
             name = wid[2:]
-            self.set_error(f"#e-{name}", self.check_field(name, event.value))
+            self.set_error(f"#e-{name}", self.check_field(name, event.value, self.data.get("phone_region")))
         self.update_status()
 
     def on_select_changed(self, event: Select.Changed) -> None:
@@ -376,18 +376,14 @@ class ClientCardScreen(Screen):
             self.update_status()
 
     @staticmethod
-    def check_field(name: str, value: str) -> str:
-        """The reason a value is refused, as the rep types (e-mail, phone, dates, country)."""
-        from models.clients import clean_fields
-        from models.errors import ValidationError
+    def check_field(name: str, value: str, region: str | None = None) -> str:
+        """The reason a value is refused, as the rep types (e-mail, phone, dates, country); REGION is read
+        once with the card, so a keystroke never waits for the database."""
+        from models.clients import field_problem
 
-        if name not in ("email", "phone", "birth_date", "country") or not value.strip():
+        if name not in ("email", "phone", "birth_date", "country"):
             return ""
-        try:
-            clean_fields({name: value})
-        except ValidationError as exc:
-            return str(exc)
-        return ""
+        return field_problem(name, value, region) or ""
 
     def set_error(self, selector: str, text: str) -> None:
         w = self.query_one(selector, Static)
@@ -420,10 +416,8 @@ class ClientCardScreen(Screen):
     def save(self) -> bool:
         """Save the client's and the deal's edits, all or nothing; on a refusal keep every typed value and
         say why."""
-        from peewee import DatabaseError, InterfaceError
-
         from models.clients import save_card
-        from models.errors import DomainError, StaleRecord, ValidationError
+        from models.errors import DomainError, StaleRecord, ValidationError, database_error_text, database_errors
 
         app = self.app
         edits, deal_edits = self.client_edits(), self.deal_edits()
@@ -446,9 +440,8 @@ class ClientCardScreen(Screen):
         except DomainError as exc:
             self.message(str(exc))
             return False
-        except (DatabaseError, InterfaceError) as exc:  # nothing was saved; everything typed stays
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.message(f"Not saved: the database refused it ({first}). Your edits are kept.")
+        except database_errors() as exc:  # nothing was saved; everything typed stays
+            self.message(f"Not saved: the database refused it ({database_error_text(exc)}). Your edits are kept.")
             return False
         self._confirm_leave = False
         self.reload(keep_edits=False)

@@ -132,11 +132,14 @@ class ClientsScreen(MainScreen):
         from screens.client import ClientCardScreen
         from screens.form import FieldSpec, FormDialog
 
+        from models.settings import get
+
         app = self.app
         required = required_fields()
+        region = get("phone.region")  # once per form, not once per keystroke
         names = ("name", "email", "phone", "company", "city", "notes")
         fields = [FieldSpec(f, LABELS[f], required=f == "name", validate=(
-            (lambda v, f=f: ClientCardScreen.check_field(f, v) or None) if f in ("email", "phone") else None))
+            (lambda v, f=f: ClientCardScreen.check_field(f, v, region) or None) if f in ("email", "phone") else None))
             for f in names]
         for spec in fields:
             if spec.name in required and spec.name != "name":

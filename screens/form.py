@@ -128,7 +128,7 @@ class FormDialog(ModalScreen):
         self.dismiss(None)
 
     def action_submit(self) -> None:
-        from models.errors import DomainError, ValidationError
+        from models.errors import DomainError, ValidationError, database_error_text, database_errors
 
         values = self.values()
         first_bad = None
@@ -150,12 +150,8 @@ class FormDialog(ModalScreen):
             except DomainError as exc:
                 self.show_error(None, str(exc))
                 return
-            except Exception as exc:  # the database went away: keep the form and what was typed
-                from peewee import DatabaseError, InterfaceError
-
-                if not isinstance(exc, (DatabaseError, InterfaceError)):
-                    raise
-                self.show_error(None, f"Not saved: the database is unreachable ({str(exc).splitlines()[0] if str(exc) else 'no answer'}). "
+            except database_errors() as exc:  # the database went away: keep the form and what was typed
+                self.show_error(None, f"Not saved: the database is unreachable ({database_error_text(exc)}). "
                                       "Your text is kept; try ctrl+s again in a moment.")
                 return
         self.dismiss(result if result is not None else values)

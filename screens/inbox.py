@@ -211,17 +211,15 @@ class InboxScreen(MainScreen):
         self.notify(message, timeout=3, markup=False)
 
     def _run(self, fn, *args, success: str = "") -> object:
-        from models.errors import DomainError
-
-        from peewee import DatabaseError, InterfaceError
+        from models.errors import DomainError, database_error_text, database_errors
 
         try:
             result = fn(*args)
         except DomainError as exc:
             self.notify(str(exc), severity="error", timeout=6, markup=False)
             return None
-        except (DatabaseError, InterfaceError) as exc:
-            self.app.set_db_state(False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        except database_errors() as exc:
+            self.app.set_db_state(False, database_error_text(exc))
             return None
         if success:
             self._done(success)

@@ -279,12 +279,12 @@ class PaymentsScreen(MainScreen):
 
     # ------------------------------------------------------------ loading
     def load(self) -> None:
-        from peewee import DatabaseError, InterfaceError
+        from models.errors import database_error_text, database_errors
 
         try:
             self._load()
-        except (DatabaseError, InterfaceError) as exc:
-            self.app.set_db_state(False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        except database_errors() as exc:
+            self.app.set_db_state(False, database_error_text(exc))
 
     def _load(self) -> None:
         from models.payments import overview
@@ -626,9 +626,7 @@ class PaymentsScreen(MainScreen):
 
     def _call(self, fn, *args, **kwargs):
         """Run a model operation; a refusal becomes a notification. Returns (ok, result)."""
-        from peewee import DatabaseError, InterfaceError
-
-        from models.errors import DomainError
+        from models.errors import DomainError, database_error_text, database_errors
         from models.text import one_line
 
         try:
@@ -636,8 +634,8 @@ class PaymentsScreen(MainScreen):
         except DomainError as exc:
             self.notify(one_line(str(exc), 400), severity="error", timeout=6, markup=False)
             self.load()  # what the row showed is out of date (followed up, paid, moved elsewhere ...)
-        except (DatabaseError, InterfaceError) as exc:
-            self.app.set_db_state(False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        except database_errors() as exc:
+            self.app.set_db_state(False, database_error_text(exc))
         return False, None
 
     def _amount_check(self, currency: str):
@@ -806,10 +804,8 @@ class PaymentsScreen(MainScreen):
     @work(thread=True, group="payments-send")
     def _send(self, reminder_id: int, rep, now) -> None:
         """The transport (an SMTP relay, an SMS command) may take seconds: never in the UI thread."""
-        from peewee import DatabaseError, InterfaceError
-
         from models.db import database
-        from models.errors import DomainError
+        from models.errors import DomainError, database_error_text, database_errors
         from models.reminders import send_reminder
         from models.text import one_line
 
@@ -819,9 +815,8 @@ class PaymentsScreen(MainScreen):
                 result = send_reminder(rep, reminder_id, now)
         except DomainError as exc:
             error = one_line(str(exc), 400)
-        except (DatabaseError, InterfaceError) as exc:
-            error = "Not sent: the database is unreachable (" + one_line(str(exc).splitlines()[0] if str(exc)
-                                                                         else type(exc).__name__, 100) + ")."
+        except database_errors() as exc:
+            error = "Not sent: the database is unreachable (" + one_line(database_error_text(exc), 100) + ")."
         self.app.call_from_thread(self._sent, reminder_id, result, error)
 
     def _sent(self, reminder_id: int, result: dict | None, error: str | None) -> None:

@@ -107,7 +107,9 @@ class RepdeskApp(App):
         try:
             version = self._read_version()
         except Exception as exc:  # database gone: say so, keep the form, retry next tick
-            self.set_db_state(False, str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+            from models.errors import database_error_text
+
+            self.set_db_state(False, database_error_text(exc))
             try:
                 from models.db import database
 

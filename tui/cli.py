@@ -53,10 +53,10 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as exc:  # the last line of defence: one sentence, no traceback
-        from peewee import DatabaseError, InterfaceError
+        from models.errors import database_error_text, database_errors
 
-        if isinstance(exc, (DatabaseError, InterfaceError)):
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if isinstance(exc, database_errors()):
+            text = database_error_text(exc)
             if "readonly" in text or "read-only" in text:
                 text = "the database is read-only (check the file's and its folder's permissions)"
             print(f"repdesk: database error: {text}.", file=sys.stderr)
