@@ -10,7 +10,8 @@ admin (managers may also set the client and segment rules and the catalog, and m
 """
 from __future__ import annotations
 
-from .errors import PermissionDenied
+from .engine import locked
+from .errors import NotFound, PermissionDenied
 from .tables import Client, Deal, Rep
 
 SEE_ALL = ("director", "admin")
@@ -50,6 +51,23 @@ def can_see_owned(actor: Rep, owner_id: int | None, team_id: int | None) -> bool
     if owner_id == actor.id:
         return True
     return actor.role == "manager" and actor.team_id is not None and team_id == actor.team_id
+
+
+def owned_row(model, row_id: int, actor: Rep, noun: str, *, lock: bool = False, owner_of=None,
+              owner_noun: str = "deal"):
+    """The row of MODEL with ROW_ID, if ACTOR may see it: the one place for "get it, then check it".
+
+    NotFound when there is none; PermissionDenied when it is not the actor's (OWNER_OF maps a row to
+    the record that carries its owner, e.g. an invoice to its deal). LOCK takes the row lock too."""
+    q = model.select().where(model.id == row_id)
+    row = (locked(q) if lock else q).first()
+    if row is None:
+        raise NotFound(f"There is no {noun} {row_id}.")
+    owner = owner_of(row) if owner_of is not None else row
+    if not can_see_owned(actor, owner.owner_id, owner.team_id):
+        who = f"{owner_noun.capitalize()} {owner.id}" if owner_of is not None else f"{noun.capitalize()} {row_id}"
+        raise PermissionDenied(f"{who} is not yours to see.")
+    return row
 
 
 def check_client(actor: Rep, client: Client) -> None:

@@ -7,7 +7,7 @@ from peewee import IntegrityError
 
 from .audit import record
 from .clock import iso, local
-from .db import database, write_txn
+from .engine import database, write_txn
 from .errors import NotFound, ValidationError
 from .tables import ACTIVITY_KINDS, Activity, Rep
 

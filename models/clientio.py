@@ -585,7 +585,7 @@ def find_duplicates(actor, rows: list[Row]) -> dict[int, dict]:
 
 
 def _insert_clients(rows: list[dict]) -> list[int]:
-    from .db import is_postgres
+    from .engine import is_postgres
     from .tables import Client
 
     ids: list[int] = []
@@ -609,7 +609,7 @@ def import_clients(actor, data: bytes | str, now: datetime, *, fmt: str, source:
     Returns {"imported": N, "skipped": [{line, name, reason, duplicate_of | duplicate_of_line}], "ids": [...]}.
     Raises ClientImportError (bad rows, or duplicates with duplicates="fail"), ValidationError.
     """
-    from .db import write_txn
+    from .engine import write_txn
     from .tables import Audit
 
     if duplicates not in DUPLICATES:
@@ -619,7 +619,7 @@ def import_clients(actor, data: bytes | str, now: datetime, *, fmt: str, source:
         raise ClientImportError(source, parsed.problems)
     rows = parsed.rows
     with write_txn():  # duplicates are looked up under the write lock: nobody adds one meanwhile
-        from .db import database, is_postgres
+        from .engine import database, is_postgres
 
         if is_postgres():  # SQLite's BEGIN IMMEDIATE serialises imports; PostgreSQL needs a lock of its own
             database.execute_sql("SELECT pg_advisory_xact_lock(4243)")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .access import check_client
+from . import settings
+from .access import check_client, owned_row
 from .audit import record
 from .clock import iso
-from .db import write_txn
+from .engine import write_txn
 from .errors import DomainError, NotFound, ValidationError
 from .tables import Activity, Application, Client, Deal, LostReason, Rep
-from .validation import normalize_email, normalize_phone
+from .validation import normalize_email, normalize_phone, phone_region
 
 CARD_FIELDS = ("name", "company", "position", "email", "phone", "birth_date", "hobbies", "marital_status", "family",
                "preferences", "notes", "address", "city", "country", "source")
@@ -21,6 +22,20 @@ LABELS = {"name": "Name", "company": "Company / work", "position": "Position", "
           "family": "Family", "preferences": "Preferences", "notes": "Notes", "address": "Address", "city": "City",
           "country": "Country", "source": "Source", "lost_reason": "Lost reason"}
 EDITABLE = CARD_FIELDS + ("lost_reason",)
+
+
+def _check_required(value) -> None:
+    for spec in value:
+        names = [n.strip() for n in str(spec).split("|")]
+        bad = [n for n in names if n not in CARD_FIELDS]
+        if not isinstance(spec, str) or not names or bad:
+            raise ValidationError(f"client.required lists client fields, alternatives joined by | "
+                                  f"(\"email|phone\"); {', '.join(bad) or spec!r} is not one "
+                                  f"({', '.join(CARD_FIELDS)}).", field="value")
+
+
+settings.declare("client.required", ["name", "email|phone"], check=_check_required, writers=settings.MANAGERS,
+                 doc='Fields every client must have; "a|b" means at least one of them.')
 MULTILINE = ("hobbies", "family", "preferences", "notes", "address")  # text areas on the card
 TEXT_LIMIT = 10000  # characters in a free-text field
 
@@ -82,9 +97,7 @@ def lost_reasons() -> dict[str, str]:
 
 def required_specs() -> list[list[str]]:
     """The client.required setting as alternatives: [["name"], ["email", "phone"]]."""
-    from .settings import get
-
-    return [[n.strip() for n in spec.split("|") if n.strip()] for spec in get("client.required")]
+    return [[n.strip() for n in spec.split("|") if n.strip()] for spec in settings.get("client.required")]
 
 
 def required_fields() -> set[str]:
@@ -109,11 +122,7 @@ def add_client(actor: Rep, now: datetime, **fields) -> Client:
 
 
 def get_client(actor: Rep, client_id: int) -> Client:
-    c = Client.get_or_none(Client.id == client_id)
-    if c is None:
-        raise NotFound(f"There is no client {client_id}.")
-    check_client(actor, c)
-    return c
+    return owned_row(Client, client_id, actor, "client")
 
 
 def client_dict(c: Client) -> dict:
@@ -211,7 +220,7 @@ def _lock_clients(actor: Rep, ids: list[int]) -> list[Client]:
     """Read clients IDS (in that order) for a change, checking ACTOR may see them; on PostgreSQL the rows
     are locked FOR UPDATE in id order (no deadlock between two merges), on SQLite the write
     transaction already holds the lock."""
-    from .db import is_postgres
+    from .engine import is_postgres
 
     q = Client.select().where(Client.id.in_(ids)).order_by(Client.id)
     rows = {c.id: c for c in (q.for_update() if is_postgres() else q)}
@@ -343,7 +352,7 @@ def _client_query(actor: Rep, search: str | None = None, segment: str | None = N
     from peewee import SQL
 
     from .access import scope
-    from .db import is_postgres
+    from .engine import is_postgres
 
     q = scope(Client.select().where(Client.merged_into.is_null()), actor, Client.owner, Client.team)
     if segment:
@@ -366,22 +375,10 @@ def _client_query(actor: Rep, search: str | None = None, segment: str | None = N
 def client_page(actor: Rep, *, after: tuple | None = None, before: tuple | None = None, last: bool = False,
                 limit: int = 50, search: str | None = None, segment: str | None = None) -> list[Client]:
     """Clients by name, then id, in keyset pages (the same contract as the inbox's pages)."""
-    from peewee import Tuple
+    from .paging import keyset_page
 
-    q = _client_query(actor, search, segment)
-    order = (Client.name, Client.id)
-    if after is not None:
-        q = q.where(Tuple(*order) > Tuple(*after)).order_by(*order)
-    elif before is not None or last:
-        if before is not None:
-            q = q.where(Tuple(*order) < Tuple(*before))
-        q = q.order_by(*(f.desc() for f in order))
-    else:
-        q = q.order_by(*order)
-    rows = list(q.limit(limit))
-    if before is not None or last:
-        rows.reverse()
-    return rows
+    return keyset_page(_client_query(actor, search, segment), (Client.name, Client.id), after=after, before=before,
+                       last=last, limit=limit)
 
 
 def client_count(actor: Rep, search: str | None = None, segment: str | None = None) -> int:
@@ -473,9 +470,7 @@ def card(actor: Rep, client_id: int, now: datetime) -> dict:
     for did in deal_ids[:20]:
         history += visible_history(actor, "deal", did, limit=50)
     history.sort(key=lambda h: h["id"], reverse=True)
-    from .settings import get
-
     return dict(client=client_dict(c), fields={f: field_text(c, f) for f in EDITABLE}, version=c.version,
-                phone_region=get("phone.region"),
+                phone_region=phone_region(),
                 deals=deals, activities=activities, invoices=invoices, history=history[:150],
                 required=sorted(required_fields()), lost_reasons=lost_reasons())

@@ -11,11 +11,12 @@ import os
 from pathlib import Path
 from urllib.parse import urlparse
 
-from peewee import DatabaseProxy, InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
+from peewee import InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 
+from .engine import bump_changes, data_version, database, is_postgres, is_sqlite, write_txn  # noqa: F401 (re-exported)
 from .errors import DatabaseSetupError
-
-database = DatabaseProxy()
+from .migrations import check_version
+from .migrations import migrate as run_migrations
 
 SQLITE_PRAGMAS = (
     ("journal_mode", "wal"),
@@ -81,41 +82,6 @@ def make_database(url: str):
         f"{redact(url)!r} is not a database URL repdesk knows: use sqlite:///path or postgresql://user@host/dbname.")
 
 
-def is_sqlite() -> bool:
-    return isinstance(database.obj, SqliteDatabase)
-
-
-def is_postgres() -> bool:
-    return isinstance(database.obj, PostgresqlDatabase)
-
-
-class write_txn:
-    """A transaction that reads then writes, safe against other processes.
-
-    SQLite: BEGIN IMMEDIATE takes the write lock before the first read.
-    PostgreSQL: a plain transaction (operations lock what they change with
-    guarded UPDATEs or FOR UPDATE SKIP LOCKED); after the outermost one commits,
-    the change sequence is bumped so open screens elsewhere refresh.
-    """
-
-    def __enter__(self):
-        self._outer = database.transaction_depth() == 0
-        self._txn = database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
-        return self._txn.__enter__()
-
-    def __exit__(self, exc_type, exc, tb):
-        result = self._txn.__exit__(exc_type, exc, tb)
-        if exc_type is None and self._outer and is_postgres():
-            bump_changes()
-        return result
-
-
-def bump_changes() -> None:
-    """Tell other PostgreSQL sessions that something changed (outside any transaction)."""
-    if is_postgres():
-        database.execute_sql("SELECT nextval('repdesk_changes')")
-
-
 def open_database(url: str | None = None, *, migrate: bool = True, create: bool = True):
     """Bind the proxy to the database at URL, check it is reachable and, if asked, migrate it.
 
@@ -141,12 +107,8 @@ def open_database(url: str | None = None, *, migrate: bool = True, create: bool 
         database.initialize(None)
         raise DatabaseSetupError(f"Cannot open the database {redact(url)}: {exc}.") from None
     if migrate:
-        from .migrations import migrate as run_migrations
-
         run_migrations()
     else:
-        from .migrations import check_version
-
         check_version()
     return db
 
@@ -155,14 +117,3 @@ def close_database() -> None:
     obj = database.obj
     if obj is not None and not obj.is_closed():
         obj.close()
-
-
-def data_version() -> int:
-    """A number that changes when another connection commits (live updates).
-
-    SQLite: PRAGMA data_version (no I/O beyond the WAL index). PostgreSQL: the
-    change sequence that every committed write operation bumps.
-    """
-    if is_sqlite():
-        return database.execute_sql("PRAGMA data_version").fetchone()[0]
-    return database.execute_sql("SELECT last_value FROM repdesk_changes").fetchone()[0]

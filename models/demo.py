@@ -11,7 +11,7 @@ import random
 from datetime import datetime, timedelta
 
 from .audit import record
-from .db import database, is_sqlite, write_txn
+from .engine import database, is_sqlite, write_txn
 
 CATALOG = [
     ("BALL-PRO5", "Pro Match Ball size 5", "balls", 3990), ("BALL-TRN4", "Training Ball size 4", "balls", 1890),

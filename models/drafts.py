@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from .db import write_txn
+from .engine import write_txn
 from .tables import Draft, Rep
 
 

@@ -18,11 +18,32 @@ from datetime import datetime, timedelta
 
 from peewee import JOIN, SQL, Tuple, fn
 
+from . import settings
 from .audit import SYSTEM, record
 from .clock import iso
-from .db import database, is_postgres, write_txn
+from .engine import database, is_postgres, write_txn
 from .errors import NotFound, NothingToDo, PermissionDenied, ValidationError
+from .paging import keyset_page
 from .tables import CHANNELS, Activity, Application, Audit, Client, Rep, Transfer
+
+
+def _check_sla(value) -> None:
+    if set(value) - set(CHANNELS):
+        raise ValidationError(f"sla.minutes has a number of minutes per channel ({', '.join(CHANNELS)}).",
+                              field="value")
+    for channel, minutes in value.items():
+        settings.whole(f"sla.minutes[{channel}]", minutes, 1, 60 * 24 * 30)
+
+
+def _check_strategy(value) -> None:
+    if value not in ("round_robin", "least_loaded"):
+        raise ValidationError('sla.strategy is "round_robin" or "least_loaded".', field="value")
+
+
+settings.declare("sla.minutes", {"phone": 60, "email": 60, "social": 60, "website": 60}, check=_check_sla,
+                 doc="Minutes a new application waits for its first contact, per channel.")
+settings.declare("sla.strategy", "round_robin", check=_check_strategy,
+                 doc='How an overdue application finds its next rep: "round_robin" or "least_loaded".')
 
 CONTACT_KINDS = ("call", "email", "message", "meeting")
 
@@ -30,9 +51,7 @@ CONTACT_KINDS = ("call", "email", "message", "meeting")
 # ---------------------------------------------------------------- settings
 
 def sla_minutes(channel: str, table: dict | None = None) -> int:
-    from .settings import get
-
-    table = table if table is not None else get("sla.minutes")
+    table = table if table is not None else settings.get("sla.minutes")
     try:
         minutes = int(table.get(channel, table.get("default", 60)))
     except (TypeError, ValueError):
@@ -154,11 +173,9 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
     """
     from .scoring import load_catalog
 
-    from .settings import get
-
     catalog = load_catalog()
-    sla = get("sla.minutes")
-    weights = get("scoring.weights") or {}  # read once per batch, not once per application
+    sla = settings.get("sla.minutes")
+    weights = settings.get("scoring.weights") or {}  # read once per batch, not once per application
     ids: list[int | None] = []
     with write_txn():
         for start in range(0, len(items), batch):
@@ -325,19 +342,8 @@ def inbox_page(actor: Rep | None, *, after: tuple | None = None, before: tuple |
     after=key: the rows following KEY; before=key: the rows preceding KEY (returned in
     display order); last=True: the final page.
     """
-    q = _filtered(actor, **filters)
-    if after is not None:
-        q = q.where(Tuple(*ORDER) > Tuple(*after)).order_by(*ORDER)
-    elif before is not None or last:
-        if before is not None:
-            q = q.where(Tuple(*ORDER) < Tuple(*before))
-        q = q.order_by(*(f.desc() for f in ORDER))
-    else:
-        q = q.order_by(*ORDER)
-    rows = list(q.limit(limit).objects())
-    if before is not None or last:
-        rows.reverse()
-    return rows
+    return keyset_page(_filtered(actor, **filters), ORDER, after=after, before=before, last=last, limit=limit,
+                       objects=True)
 
 
 def inbox_count(actor: Rep | None, **filters) -> int:
@@ -612,10 +618,8 @@ def sweep(now: datetime, *, batch: int = 500, strategy: str | None = None) -> di
     on the deadline it saw, so an application moves once per deadline.
     Returns {"moved": n, "stuck": n (no rep available)}.
     """
-    from .settings import get
-
-    strategy = strategy or get("sla.strategy")
-    sla = get("sla.minutes")
+    strategy = strategy or settings.get("sla.strategy")
+    sla = settings.get("sla.minutes")
     moved = stuck = 0
     last_id = 0
     while True:

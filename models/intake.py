@@ -7,7 +7,7 @@ from datetime import datetime
 
 from .audit import record
 from .clock import parse_iso
-from .db import write_txn
+from .engine import write_txn
 from .errors import ValidationError
 from .tables import CHANNELS, Quarantine
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from peewee import OperationalError, ProgrammingError
 
 from .clock import utcnow
-from .db import database, is_postgres, is_sqlite
+from .engine import database, is_postgres, is_sqlite
 from .errors import DatabaseSetupError
 
 
@@ -146,7 +146,7 @@ def check_version() -> int:
 
 def migrate() -> list[int]:
     """Bring the schema to LATEST; safe to run twice and from several processes at once."""
-    from .db import write_txn
+    from .engine import write_txn
     from .tables import SchemaVersion
 
     applied: list[int] = []

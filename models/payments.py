@@ -14,17 +14,20 @@ from uuid import uuid4
 
 from peewee import JOIN, fn
 
-from . import ledger
-from .access import check_deal, is_manager, require_manager, scope
+from . import ledger, settings
+from .access import check_deal, is_manager, owned_row, require_manager, scope
 from .activities import create_task
 from .audit import record, record_changes
 from .clock import iso, local, zone
-from .db import is_postgres, write_txn
+from .engine import is_postgres, locked as _locked, write_txn
 from .errors import DomainError, NotFound, NothingToDo, ValidationError
 from .money import plain_amount
 from .tables import (Agreement, Client, Deal, DealLine, Installment, InstallmentPlan, Invoice, Note, Order, Payment,
                      Rep, Stage)
 from .text import one_line
+
+settings.declare("invoice.due_hours", 72, check=settings.ranged("invoice.due_hours", 1, 24 * 366),
+                 writers=settings.MANAGERS, doc="Hours an invoice is due after issue.")
 
 MAX_PARTS = 120
 AGREEMENT_STATUSES = ("draft", "sent", "signed")
@@ -33,26 +36,12 @@ AGREEMENT_STATUSES = ("draft", "sent", "signed")
 # ---------------------------------------------------------------- helpers
 
 
-def _locked(query):
-    return query.for_update() if is_postgres() else query
-
-
 def _deal(actor: Rep, deal_id: int, lock: bool = False) -> Deal:
-    q = Deal.select().where(Deal.id == deal_id)
-    d = (_locked(q) if lock else q).first()
-    if d is None:
-        raise NotFound(f"There is no deal {deal_id}.")
-    check_deal(actor, d)
-    return d
+    return owned_row(Deal, deal_id, actor, "deal", lock=lock)
 
 
 def _invoice(actor: Rep, invoice_id: int, lock: bool = False) -> Invoice:
-    q = Invoice.select().where(Invoice.id == invoice_id)
-    inv = (_locked(q) if lock else q).first()
-    if inv is None:
-        raise NotFound(f"There is no invoice {invoice_id}.")
-    check_deal(actor, Deal.get_by_id(inv.deal_id))
-    return inv
+    return owned_row(Invoice, invoice_id, actor, "invoice", lock=lock, owner_of=lambda inv: Deal.get_by_id(inv.deal_id))
 
 
 def _amt(minor: int, currency: str) -> str:
@@ -192,8 +181,6 @@ def issue_invoice(actor: Rep, deal_id: int, now: datetime, amount_minor: int | N
     DUE_AT (default now + setting invoice.due_hours, 72). With INSTALLMENTS, an installment plan of that many
     parts every EVERY_DAYS (default 30) days, amounts adding up exactly; a manager's plan is approved at once,
     a rep's is proposed (approve_plan). A deal has one live invoice: cancel it to issue another."""
-    from .settings import get
-
     if installments is None and every_days is not None:
         raise ValidationError("--every needs --installments.", field="every")
     if installments is not None:
@@ -228,7 +215,7 @@ def issue_invoice(actor: Rep, deal_id: int, now: datetime, amount_minor: int | N
         approved = bool(installments) and is_manager(actor)
         parts = schedule(amount_minor, installments, every_days, now) if installments else []
         if due_at is None:
-            due_at = parts[-1][1] if approved else now + timedelta(hours=int(get("invoice.due_hours")))
+            due_at = parts[-1][1] if approved else now + timedelta(hours=int(settings.get("invoice.due_hours")))
         inv = Invoice.create(deal=deal_id, number=f"PENDING-{uuid4().hex[:24]}", amount_minor=amount_minor,
                              currency=d.currency, issued_at=now, due_at=due_at, status="open")
         inv.number = f"INV-{now:%Y}-{inv.id:06d}"

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .access import check_deal, require_manager
+from .access import check_deal, owned_row, require_manager
 from .audit import record, record_changes
 from .clock import iso
-from .db import write_txn
-from .errors import NotFound, StageGateError, ValidationError
+from .engine import write_txn
+from .errors import DomainError, NotFound, StageGateError, ValidationError
 from .tables import Agreement, Client, Deal, DealLine, LostReason, Rep, Stage, StageRequirement
 
 DEAL_FIELDS = ("title", "need", "budget", "timeline", "decision_maker", "products", "lost_reason", "currency")
@@ -76,6 +76,17 @@ def stages() -> list[Stage]:
     return list(Stage.select().order_by(Stage.position))
 
 
+def stage_step(stage_key: str, step: int) -> str | None:
+    """The open stage STEP places from STAGE_KEY along the pipeline (None past either end): what `>` and
+    `<` move to on every screen. A closed (won or lost) deal has no step; reopening is an explicit move."""
+    ordinary = [s.key for s in stages() if not s.terminal]
+    if stage_key not in ordinary:
+        raise DomainError("Won and lost deals are closed; reopen one by moving it to an open stage "
+                          "(deal move).")
+    i = ordinary.index(stage_key) + step
+    return ordinary[i] if 0 <= i < len(ordinary) else None
+
+
 def stage_by_key(key: str) -> Stage:
     s = Stage.get_or_none(Stage.key == key)
     if s is None:
@@ -94,11 +105,7 @@ def deal_dict(d: Deal) -> dict:
 
 
 def get_deal(actor: Rep, deal_id: int) -> Deal:
-    d = Deal.get_or_none(Deal.id == deal_id)
-    if d is None:
-        raise NotFound(f"There is no deal {deal_id}.")
-    check_deal(actor, d)
-    return d
+    return owned_row(Deal, deal_id, actor, "deal")
 
 
 def add_deal(actor: Rep, client_id: int, title: str, now: datetime, amount: str | None = None,

@@ -6,7 +6,7 @@ import io
 
 from .audit import record
 from .clock import utcnow
-from .db import write_txn
+from .engine import write_txn
 from .errors import ValidationError
 from .money import check_currency, parse_amount
 from .tables import Product

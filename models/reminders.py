@@ -23,12 +23,30 @@ from email.message import EmailMessage
 
 from peewee import IntegrityError
 
+from . import settings
 from .audit import SYSTEM, record
 from .clock import iso
-from .db import database, is_postgres, write_txn
-from .errors import DomainError, NotFound, NothingToDo
+from .engine import database, is_postgres, write_txn
+from .errors import DomainError, NotFound, NothingToDo, ValidationError
 from .money import format_amount
 from .tables import Client, Deal, Installment, InstallmentPlan, Invoice, Reminder, Rep
+
+
+def _check_sms(value) -> None:
+    if value is not None and not (
+            isinstance(value, str) or (isinstance(value, list) and value and all(isinstance(x, str) for x in value))):
+        raise ValidationError("sms.command is a command line (a string, or a list of strings), or null.",
+                              field="value")
+
+
+settings.declare("smtp.host", "localhost", check=settings.non_empty_text("smtp.host"),
+                 doc="Payment reminders by e-mail go through this SMTP relay (no authentication).")
+settings.declare("smtp.port", 25, check=settings.ranged("smtp.port", 1, 65535))
+settings.declare("smtp.from", "repdesk@localhost", check=settings.non_empty_text("smtp.from"))
+settings.declare("smtp.timeout", 15, check=settings.ranged("smtp.timeout", 1, 600))
+settings.declare("sms.command", None, check=_check_sms,
+                 doc="Reminders by SMS run this command with the number and the text as two more arguments "
+                     '(no shell): a list ["/usr/local/bin/send-sms", "--sender", "ACME"] or a string.')
 
 SEND_STALE = timedelta(minutes=10)  # a "sending" claim older than this (a crashed sender) may be retried
 
@@ -39,9 +57,7 @@ class ReminderNotSent(DomainError):
 
 def setting(key: str):
     """A team-wide setting (models.settings: smtp.*, sms.command ...)."""
-    from .settings import get
-
-    return get(key)
+    return settings.get(key)
 
 
 # ---------------------------------------------------------------- moments

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from peewee import JOIN
 
 from .audit import record
 from .clock import utcnow, valid_zone
-from .db import write_txn
+from .engine import write_txn
 from .errors import NotFound, ValidationError
 from .tables import ROLES, Rep, Team
 
@@ -18,6 +19,34 @@ def rep_dict(rep: Rep) -> dict:
     return dict(id=rep.id, login=rep.login, name=rep.name, role=rep.role,
                 team=rep.team.name if rep.team_id else None, away=bool(rep.away),
                 timezone=rep.timezone, active=bool(rep.active))
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is signed in, as screens and use cases see them (no database row leaves models/).
+
+    Every operation that takes an acting rep reads only these attributes, so an Actor and a Rep row
+    serve alike."""
+    id: int
+    login: str
+    name: str
+    role: str
+    team_id: int | None
+    team_name: str | None
+    timezone: str
+
+
+def actor_of(rep) -> Actor:
+    """The Actor of a Rep row (or an Actor already)."""
+    if isinstance(rep, Actor):
+        return rep
+    team = rep.team.name if rep.team_id else None
+    return Actor(id=rep.id, login=rep.login, name=rep.name, role=rep.role, team_id=rep.team_id, team_name=team,
+                 timezone=rep.timezone or "UTC")
+
+
+def get_actor(login: str) -> Actor:
+    return actor_of(get_rep(login))
 
 
 def get_rep(login: str) -> Rep:

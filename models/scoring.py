@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Iterable
 
+from . import settings
+
 DEFAULT_WEIGHTS: dict[str, int] = {
     "product": 25,          # a concrete catalog product is named
     "more_products": 8,     # each further product (up to two)
@@ -53,6 +55,20 @@ DEFAULT_WEIGHTS: dict[str, int] = {
     "known_client": 8,
     "vague_cap": 4,         # the most a vague application can score
 }
+
+
+def _check_weights(value) -> None:
+    from .errors import ValidationError
+
+    for name, weight in value.items():
+        if name not in DEFAULT_WEIGHTS:
+            raise ValidationError(f"scoring.weights knows {', '.join(DEFAULT_WEIGHTS)}; not {name!r}.",
+                                  field="value")
+        settings.whole(f"scoring.weights[{name}]", weight, -1000, 1000)
+
+
+settings.declare("scoring.weights", {}, check=_check_weights,
+                 doc="Scoring weight overrides (see models.scoring.DEFAULT_WEIGHTS).")
 
 # ---------------------------------------------------------------- vocabulary
 
@@ -307,9 +323,7 @@ def effective_weights(overrides: dict | None = None) -> dict:
     weights = dict(DEFAULT_WEIGHTS)
     if overrides is None:
         try:
-            from .settings import get
-
-            overrides = get("scoring.weights") or {}
+            overrides = settings.get("scoring.weights") or {}
         except Exception:  # no database bound: defaults
             overrides = {}
     for k, v in (overrides or {}).items():

@@ -14,11 +14,47 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from . import settings
 from .audit import SYSTEM, record
-from .db import write_txn
-from .tables import Client
+from .engine import write_txn
+from .errors import ValidationError
+from .tables import ACTIVITY_KINDS, Client
 
 SEGMENTS = ("hot", "cooling", "warm", "lapsing", "sleeping", "never")
+
+
+def _check_bounds(value) -> None:
+    names = ("hot", "warm_from", "warm_to", "sleeping")
+    if set(value) != set(names):
+        raise ValidationError(f"segments.bounds has exactly {', '.join(names)} (days).", field="value")
+    for name in names:
+        settings.whole(f"segments.bounds[{name}]", value[name], 1, 3650)
+    if not value["hot"] <= value["warm_from"] <= value["warm_to"] <= value["sleeping"]:
+        raise ValidationError("segments.bounds go up: hot <= warm_from <= warm_to <= sleeping.", field="value")
+
+
+def _check_cadence(value) -> None:
+    for seg, rule in value.items():
+        if seg not in SEGMENTS or not isinstance(rule, dict):
+            raise ValidationError(f"segments.cadence maps a segment ({', '.join(SEGMENTS)}) to "
+                                  '{"every_days": N, "kind": "call", "subject": "..."}.', field="value")
+        settings.whole(f"segments.cadence[{seg}].every_days", rule.get("every_days", 0), 0, 3650)
+        if rule.get("kind", "task") not in ACTIVITY_KINDS:
+            raise ValidationError(f"segments.cadence[{seg}].kind is one of {', '.join(ACTIVITY_KINDS)}.",
+                                  field="value")
+        if not isinstance(rule.get("subject", ""), str):
+            raise ValidationError(f"segments.cadence[{seg}].subject is text.", field="value")
+
+
+DEFAULT_BOUNDS = {"hot": 30, "warm_from": 90, "warm_to": 120, "sleeping": 180}
+settings.declare("segments.bounds", DEFAULT_BOUNDS, check=_check_bounds, writers=settings.MANAGERS,
+                 doc="Segment bounds in days since the last purchase.")
+settings.declare("segments.cadence", {
+    "hot": {"every_days": 7, "kind": "message", "subject": "Promotions and product care tips"},
+    "warm": {"every_days": 14, "kind": "call", "subject": "Call: offer related products"},
+    "sleeping": {"every_days": 90, "kind": "call", "subject": "Wake-up call: discount or gift"},
+}, check=_check_cadence, writers=settings.MANAGERS,
+    doc="Follow-up cadence per segment: every N days, which activity kind.")
 
 
 def segment_for(last_purchase_at: datetime | None, now: datetime, bounds: dict) -> str:
@@ -38,11 +74,9 @@ def segment_for(last_purchase_at: datetime | None, now: datetime, bounds: dict) 
 
 def refresh_segment(client_id: int, now: datetime) -> str:
     """Put one client in its segment as of NOW (after its last purchase changed); audited when it moves."""
-    from .settings import get
-
     with write_txn():
         c = Client.get_by_id(client_id)
-        seg = segment_for(c.last_purchase_at, now, get("segments.bounds"))
+        seg = segment_for(c.last_purchase_at, now, settings.get("segments.bounds"))
         if seg != c.segment:
             Client.update(segment=seg).where(Client.id == c.id).execute()
             record(SYSTEM, "client", c.id, "segment", field="segment", old=c.segment, new=seg, at=now)
@@ -51,9 +85,7 @@ def refresh_segment(client_id: int, now: datetime) -> str:
 
 def recompute_segments(now: datetime, batch: int = 1000) -> int:
     """Put every client in its segment as of NOW; returns how many moved (each audited as the system)."""
-    from .settings import get
-
-    bounds = get("segments.bounds")
+    bounds = settings.get("segments.bounds")
     moved = 0
     last_id = 0
     while True:
@@ -79,10 +111,8 @@ def sweep_cadence(now: datetime) -> int:
     several processes at once) creates nothing twice; a client changing segment changes cadence.
     """
     from .activities import create_task
-    from .settings import get
-
     recompute_segments(now)
-    cadence = get("segments.cadence")
+    cadence = settings.get("segments.cadence")
     epoch = datetime(2020, 1, 6)  # a Monday: periods are counted from here
     created = 0
     for seg, rule in cadence.items():

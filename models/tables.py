@@ -21,7 +21,7 @@ from peewee import (
     TextField,
 )
 
-from .db import database
+from .engine import database
 
 ROLES = ("rep", "manager", "director", "admin")
 CHANNELS = ("phone", "email", "social", "website")

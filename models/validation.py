@@ -1,7 +1,28 @@
 """Field validation shared by every path that saves a contact (TUI, CLI, imports, intake)."""
 from __future__ import annotations
 
+from . import settings
 from .errors import ValidationError
+
+
+def _check_region(value) -> None:
+    import phonenumbers
+
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(f"phone.region is a two-letter region phone numbers know (GB, ES, DE ...), "
+                              f"not {value!r}.", field="value")
+
+
+settings.declare("phone.region", "GB", check=_check_region,
+                 doc="Default region for phone numbers written without +country code.")
+
+
+def phone_region() -> str:
+    """The team's default region for numbers typed without +country code (GB when no database is bound)."""
+    try:
+        return settings.get("phone.region")
+    except Exception:
+        return "GB"
 
 
 def normalize_email(value: str | None, field: str = "email") -> str | None:
@@ -26,12 +47,7 @@ def normalize_phone(value: str | None, region: str | None = None, field: str = "
     import phonenumbers
 
     if region is None:
-        try:
-            from .settings import get
-
-            region = get("phone.region")
-        except Exception:
-            region = "GB"
+        region = phone_region()
     try:
         num = phonenumbers.parse(value, None if value.startswith("+") else region)
     except phonenumbers.NumberParseException as exc:

@@ -2,16 +2,82 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, Static
+
+from tui.messages import DataChanged, LoadFailed, Loaded
 
 
 class StatusLine(Static):
     """One line: who is signed in, where, when (updated at most once a minute), database state."""
 
 
-class MainScreen(Screen):
+class LoadingScreen(Screen):
+    """A screen that paints data from models.usecases, read in a worker and delivered as a message.
+
+    Override `fetch()` (runs in a worker thread with its own connection; returns a frozen dataclass)
+    and `paint(data)` (runs on the UI thread). `load()` starts a read; only the newest read is
+    painted. A change notice while the screen is hidden marks it stale: it reloads when shown.
+    """
+
+    _load_seq = 0
+    _stale = False
+
+    def load(self) -> None:
+        """Read what the screen shows from models/ (called on mount and when data changed)."""
+        self._load_seq += 1
+        self._stale = False
+        self._fetch_in_worker(self._load_seq)
+
+    def fetch(self) -> object:
+        """What the screen paints; runs in a worker thread. Read screen state set on the UI thread only."""
+        return None
+
+    def paint(self, data: object) -> None:
+        """Show DATA (what fetch returned)."""
+
+    def load_failed(self, error: str) -> None:
+        self.notify(error, severity="error", timeout=6, markup=False)
+
+    @work(thread=True, exclusive=True, group="screen-load")
+    def _fetch_in_worker(self, seq: int) -> None:
+        from models.engine import in_own_connection
+        from models.errors import DomainError, database_error_text, database_errors
+
+        try:
+            data = in_own_connection(self.fetch)
+        except DomainError as exc:
+            self.post_message(LoadFailed(str(exc), kind=str(seq)))
+            return
+        except database_errors() as exc:
+            self.post_message(LoadFailed(database_error_text(exc), kind=str(seq)))
+            return
+        self.post_message(Loaded(data, kind=str(seq)))
+
+    def on_loaded(self, message: Loaded) -> None:
+        message.stop()
+        if message.kind == str(self._load_seq):
+            self.paint(message.data)
+
+    def on_load_failed(self, message: LoadFailed) -> None:
+        message.stop()
+        if message.kind == str(self._load_seq):
+            self.load_failed(message.error)
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        if self.is_current:
+            self.load()
+        else:
+            self._stale = True
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self.load()
+
+
+class MainScreen(LoadingScreen):
     TITLE_TEXT = "repdesk"
 
     def compose_status(self) -> ComposeResult:
@@ -23,12 +89,6 @@ class MainScreen(Screen):
     def on_mount(self) -> None:
         self.update_status()
         self.set_interval(60, self.update_status, name="status-minute")
-        self.load()
-
-    def load(self) -> None:
-        """Read what the screen shows from models/ (called on mount and when data changed)."""
-
-    def on_data_changed(self, message) -> None:
         self.load()
 
     def status_extra(self) -> str:
@@ -46,7 +106,7 @@ class MainScreen(Screen):
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f"{self.TITLE_TEXT}", style="bold")
         if rep is not None:
-            team = rep.team.name if rep.team_id else "no team"
+            team = rep.team_name or "no team"
             t.append(f"  {rep.name} ({rep.role}, {team})")
             t.append("  " + local(app.now(), rep.timezone).strftime("%a %d %b %H:%M"))
         extra = self.status_extra()

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from screens.base import MainScreen
-from tui.app import DataChanged
+from tui.messages import DataChanged
 from tui.widgets.recordlist import RecordList
 
 CHANNEL_CYCLE = [None, "phone", "email", "social", "website"]

@@ -804,7 +804,7 @@ class PaymentsScreen(MainScreen):
     @work(thread=True, group="payments-send")
     def _send(self, reminder_id: int, rep, now) -> None:
         """The transport (an SMTP relay, an SMS command) may take seconds: never in the UI thread."""
-        from models.db import database
+        from models.engine import database
         from models.errors import DomainError, database_error_text, database_errors
         from models.reminders import send_reminder
         from models.text import one_line

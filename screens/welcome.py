@@ -35,16 +35,15 @@ class WelcomeScreen(Screen):
 
     @work(thread=True, exclusive=True)
     def load_demo(self) -> None:
-        from models.db import database
+        from models.demo import build_demo
+        from models.engine import in_own_connection
+        from models.reps import get_actor
 
-        with database.connection_context():
-            from models.demo import build_demo
-            from models.reps import get_rep
-
+        def build():
             build_demo(applications=300, seed=7, now=self.app.now())
-            rep = get_rep("demo")
-            rep.team  # load the team while the connection is open
-        self.app.call_from_thread(self._signed_in, rep)
+            return get_actor("demo")
+
+        self.app.call_from_thread(self._signed_in, in_own_connection(build))
 
     def _signed_in(self, rep) -> None:
         self.app.rep = rep

@@ -95,3 +95,35 @@ def run_cli(*args: str, db_url: str | None = None, input: str | None = None, env
     full_env = {**os.environ, **(env or {})}
     full_env.pop("REPDESK_DATABASE_URL", None)
     return subprocess.run(cmd, input=input, capture_output=True, text=True, env=full_env, timeout=120)
+
+
+def assert_plain(value, path: str = "result") -> None:
+    """Fail unless VALUE is what a screen may receive from a use case: frozen dataclasses, tuples,
+    lists, dicts and plain values, with no database row (peewee Model) anywhere inside."""
+    import dataclasses
+    from datetime import date, datetime, timedelta
+
+    import peewee
+
+    if isinstance(value, peewee.Model):
+        raise AssertionError(f"{path} is a database row ({type(value).__name__})")
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        params = getattr(type(value), "__dataclass_params__", None)
+        assert params is not None and params.frozen, f"{path} ({type(value).__name__}) is not a frozen dataclass"
+        for f in dataclasses.fields(value):
+            assert_plain(getattr(value, f.name), f"{path}.{f.name}")
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for i, item in enumerate(value):
+            assert_plain(item, f"{path}[{i}]")
+    elif isinstance(value, dict):
+        for k, item in value.items():
+            assert_plain(k, f"{path} key")
+            assert_plain(item, f"{path}[{k!r}]")
+    else:
+        assert value is None or isinstance(value, (str, int, float, bool, datetime, date, timedelta, bytes)), \
+            f"{path} is a {type(value).__name__}"
+
+
+@pytest.fixture
+def plain():
+    return assert_plain

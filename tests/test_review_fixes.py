@@ -107,7 +107,7 @@ def test_a_manager_sees_only_the_teams_audit_trail(team, now):
 
 
 def test_settings_are_checked_when_written(team):
-    from models.settings import DEFAULTS, get, put
+    from models.usecases.config import DEFAULTS, get, put
 
     for key, value in DEFAULTS.items():  # every default is itself a valid value
         put("mia", key, value)

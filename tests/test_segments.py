@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 
 from models.segments import segment_for, sweep_cadence
-from models.settings import DEFAULTS
+from models.segments import DEFAULT_BOUNDS
 from models.tables import Activity, Client
 
-B = DEFAULTS["segments.bounds"]
+B = DEFAULT_BOUNDS
 
 
 @pytest.mark.parametrize("days, seg", [

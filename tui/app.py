@@ -7,8 +7,10 @@ from typing import Iterable
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding
-from textual.message import Message
 from textual.screen import Screen
+
+from tui.actions import GLOBAL, bindings
+from tui.messages import DataChanged
 
 SCREENS = [
     ("inbox", "Inbox", "1"),
@@ -30,10 +32,6 @@ def _screen_factory(name: str):
     return make
 
 
-class DataChanged(Message):
-    """Another session (or a background sweep) changed the database."""
-
-
 class RepdeskApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "repdesk"
@@ -41,9 +39,7 @@ class RepdeskApp(App):
     MODES = {name: _screen_factory(name) for name, _label, _key in SCREENS}
     BINDINGS = [
         *[Binding(key, f"go('{name}')", label, id=f"go.{name}", show=False) for name, label, key in SCREENS],
-        Binding("question_mark", "keys", "Keys", id="app.keys"),
-        Binding("q", "quit", "Quit", id="app.quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True, id="app.quit_now"),
+        *bindings(GLOBAL),
     ]
     LIVE_POLL_SECONDS = 1.0
     SWEEP_SECONDS = 60.0
@@ -51,6 +47,10 @@ class RepdeskApp(App):
     def __init__(self, rep=None, login: str = "", db_url: str | None = None,
                  frozen_now: datetime | None = None, live: bool = True) -> None:
         super().__init__()
+        if rep is not None:
+            from models.reps import actor_of
+
+            rep = actor_of(rep)  # screens get a frozen Actor, never a database row
         self.rep = rep
         self.login = login
         self.db_url = db_url
@@ -98,7 +98,7 @@ class RepdeskApp(App):
 
     # ------------------------------------------------------------ live updates
     def _read_version(self):
-        from models.db import data_version
+        from models.engine import data_version
 
         return data_version()
 
@@ -111,7 +111,7 @@ class RepdeskApp(App):
 
             self.set_db_state(False, database_error_text(exc))
             try:
-                from models.db import database
+                from models.engine import database
 
                 database.close()
             except Exception:
@@ -122,8 +122,19 @@ class RepdeskApp(App):
             self._data_version = version
             self.notify_changed()
 
+    def all_screens(self) -> list[Screen]:
+        """Every open screen in every mode (a screen left under another mode hears changes too)."""
+        stacks = getattr(self, "_screen_stacks", None) or {"": self.screen_stack}
+        seen, out = set(), []
+        for stack in [*stacks.values(), self.screen_stack]:
+            for screen in stack:
+                if id(screen) not in seen:
+                    seen.add(id(screen))
+                    out.append(screen)
+        return out
+
     def notify_changed(self) -> None:
-        for screen in self.screen_stack:
+        for screen in self.all_screens():
             screen.post_message(DataChanged())
         self.announce_moves()
 
@@ -151,7 +162,7 @@ class RepdeskApp(App):
         if ok == self.db_ok:
             return
         self.db_ok = ok
-        for screen in self.screen_stack:
+        for screen in self.all_screens():
             status = getattr(screen, "update_status", None)
             if status:
                 status()
@@ -162,11 +173,11 @@ class RepdeskApp(App):
 
     @work(thread=True, exclusive=True, group="sweep")
     def background_sweep(self) -> None:
-        from models.db import database
+        from models.engine import database
 
         try:
             with database.connection_context():
-                from tui.commands.inbox import run_sweep
+                from models.usecases.sweep import run_sweep
 
                 result = run_sweep(self.now())
         except Exception:
@@ -184,9 +195,7 @@ class RepdeskApp(App):
             return 0
         saved = 0
         # every mode's stack: a card left open under Clients while the rep looked at the Inbox counts too
-        stacks = getattr(self, "_screen_stacks", None) or {"": self.screen_stack}
-        screens = [screen for stack in stacks.values() for screen in stack]
-        for screen in screens:
+        for screen in self.all_screens():
             values = getattr(screen, "values", None)
             form_id = getattr(screen, "form_id", None)
             if values is None or form_id is None:

@@ -16,7 +16,7 @@ MAX_BODY = 64 * 1024
 def _store(actor: str, data: dict) -> int:
     """Validate and store one application in this worker thread's own connection."""
     from models.clock import utcnow
-    from models.db import database
+    from models.engine import database
     from models.inbox import add_application
     from models.intake import parse_line
 
@@ -66,7 +66,7 @@ def make_app(actor: str = "web") -> web.Application:
 
 
 def serve(host: str, port: int, actor: str = "web") -> None:
-    from models.db import database
+    from models.engine import database
 
     database.close()  # each request opens its own connection in a worker thread
     print(f"repdesk: accepting applications on http://{host}:{port}/applications", flush=True)

@@ -130,22 +130,22 @@ def cmd_import_products(ctx: Context) -> int:
 
 
 def cmd_config_show(ctx: Context) -> int:
-    from models.settings import all_settings
+    from models.usecases.config import settings_table
 
-    data = all_settings()
+    data = settings_table()
     ctx.emit(data, "\n".join(f"{k} = {json.dumps(v)}" for k, v in sorted(data.items())))
     return 0
 
 
 def cmd_config_set(ctx: Context) -> int:
     from models.errors import ValidationError
-    from models.settings import put
+    from models.usecases.config import set_setting
 
     try:
         value = json.loads(ctx.args.value)
     except json.JSONDecodeError:
         raise ValidationError(f"{ctx.args.value!r} is not JSON (quote strings: '\"least_loaded\"').") from None
-    put(_admin_actor(ctx), ctx.args.key, value, now=ctx.now)
+    set_setting(_admin_actor(ctx), ctx.args.key, value, now=ctx.now)
     ctx.emit({ctx.args.key: value}, f"{ctx.args.key} = {json.dumps(value)}")
     return 0
 

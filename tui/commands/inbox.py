@@ -132,27 +132,9 @@ def cmd_close(ctx: Context) -> int:
     return 0
 
 
-def run_sweep(now) -> dict:
-    """Everything time-driven, in one pass: transfers, cadence tasks, reminders."""
-    from models.inbox import sweep
-
-    result = {"transfers": sweep(now)}
-    try:
-        from models.segments import sweep_cadence
-    except ImportError:
-        sweep_cadence = None
-    if sweep_cadence is not None:
-        result["cadence_tasks"] = sweep_cadence(now)
-    try:
-        from models.reminders import sweep_reminders
-    except ImportError:
-        sweep_reminders = None
-    if sweep_reminders is not None:
-        result["reminders"] = sweep_reminders(now)
-    return result
-
-
 def cmd_sweep(ctx: Context) -> int:
+    from models.usecases.sweep import run_sweep
+
     result = run_sweep(ctx.now)
     t = result["transfers"]
     text = f"Moved {t['moved']} overdue application(s)"

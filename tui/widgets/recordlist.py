@@ -11,12 +11,13 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.strip import Strip
 from textual.widget import Widget
+
+from tui.actions import NAV, bindings
 
 
 class RecordSource(Protocol):
@@ -43,15 +44,7 @@ class RecordList(Widget, can_focus=True):
     RecordList > .recordlist--scrollbar { color: $text-muted; }
     """
     COMPONENT_CLASSES = {"recordlist--cursor", "recordlist--empty", "recordlist--scrollbar"}
-    BINDINGS = [
-        Binding("j,down", "cursor_down", "Down", show=False, id="list.down"),
-        Binding("k,up", "cursor_up", "Up", show=False, id="list.up"),
-        Binding("g,home", "first", "Top", show=False, id="list.top"),
-        Binding("G,end", "last", "Bottom", show=False, id="list.bottom"),
-        Binding("pagedown,ctrl+f,space", "page_down", "Page down", show=False, id="list.page_down"),
-        Binding("pageup,ctrl+b", "page_up", "Page up", show=False, id="list.page_up"),
-        Binding("enter", "select", "Open", id="list.open", key_display="⏎"),
-    ]
+    BINDINGS = bindings(NAV)
 
     total: reactive[int | None] = reactive(None, repaint=False)
 
@@ -99,11 +92,9 @@ class RecordList(Widget, can_focus=True):
     def load_first_in_thread(self) -> None:
         """The first page of a new filter, fetched off the main thread (a broad full-text
         filter over a million rows can take longer than a frame)."""
-        from models.db import database
+        from models.engine import in_own_connection
 
-        with database.connection_context():
-            rows = self.source.fetch(limit=self._fetch_n())
-            total = self.source.count()
+        rows, total = in_own_connection(lambda: (self.source.fetch(limit=self._fetch_n()), self.source.count()))
         self.app.call_from_thread(self._loaded, rows, total)
 
     def _loaded(self, rows: list, total: int) -> None:
