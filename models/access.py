@@ -21,6 +21,30 @@ def is_manager(actor: Rep) -> bool:
     return actor.role in ("manager", "director", "admin")
 
 
+def sees_all(actor: Rep) -> bool:
+    return actor.role in SEE_ALL
+
+
+def sees_only_own(actor: Rep) -> bool:
+    """A plain rep: the open inbox and their own records, nothing of the team's."""
+    return actor.role == "rep"
+
+
+def leads_team(actor: Rep) -> bool:
+    """A manager with a team: sees and acts for that team."""
+    return actor.role == "manager" and actor.team_id is not None
+
+
+def may_act_for_team(actor: Rep, team_id: int | None) -> bool:
+    """Whether ACTOR may act on people or records of TEAM_ID (a manager: their own team only)."""
+    return sees_all(actor) or (actor.role == "manager" and actor.team_id == team_id)
+
+
+def takes_applications(rep: Rep) -> bool:
+    """Reps and managers work the inbox; directors and admins are not handed applications."""
+    return rep.role in ("rep", "manager")
+
+
 def require_role(actor: Rep, *roles: str, what: str = "do that") -> None:
     if actor.role not in roles:
         raise PermissionDenied(f"{actor.login} ({actor.role}) may not {what}; that needs "
@@ -87,4 +111,6 @@ def admin_gate(login: str, what: str, roles: tuple[str, ...] = ("admin",)) -> No
     rep = Rep.get_or_none(Rep.login == login)
     if rep is None or rep.role not in roles:
         who = f"{login} ({rep.role})" if rep is not None else f"{login} (not a rep)"
-        raise PermissionDenied(f"{who} may not {what}; that needs {' or '.join(roles)} (give --as LOGIN).")
+        denied = PermissionDenied(f"{who} may not {what}; that needs {' or '.join(roles)}: act as one.")
+        denied.field = "as_login"  # the CLI names its --as option
+        raise denied

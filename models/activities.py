@@ -5,6 +5,7 @@ from datetime import datetime
 
 from peewee import IntegrityError
 
+from .access import sees_only_own
 from .audit import record
 from .clock import iso, local
 from .engine import database, write_txn
@@ -106,7 +107,7 @@ def complete_task(actor: Rep, task_id: int, now: datetime) -> Activity:
         a = Activity.get_or_none(Activity.id == task_id)
         rep = Rep.get_or_none(Rep.id == a.rep_id) if a is not None and a.rep_id else None
         if a is None or a.due_at is None or not (
-                a.rep_id == actor.id or (actor.role != "rep" and can_see_owned(actor, a.rep_id,
+                a.rep_id == actor.id or (not sees_only_own(actor) and can_see_owned(actor, a.rep_id,
                                                                                  rep.team_id if rep else None))):
             raise NotFound(f"There is no task {task_id} of yours.")
         if a.done_at is None:

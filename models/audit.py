@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
+from .access import sees_all, sees_only_own
 from .clock import iso, utcnow
 from .tables import Audit
 
@@ -70,14 +71,14 @@ def visible_history(actor, kind: str | None = None, record_id: int | None = None
         q = q.where(Audit.kind == kind)
     if record_id is not None:
         q = q.where(Audit.record_id == record_id)
-    if actor.role == "rep":
+    if sees_only_own(actor):
         if kind in owned and record_id is not None:
             row = owned[kind].get_or_none(owned[kind].id == record_id)
             if row is None or row.owner_id != actor.id:
                 raise PermissionDenied(f"The history of {kind} {record_id} is not yours to see.")
         else:
             q = q.where(Audit.actor == actor.login)
-    elif actor.role == "manager":
+    elif not sees_all(actor):  # a manager: the team
         from .access import can_see_owned
         from .tables import Invoice, Rep
 

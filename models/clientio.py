@@ -65,25 +65,6 @@ class ClientImportError(ValidationError):
 # ---------------------------------------------------------------- decoding and format
 
 
-def format_for(path: str, fmt: str | None = None) -> str:
-    """The file's format: FMT when given, else from PATH's extension (stdin needs FMT)."""
-    if fmt:
-        fmt = fmt.lower().lstrip(".")
-        fmt = {"vcard": "vcf"}.get(fmt, fmt)
-        if fmt not in FORMATS:
-            raise ValidationError(f"The format {fmt!r} is not one repdesk reads; use csv or vcf.", field="format")
-        return fmt
-    if path == "-":
-        raise ValidationError("Reading from standard input needs --format csv or --format vcf.", field="format")
-    lower = path.lower()
-    if lower.endswith(".csv"):
-        return "csv"
-    if lower.endswith((".vcf", ".vcard")):
-        return "vcf"
-    raise ValidationError(f"Cannot tell the format of {path} from its name; use --format csv or --format vcf.",
-                          field="format")
-
-
 def decode_text(data: bytes | str, source: str = "-") -> str:
     """DATA as text: UTF-8 (a leading BOM is dropped), else one clear sentence."""
     if isinstance(data, str):
@@ -301,7 +282,7 @@ def parse_csv(text: str, *, ignore_unknown: bool = False) -> Parsed:
     if unknown and not ignore_unknown:
         out.problems.append((1, f"unknown column{'s' if len(unknown) > 1 else ''} "
                                 f"{', '.join(repr(u) for u in unknown)} (the columns are {', '.join(CARD_FIELDS)}; "
-                                f"--ignore-unknown skips the others)"))
+                                f"or have unknown columns ignored)"))
     for names in [["name"]] + required_specs():
         if not any(n in seen for n in names):
             out.problems.append((1, f"there is no {' or '.join(names)} column (a client needs "
@@ -585,21 +566,10 @@ def find_duplicates(actor, rows: list[Row]) -> dict[int, dict]:
 
 
 def _insert_clients(rows: list[dict]) -> list[int]:
-    from .engine import is_postgres
+    from .engine import insert_many_ids
     from .tables import Client
 
-    ids: list[int] = []
-    if is_postgres():
-        for i in range(0, len(rows), 1000):
-            cur = Client.insert_many(rows[i:i + 1000]).returning(Client.id).execute()
-            ids.extend(r[0] if isinstance(r, tuple) else r.id for r in cur)
-        return ids
-    for i in range(0, len(rows), _ROW_BATCH):
-        chunk = rows[i:i + _ROW_BATCH]
-        # Inside BEGIN IMMEDIATE nobody else inserts: the rowids of one multi-row INSERT are consecutive.
-        last = Client.insert_many(chunk).execute()
-        ids.extend(range(last - len(chunk) + 1, last + 1))
-    return ids
+    return insert_many_ids(Client, rows, _ROW_BATCH)
 
 
 def import_clients(actor, data: bytes | str, now: datetime, *, fmt: str, source: str = "-",
@@ -613,7 +583,7 @@ def import_clients(actor, data: bytes | str, now: datetime, *, fmt: str, source:
     from .tables import Audit
 
     if duplicates not in DUPLICATES:
-        raise ValidationError(f"--duplicates takes skip, add or fail, not {duplicates!r}.", field="duplicates")
+        raise ValidationError(f"Duplicates are skipped, added or fail the import (skip, add or fail), not {duplicates!r}.", field="duplicates")
     parsed = parse(decode_text(data, source), fmt, ignore_unknown=ignore_unknown)
     if parsed.problems:
         raise ClientImportError(source, parsed.problems)
@@ -638,24 +608,14 @@ def import_clients(actor, data: bytes | str, now: datetime, *, fmt: str, source:
 
 # ---------------------------------------------------------------- export
 
-_ESC_SEQ = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"              # CSI
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC
-    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"       # DCS, SOS, PM, APC
-    r"|\x1b[@-Z\\-_]"                       # other two-byte escapes
-    r"|\x9b[0-?]*[ -/]*[@-~]"               # 8-bit CSI
-)
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def clean_text(value) -> str:
     """VALUE without terminal escape sequences, control characters (newlines and tabs stay) or
     bidirectional overrides, line ends as \\n."""
+    from .text import strip_controls
+
     if value is None:
         return ""
-    s = str(value).replace("\r\n", "\n")
-    s = _ESC_SEQ.sub("", s)
-    return _CONTROL.sub("", s)
+    return strip_controls(str(value).replace("\r\n", "\n"))
 
 
 def _csv_cell(value) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from . import settings
-from .access import check_client, owned_row
+from .access import check_client, may_act_for_team, owned_row
 from .audit import record
 from .clock import iso
 from .engine import write_txn
 from .errors import DomainError, NotFound, ValidationError
 from .tables import Activity, Application, Client, Deal, LostReason, Rep
-from .validation import normalize_email, normalize_phone, phone_region
+from .validation import normalize_email, normalize_phone
 
 CARD_FIELDS = ("name", "company", "position", "email", "phone", "birth_date", "hobbies", "marital_status", "family",
                "preferences", "notes", "address", "city", "country", "source")
@@ -187,7 +187,7 @@ def reassign_client(actor: Rep, client_id: int, login: str, now: datetime) -> di
         if c.merged_into_id:
             raise DomainError(f"Client {client_id} was merged into client {c.merged_into_id}; assign that card.")
         to = get_rep(login)
-        if actor.role == "manager" and to.team_id != actor.team_id:
+        if not may_act_for_team(actor, to.team_id):
             raise PermissionDenied(f"{to.login} is not in your team; a director can move clients between teams.")
         if to.id == c.owner_id:
             from .errors import NothingToDo
@@ -383,94 +383,3 @@ def client_page(actor: Rep, *, after: tuple | None = None, before: tuple | None 
 
 def client_count(actor: Rep, search: str | None = None, segment: str | None = None) -> int:
     return _client_query(actor, search, segment).count()
-
-
-def changed_meanwhile(actor: Rep, client_id: int, version: int, deal_id: int | None = None,
-                      deal_version: int | None = None, agreement_version: int | None = None) -> str | None:
-    """What another session changed on a card (and its deal) since the versions it shows, as one sentence;
-    None when nothing did."""
-    from .audit import changes_since
-    from .pipeline import get_deal
-
-    from .tables import Agreement
-
-    parts = []
-    c = get_client(actor, client_id)
-    if c.version != version:
-        who, what, _ = changes_since("client", c.id, c.version, version)
-        parts.append(f"the client was changed by {who} ({what})")
-    if deal_id is not None and deal_version is not None:
-        d = get_deal(actor, deal_id)
-        if d.version != deal_version:
-            who, what, _ = changes_since("deal", d.id, d.version, deal_version)
-            parts.append(f"deal {d.id} was changed by {who} ({what})")
-    if deal_id is not None and agreement_version is not None:
-        ag = Agreement.get_or_none(Agreement.deal == deal_id)
-        if (ag.version if ag else 0) != agreement_version and ag is not None:
-            who, what, _ = changes_since("agreement", ag.id, ag.version, agreement_version)
-            parts.append(f"the agreement of deal {deal_id} was changed by {who} ({what})")
-    return "; ".join(parts) or None
-
-
-def save_card(actor: Rep, client_id: int, now: datetime, *, client_changes: dict | None = None,
-              client_version: int | None = None, deal_id: int | None = None, deal_changes: dict | None = None,
-              deal_version: int | None = None, agreement: dict | None = None,
-              agreement_version: int | None = None) -> None:
-    """Save what a rep changed on a card, all of it or nothing, in one transaction: the client's fields,
-    the selected deal's fields and its agreement terms, each guarded by the version the rep opened."""
-    from .payments import upsert_agreement
-    from .pipeline import update_deal
-
-    with write_txn():
-        if client_changes:
-            update_client(actor, client_id, client_changes, now, expected_version=client_version)
-        if deal_id is not None and deal_changes:
-            update_deal(actor, deal_id, deal_changes, now, expected_version=deal_version)
-        if deal_id is not None and agreement:
-            upsert_agreement(actor, deal_id, agreement.get("provides", ""), agreement.get("receives", ""), now,
-                             expected_version=agreement_version)
-
-
-# ---------------------------------------------------------------- the card as a screen shows it
-
-
-def card(actor: Rep, client_id: int, now: datetime) -> dict:
-    """Everything the client card shows: the client, its deals (with what their next stage still
-    needs), activities, invoices and the audit history of the client and its deals (newest first)."""
-    from .activities import activity_dict
-    from .audit import visible_history
-    from .money import format_amount
-    from .payments import invoice_dict
-    from .pipeline import deal_dict, missing_for, stages
-    from .tables import Invoice
-
-    c = get_client(actor, client_id)
-    ordered = [s for s in stages() if not s.terminal]
-    deals = []
-    from .access import scope
-
-    # the client's deals ACTOR may see (a closed deal can stay with the rep who worked it)
-    for d in scope(Deal.select().where(Deal.client == c.id), actor, Deal.owner, Deal.team) \
-            .order_by(Deal.created_at.desc(), Deal.id.desc()).limit(100):
-        row = deal_dict(d)
-        row["stage_name"] = d.stage.name
-        row["amount_text"] = format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-"
-        nxt = next((s for s in ordered if s.position > d.stage.position), None) if not d.stage.terminal else None
-        row["next_stage"] = nxt.key if nxt else None
-        row["next_missing"] = [m["label"] for m in missing_for(d, nxt)] if nxt else []
-        deals.append(row)
-    deal_ids = [d["id"] for d in deals]
-    mine = Activity.client == c.id
-    if deal_ids:
-        mine |= Activity.deal.in_(deal_ids)
-    activities = [activity_dict(a) for a in Activity.select().where(mine).order_by(Activity.id.desc()).limit(100)]
-    invoices = [invoice_dict(i, now) for i in Invoice.select().where(Invoice.deal.in_(deal_ids))
-                .order_by(Invoice.issued_at.desc()).limit(100)] if deal_ids else []
-    history = visible_history(actor, "client", c.id, limit=100)
-    for did in deal_ids[:20]:
-        history += visible_history(actor, "deal", did, limit=50)
-    history.sort(key=lambda h: h["id"], reverse=True)
-    return dict(client=client_dict(c), fields={f: field_text(c, f) for f in EDITABLE}, version=c.version,
-                phone_region=phone_region(),
-                deals=deals, activities=activities, invoices=invoices, history=history[:150],
-                required=sorted(required_fields()), lost_reasons=lost_reasons())

@@ -66,3 +66,19 @@ def locked(query):
     """QUERY taking row locks on PostgreSQL (SELECT ... FOR UPDATE); on SQLite the write transaction
     (BEGIN IMMEDIATE) already holds the database."""
     return query.for_update() if is_postgres() else query
+
+
+def insert_many_ids(model, rows: list[dict], batch: int = 400) -> list[int]:
+    """Insert ROWS into MODEL's table in multi-row INSERTs (one statement per batch) and return their
+    ids in order. Call inside write_txn(): PostgreSQL says them (RETURNING); on SQLite, inside BEGIN
+    IMMEDIATE nobody else inserts, so the rowids of one multi-row INSERT are consecutive."""
+    ids: list[int] = []
+    for i in range(0, len(rows), batch):
+        chunk = rows[i:i + batch]
+        if is_postgres():
+            cur = model.insert_many(chunk).returning(model.id).execute()
+            ids.extend(r[0] if isinstance(r, tuple) else r.id for r in cur)
+        else:
+            last = model.insert_many(chunk).execute()
+            ids.extend(range(last - len(chunk) + 1, last + 1))
+    return ids

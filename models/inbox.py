@@ -19,9 +19,10 @@ from datetime import datetime, timedelta
 from peewee import JOIN, SQL, Tuple, fn
 
 from . import settings
+from .access import leads_team, sees_all, sees_only_own
 from .audit import SYSTEM, record
 from .clock import iso
-from .engine import database, is_postgres, write_txn
+from .engine import database, insert_many_ids, is_postgres, write_txn
 from .errors import NotFound, NothingToDo, PermissionDenied, ValidationError
 from .paging import keyset_page
 from .tables import CHANNELS, Activity, Application, Audit, Client, Rep, Transfer
@@ -73,30 +74,39 @@ def app_dict(a: Application, owner_login: str | None = None) -> dict:
     )
 
 
-def _with_owner(query):
+def with_owner(query):
+    """QUERY over applications with the owner's login as `owner_login` (the one application + owner join)."""
     return query.select_extend(Rep.login.alias("owner_login")).join(
         Rep, JOIN.LEFT_OUTER, on=(Application.owner == Rep.id))
 
 
 def get_application(app_id: int) -> Application:
-    a = (_with_owner(Application.select()).where(Application.id == app_id)).objects().first()
+    a = with_owner(Application.select()).where(Application.id == app_id).objects().first()
     if a is None:
         raise NotFound(f"There is no application {app_id}.")
     return a
 
 
-def application_detail(actor: Rep, app_id: int) -> dict:
-    a = get_application(app_id)
-    d = app_dict(a, a.owner_login)
-    moves = (Transfer.select(Transfer, Rep.login.alias("from_login"))
-             .join(Rep, JOIN.LEFT_OUTER, on=(Transfer.from_rep == Rep.id))
-             .where(Transfer.application == app_id).order_by(Transfer.id).objects())
-    logins = {r.id: r.login for r in Rep.select(Rep.id, Rep.login)}
-    d["history"] = [dict(at=iso(t.at), from_rep=logins.get(t.from_rep_id), to_rep=logins.get(t.to_rep_id),
-                         reason=t.reason, actor=t.actor) for t in moves]
-    d["activities"] = [dict(kind=x.kind, at=iso(x.done_at or x.created_at), subject=x.subject, note=x.note)
-                       for x in Activity.select().where(Activity.application == app_id).order_by(Activity.id)]
-    return d
+def _logins() -> dict[int, str]:
+    return {r.id: r.login for r in Rep.select(Rep.id, Rep.login)}
+
+
+def _move_row(t: Transfer, logins: dict) -> dict:
+    return dict(application_id=t.application_id, at=t.at, from_rep=logins.get(t.from_rep_id),
+                to_rep=logins.get(t.to_rep_id), reason=t.reason, actor=t.actor)
+
+
+def moves_of(app_id: int) -> list[dict]:
+    """The moves of one application, oldest first (`at` a datetime; reps by login)."""
+    logins = _logins()
+    return [_move_row(t, logins) for t in Transfer.select().where(Transfer.application == app_id)
+            .order_by(Transfer.id)]
+
+
+def activities_of(app_id: int) -> list[dict]:
+    """The activities logged on one application, oldest first (`at` a datetime)."""
+    return [dict(kind=x.kind, at=x.done_at or x.created_at, subject=x.subject, note=x.note)
+            for x in Activity.select().where(Activity.application == app_id).order_by(Activity.id)]
 
 
 # ---------------------------------------------------------------- arrival
@@ -213,17 +223,7 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
 
 
 def _insert(rows: list[dict]) -> list[int]:
-    if not rows:
-        return []
-    if is_postgres():
-        cur = Application.insert_many(rows).returning(Application.id).execute()
-        return [r[0] if isinstance(r, tuple) else r.id for r in cur]
-    ids: list[int] = []
-    for chunk in _chunks(rows, 400):
-        # Inside BEGIN IMMEDIATE nobody else inserts: rowids of one multi-row INSERT are consecutive.
-        last = Application.insert_many(chunk).execute()
-        ids.extend(range(last - len(chunk) + 1, last + 1))
-    return ids
+    return insert_many_ids(Application, rows) if rows else []
 
 
 def _mark_duplicates(pairs: list[tuple[int, dict]]) -> None:
@@ -291,8 +291,7 @@ ORDER = (Application.rank, Application.received_at, Application.id)
 
 
 def _filtered(actor: Rep | None, *, channel=None, owner=None, search=None, mine=False, include_closed=False):
-    q = Application.select(Application, Rep.login.alias("owner_login")).join(
-        Rep, JOIN.LEFT_OUTER, on=(Application.owner == Rep.id))
+    q = with_owner(Application.select())
     if not include_closed:
         q = q.where(Application.open == True)  # noqa: E712
     if mine and actor is not None:
@@ -364,8 +363,7 @@ def list_inbox(actor: Rep | None, limit: int = 100, **filters) -> list[dict]:
 # ---------------------------------------------------------------- claims
 
 def _explain_unclaimable(app_id: int) -> str:
-    a = Application.select(Application, Rep.login.alias("owner_login")).join(
-        Rep, JOIN.LEFT_OUTER, on=(Application.owner == Rep.id)).where(Application.id == app_id).objects().first()
+    a = with_owner(Application.select()).where(Application.id == app_id).objects().first()
     if a is None:
         return f"There is no application {app_id}."
     if not a.open:
@@ -418,12 +416,12 @@ def claim_next(actor: Rep, now: datetime, **filters) -> Application:
 def contact(actor: Rep, app_id: int, kind: str, now: datetime, note: str | None = None) -> Application:
     """Log the first contact: stops the clock. An unowned application becomes the rep's."""
     if kind not in CONTACT_KINDS:
-        raise ValidationError(f"--kind must be one of {', '.join(CONTACT_KINDS)}.", field="kind")
+        raise ValidationError(f"kind must be one of {', '.join(CONTACT_KINDS)}.", field="kind")
     with write_txn():
         a = Application.get_or_none(Application.id == app_id)
         if a is None:
             raise NotFound(f"There is no application {app_id}.")
-        if a.owner_id not in (None, actor.id) and actor.role == "rep":
+        if a.owner_id not in (None, actor.id) and sees_only_own(actor):
             owner = Rep.get_by_id(a.owner_id).login
             raise PermissionDenied(f"Application {app_id} belongs to {owner}; ask them or a manager to transfer it.")
         if not a.open:
@@ -454,7 +452,7 @@ def _own_for_change(actor: Rep, app_id: int, verb: str) -> Application:
     a = Application.get_or_none(Application.id == app_id)
     if a is None:
         raise NotFound(f"There is no application {app_id}.")
-    if a.owner_id not in (None, actor.id) and actor.role == "rep":
+    if a.owner_id not in (None, actor.id) and sees_only_own(actor):
         raise PermissionDenied(f"Application {app_id} is not yours to {verb}.")
     return a
 
@@ -653,28 +651,33 @@ def sweep(now: datetime, *, batch: int = 500, strategy: str | None = None) -> di
     return {"moved": moved, "stuck": stuck}
 
 
-def transfers_visible_to(actor: Rep, since: datetime | None = None, limit: int = 50) -> list[dict]:
-    """Moves that concern ACTOR: to or from them; a manager sees the team's; a director all."""
+def visible_moves(actor: Rep, since: datetime | None = None, limit: int = 50) -> list[dict]:
+    """Moves that concern ACTOR, newest first: to or from them; a manager sees the team's; a director all.
+    (`at` a datetime; reps by login.)"""
     q = Transfer.select().order_by(Transfer.id.desc()).limit(limit)
     if since is not None:
         q = q.where(Transfer.at >= since)
-    if actor.role in ("director", "admin"):
+    if sees_all(actor):
         pass
-    elif actor.role == "manager" and actor.team_id:
+    elif leads_team(actor):
         team_ids = [r.id for r in Rep.select(Rep.id).where(Rep.team == actor.team_id)]
         q = q.where(Transfer.from_rep.in_(team_ids) | Transfer.to_rep.in_(team_ids))
     else:
         q = q.where((Transfer.from_rep == actor.id) | (Transfer.to_rep == actor.id))
-    logins = {r.id: r.login for r in Rep.select(Rep.id, Rep.login)}
-    return [dict(application_id=t.application_id, at=iso(t.at), from_rep=logins.get(t.from_rep_id),
-                 to_rep=logins.get(t.to_rep_id), reason=t.reason, actor=t.actor) for t in q]
+    logins = _logins()
+    return [_move_row(t, logins) for t in q]
 
 
-def quarantine_list(limit: int = 100) -> list[dict]:
+def transfers_visible_to(actor: Rep, since: datetime | None = None, limit: int = 50) -> list[dict]:
+    """visible_moves with `at` as ISO 8601 text (what `repdesk moves --json` prints)."""
+    return [dict(m, at=iso(m["at"])) for m in visible_moves(actor, since=since, limit=limit)]
+
+
+def quarantined(limit: int = 100) -> list[dict]:
+    """Intake lines not yet resolved, newest first (`at` a datetime)."""
     from .tables import Quarantine
 
-    return [dict(id=q.id, source=q.source, line=q.line_no, raw=q.raw, reason=q.reason, at=iso(q.created_at))
+    return [dict(id=q.id, source=q.source, line=q.line_no, raw=q.raw, reason=q.reason, at=q.created_at)
             for q in Quarantine.select().where(Quarantine.resolved == False)  # noqa: E712
             .order_by(Quarantine.id.desc()).limit(limit)]
-
 

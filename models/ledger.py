@@ -57,6 +57,20 @@ def plan_of(invoice_id: int) -> InstallmentPlan | None:
     return InstallmentPlan.get_or_none(InstallmentPlan.invoice == invoice_id)
 
 
+def plans_for(invoice_ids: list[int]) -> dict[int, tuple[InstallmentPlan, list[Installment]]]:
+    """plan_of and installments_of for many invoices in two queries: invoice id -> (plan, parts by seq)."""
+    ids = list(dict.fromkeys(invoice_ids))
+    if not ids:
+        return {}
+    plans = {p.id: p for p in InstallmentPlan.select().where(InstallmentPlan.invoice.in_(ids))}
+    parts: dict[int, list[Installment]] = {pid: [] for pid in plans}
+    if plans:
+        for part in (Installment.select().where(Installment.plan.in_(list(plans)))
+                     .order_by(Installment.plan, Installment.seq)):
+            parts[part.plan_id].append(part)
+    return {p.invoice_id: (p, parts[p.id]) for p in plans.values()}
+
+
 def installments_of(invoice_id: int) -> list[Installment]:
     return list(Installment.select().join(InstallmentPlan)
                 .where(InstallmentPlan.invoice == invoice_id).order_by(Installment.seq))
@@ -86,6 +100,17 @@ def invoice_status(inv: Invoice, now: datetime, totals: dict | None = None,
         return "paid"
     plan = plan if plan is not None else plan_of(inv.id)
     parts = (parts if parts is not None else installments_of(inv.id)) if plan is not None else []
+    return known_status(inv, now, t, plan, parts)
+
+
+def known_status(inv: Invoice, now: datetime, totals: dict, plan: InstallmentPlan | None,
+                 parts: list[Installment]) -> str:
+    """invoice_status with everything already read (totals_for, plans_for): no query."""
+    if inv.status == "cancelled":
+        return "cancelled"
+    t = totals
+    if t["balance"] <= 0:
+        return "paid"
     if plan is not None and plan.status == "approved" and parts:
         # An approved plan replaces the single due date with its parts' dates (debits after the last
         # part fall due on the invoice's date, which approval moves to the last part's).
@@ -146,9 +171,38 @@ def money_in(deal_id: int) -> bool:
 def shipment_blockers(deal_id: int) -> list[str]:
     """Why DEAL cannot go to the warehouse yet (empty when it can): "no signed agreement",
     "plan not approved" (an installment plan waits for a manager) or "not paid"."""
+    return _why(agreement_signed(deal_id), money_in(deal_id), lambda: deal_plan_proposed(deal_id))
+
+
+def _why(signed: bool, money: bool, proposed) -> list[str]:
+    """The one rule of shipment_blockers; PROPOSED is asked only when the money is not in."""
     why = []
-    if not agreement_signed(deal_id):
+    if not signed:
         why.append("no signed agreement")
-    if not money_in(deal_id):
-        why.append("plan not approved" if deal_plan_proposed(deal_id) else "not paid")
+    if not money:
+        why.append("plan not approved" if proposed() else "not paid")
     return why
+
+
+def shipment_blockers_for(deal_ids: list[int]) -> dict[int, list[str]]:
+    """shipment_blockers of many deals in a few queries (lists): deal id -> why (empty when ready)."""
+    ids = list(dict.fromkeys(deal_ids))
+    if not ids:
+        return {}
+    signed = {d for (d,) in Agreement.select(Agreement.deal)
+              .where(Agreement.deal.in_(ids) & (Agreement.status == "signed")).tuples()}
+    live = list(Invoice.select().where(Invoice.deal.in_(ids) & (Invoice.status != "cancelled")))
+    totals = totals_for(live)
+    plan_status = dict(InstallmentPlan.select(InstallmentPlan.invoice, InstallmentPlan.status)
+                       .where(InstallmentPlan.invoice.in_([i.id for i in live])).tuples()) if live else {}
+    by_deal: dict[int, list[Invoice]] = {}
+    for inv in live:
+        by_deal.setdefault(inv.deal_id, []).append(inv)
+    out = {}
+    for d in ids:
+        invoices = by_deal.get(d, [])
+        paid = bool(invoices) and all(totals[i.id]["balance"] <= 0 for i in invoices)
+        approved = any(plan_status.get(i.id) == "approved" for i in invoices)
+        proposed = any(plan_status.get(i.id) == "proposed" for i in invoices)
+        out[d] = _why(d in signed, paid or approved, lambda proposed=proposed: proposed)
+    return out

@@ -18,7 +18,7 @@ from . import ledger
 from .access import check_deal, scope
 from .audit import record
 from .clock import iso
-from .engine import database, is_postgres, locked as _locked, write_txn
+from .engine import database, locked as _locked, write_txn
 from .errors import DomainError, NotFound, NothingToDo, ValidationError
 from .tables import Client, Deal, DealLine, Order, OrderLine, Product, Rep
 from .text import one_line, safe

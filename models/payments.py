@@ -15,11 +15,11 @@ from uuid import uuid4
 from peewee import JOIN, fn
 
 from . import ledger, settings
-from .access import check_deal, is_manager, owned_row, require_manager, scope
+from .access import is_manager, owned_row, require_manager, scope
 from .activities import create_task
 from .audit import record, record_changes
 from .clock import iso, local, zone
-from .engine import is_postgres, locked as _locked, write_txn
+from .engine import write_txn
 from .errors import DomainError, NotFound, NothingToDo, ValidationError
 from .money import plain_amount
 from .tables import (Agreement, Client, Deal, DealLine, Installment, InstallmentPlan, Invoice, Note, Order, Payment,
@@ -89,9 +89,9 @@ def upsert_agreement(actor: Rep, deal_id: int, provides: str, receives: str, now
     provides = strip_controls(provides or "").strip()
     receives = strip_controls(receives or "").strip()
     if not provides:
-        raise ValidationError("An agreement says what we provide (--provides).", field="provides")
+        raise ValidationError("An agreement says what we provide.", field="provides")
     if not receives:
-        raise ValidationError("An agreement says what we get in return (--receives).", field="receives")
+        raise ValidationError("An agreement says what we get in return.", field="receives")
     with write_txn():
         _deal(actor, deal_id, lock=True)  # the deal's lock serialises two first saves on PostgreSQL
         ag = Agreement.get_or_none(Agreement.deal == deal_id)
@@ -169,7 +169,7 @@ def _deal_amount(d: Deal) -> int | None:
         other = sorted({x.currency for x in lines if x.currency != d.currency})
         if other:
             raise ValidationError(f"Deal {d.id}'s lines are in {', '.join(other)}, the deal in {d.currency}; "
-                                  "give --amount.", field="amount")
+                                  "give the invoice's amount.", field="amount")
         return sum(x.quantity * x.unit_price_minor for x in lines)
     return d.amount_minor
 
@@ -182,7 +182,7 @@ def issue_invoice(actor: Rep, deal_id: int, now: datetime, amount_minor: int | N
     parts every EVERY_DAYS (default 30) days, amounts adding up exactly; a manager's plan is approved at once,
     a rep's is proposed (approve_plan). A deal has one live invoice: cancel it to issue another."""
     if installments is None and every_days is not None:
-        raise ValidationError("--every needs --installments.", field="every")
+        raise ValidationError("The days between parts need a number of installments.", field="every")
     if installments is not None:
         if not 1 <= installments <= MAX_PARTS:
             raise ValidationError(f"An installment plan has 1 to {MAX_PARTS} parts.", field="installments")
@@ -207,7 +207,7 @@ def issue_invoice(actor: Rep, deal_id: int, now: datetime, amount_minor: int | N
         if amount_minor is None:
             amount_minor = _deal_amount(d)
         if not amount_minor or amount_minor <= 0:
-            raise ValidationError(f"Deal {deal_id} has no amount; give the invoice's amount (--amount).",
+            raise ValidationError(f"Deal {deal_id} has no amount; give the invoice's amount.",
                                   field="amount")
         if installments and installments > amount_minor:
             raise ValidationError(f"{installments} parts of {_amt(amount_minor, d.currency)} would leave some "
@@ -345,7 +345,7 @@ def record_payment(actor: Rep, invoice_id: int, amount_minor: int, now: datetime
     method = (method or "transfer").strip()[:30] or "transfer"
     reason = (reason or "").strip() or None
     if failed and not reason:
-        raise ValidationError("A failed payment needs its reason (--reason).", field="reason")
+        raise ValidationError("A failed payment needs its reason.", field="reason")
     with write_txn():
         inv = _invoice(actor, invoice_id, lock=True)
         if inv.status == "cancelled":
@@ -386,7 +386,7 @@ def add_note(actor: Rep, invoice_id: int, kind: str, amount_minor: int, reason: 
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
         raise ValidationError("A note is a positive amount.", field="amount")
     if not (reason or "").strip():
-        raise ValidationError("A note needs its reason (--reason).", field="reason")
+        raise ValidationError("A note needs its reason.", field="reason")
     with write_txn():
         inv = _invoice(actor, invoice_id, lock=True)
         if inv.status == "cancelled":

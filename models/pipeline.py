@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .access import check_deal, owned_row, require_manager
+from .access import owned_row, require_manager
 from .audit import record, record_changes
 from .clock import iso
 from .engine import write_txn

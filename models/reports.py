@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
-from .access import owner_condition
+from .access import owner_condition, sees_only_own
 from .tables import Activity, Application, Client, Deal, Invoice, Payment, Rep, Stage
 
 
@@ -21,7 +21,7 @@ def _scoped(query, actor, owner_field, team_field):
 def funnel(actor: Rep, since: datetime, until: datetime) -> list[dict]:
     """Applications received -> contacted -> deal -> proposal -> agreement -> paid, with conversion."""
     apps = Application.select().where(Application.received_at.between(since, until))
-    received = _scoped(apps, actor, Application.owner, Application.team).count() if actor.role == "rep" \
+    received = _scoped(apps, actor, Application.owner, Application.team).count() if sees_only_own(actor) \
         else apps.count()
     contacted = _scoped(apps.where(Application.first_contact_at.is_null(False)), actor,
                         Application.owner, Application.team).count()

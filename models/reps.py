@@ -75,7 +75,7 @@ def add_rep(actor: str, login: str, name: str, role: str = "rep", team: str | No
                               "starting with a letter.", field="login")
     name = (name or "").strip()
     if not name:
-        raise ValidationError("A rep needs a name (--name).", field="name")
+        raise ValidationError("A rep needs a name.", field="name")
     if role not in ROLES:
         raise ValidationError(f"Role {role!r} is not one of {', '.join(ROLES)}.", field="role")
     if not valid_zone(timezone):
@@ -108,12 +108,12 @@ def set_away(actor: str, login: str, away: bool, now=None) -> Rep:
     with write_txn():
         rep = get_rep(login)
         if actor != rep.login:  # a rep marks themself; a manager their team; an admin anyone
-            from .access import admin_gate
+            from .access import admin_gate, may_act_for_team
             from .errors import PermissionDenied
 
             admin_gate(actor, "mark other reps away", roles=("admin", "director", "manager"))
             me = Rep.get_or_none(Rep.login == actor)
-            if me is not None and me.role == "manager" and me.team_id != rep.team_id:
+            if me is not None and me.role == "manager" and not may_act_for_team(me, rep.team_id):
                 raise PermissionDenied(f"{actor} (manager) may mark only their own team away; {rep.login} is not.")
         if bool(rep.away) != away:
             Rep.update(away=away, version=Rep.version + 1).where(Rep.id == rep.id).execute()

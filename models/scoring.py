@@ -32,7 +32,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Iterable
+from typing import Iterable, NamedTuple
 
 from . import settings
 
@@ -149,6 +149,11 @@ RELATIVE_DATES = ["today", "tomorrow", "tonight", "this week", "next week", "thi
 URGENT = ["urgent", "urgently", "asap", "as soon as possible", "immediately", "right away", "urgente",
           "lo antes posible", "cuanto antes", "dringend", "sofort", "so schnell wie moglich"]
 CURRENCY = r"(?:eur|euros?|€|usd|us\$|\$|gbp|£|chf|sek|nok|dkk|pln|jpy|¥|mxn|brl|try|tl|ngn|₦|aud|cad)"
+
+# The word lists above as patterns, compiled once (in the lists' own order).
+_URGENT_RES = [re.compile(r"\b" + re.escape(u) + r"\b") for u in URGENT]
+_RELATIVE_DATE_RES = [(rel, re.compile(r"\b" + re.escape(rel) + r"\b")) for rel in RELATIVE_DATES]
+_WEEKDAY_RES = [(day, re.compile(r"\b" + day + r"(?:'s|s)?\b")) for day in WEEKDAYS]
 
 _SPAM = re.compile(
     r"\b(seo|search results|first page of (?:google|search)|followers|likes for|click here|crypto|bitcoin|"
@@ -408,150 +413,228 @@ def _quantities(masked: str, catalog: Catalog | None) -> list[tuple[int, int]]:
     return found
 
 
+class _Signal(NamedTuple):
+    """What one rule adds: points, the reason the inbox shows (if any), and whether it is substantive."""
+    points: int = 0
+    reason: str | None = None
+    substantive: bool = False
+
+
+_NOTHING = _Signal()
+
+
+class _Products(NamedTuple):
+    """The products an application names (SKU, quantity or None) and the kinds it only asks about."""
+    named: tuple[tuple[str, int | None], ...]
+    kinds: frozenset[str]
+    first_by_sku: bool          # the first product named was named by its SKU
+
+
 def score_application(text: str, *, name: str = "", email: str = "", phone: str = "", subject: str = "",
                       channel: str = "", catalog: Catalog | None = None, known_client: bool = False,
                       weights: dict | None = None) -> Scored:
+    """Score one application: the signals below, in the order their reasons are shown."""
     w = effective_weights(weights)
-    raw = f"{subject}\n{text}" if subject and subject not in (text or "") else (text or "")
+    raw = _raw_text(text, subject)
     folded = _fold(raw)
-    reasons: list[str] = []
-    score = 0
-
-    contact_n = sum(1 for v in (name, email, phone) if (v or "").strip())
-    contact_pts, contact_reason = 0, None
-    if contact_n == 3:
-        contact_pts, contact_reason = w["contact_complete"], "complete contact"
-    elif contact_n == 2:
-        contact_pts = w["contact_partial"]
-    if known_client:
-        contact_pts += w["known_client"]
-
+    contact, known = _contact_signal(name, email, phone, w), _known_client_signal(known_client, w)
     if _SPAM.search(folded):
         return Scored(0, ["looks like spam"], 0)
+    tokens = _canonical_words(folded, catalog)
+    qtys = _quantities(_masked(folded, catalog), catalog)
+    products = _find_products(folded, tokens, qtys, catalog)
+    date = _date_signal(folded, w)
+    signals = (
+        _product_signal(products, tokens, w),
+        _quantity_signal(qtys, products, w),
+        date,
+        _urgency_signal(folded, date, w),
+        _budget_signal(folded, w),
+        _place_signal(raw, folded, w),
+        _payment_signal(folded, w),
+        _ref_signal(folded, catalog, w),
+        _spec_signal(folded, products, w),
+        _business_signal(folded, w),
+    )
+    if not any(s.substantive for s in signals):
+        return _vague(folded, contact, known, w)
+    return _assemble(signals + (contact, known))
 
-    substantive = 0
-    tokens = catalog.canon_tokens(folded) if catalog else [_canon(t) for t in _WORD.findall(folded)]
-    token_set = set(tokens)
-    masked = _masked(folded, catalog)
-    qtys = _quantities(masked, catalog)
 
-    # --- products
+# ------------------------------------------------ the steps of score_application, in order
+
+def _raw_text(text: str | None, subject: str) -> str:
+    """The text to read: the subject goes first unless the text already contains it."""
+    return f"{subject}\n{text}" if subject and subject not in (text or "") else (text or "")
+
+
+def _contact_signal(name: str, email: str, phone: str, w: dict) -> _Signal:
+    """All three of name, e-mail and phone given, or two of them (never substantive)."""
+    given = sum(1 for v in (name, email, phone) if (v or "").strip())
+    if given == 3:
+        return _Signal(w["contact_complete"], "complete contact")
+    if given == 2:
+        return _Signal(w["contact_partial"])
+    return _NOTHING
+
+
+def _known_client_signal(known_client: bool, w: dict) -> _Signal:
+    return _Signal(w["known_client"], "known client") if known_client else _NOTHING
+
+
+def _canonical_words(folded: str, catalog: Catalog | None) -> set[str]:
+    """The text's canonical words (typos snapped to the catalog's vocabulary when there is one)."""
+    return set(catalog.canon_tokens(folded) if catalog else [_canon(t) for t in _WORD.findall(folded)])
+
+
+def _find_products(folded: str, tokens: set[str], qtys: list[tuple[int, int]],
+                   catalog: Catalog | None) -> _Products:
+    """Catalog products named (with the quantity nearest each) and kinds of product only asked about."""
     named: list[tuple[str, int | None]] = []
-    kinds_only: set[str] = set()
+    kinds: set[str] = set()
+    first_by_sku = False
     if catalog is not None:
-        hits = []
-        for p in catalog.products:
-            m = p.sku_re.search(folded)
-            if m:
-                hits.append((2.0, p, m.start(), True))
-                continue
-            if p.heads and p.heads & token_set:
-                matched = len(p.words & token_set) / max(len(p.words), 1)
-                if matched >= 0.6 or (len(p.words) >= 2 and len(p.words & token_set) >= 2):
-                    pos = min((folded.find(h[:4]) for h in p.heads if folded.find(h[:4]) >= 0), default=0)
-                    hits.append((matched, p, pos, False))
-                else:
-                    kinds_only |= set(p.heads & token_set)
-        hits.sort(key=lambda h: -h[0])
-        used_heads: set[str] = set()
-        for strength, p, pos, by_sku in hits:
-            if not by_sku and (p.heads & used_heads) and strength < 1.0:
-                continue  # a weaker match on a kind already named ("ball" of another ball)
-            used_heads |= p.heads
-            near = [(abs(pos - qpos) + (0 if qpos <= pos else 5), v) for qpos, v in qtys
-                    if 0 <= pos - qpos <= 40 or 0 <= qpos - pos <= 25]
-            qty = min(near)[1] if near else None
-            named.append((p.sku, qty))
-            if by_sku:
-                score += w["sku"] if len(named) == 1 else 0
-        kinds_only -= used_heads
-    for kind in set(PRODUCT_NOUNS.values()) & token_set:
-        if catalog is None or kind not in {h for p in catalog.products for h in p.heads}:
-            kinds_only.add(kind)
+        hits, kinds = _catalog_hits(folded, tokens, catalog)
+        named, used_heads, first_by_sku = _pick_products(hits, qtys)
+        kinds -= used_heads
+    kinds |= _kind_words(tokens, catalog)
     if catalog is not None and not named:
-        kinds_only |= ({_canon(p.category) for p in catalog.products if p.category} - GENERIC_CATEGORIES) & token_set
+        kinds |= ({_canon(p.category) for p in catalog.products if p.category} - GENERIC_CATEGORIES) & tokens
+    return _Products(tuple(named), frozenset(kinds), first_by_sku)
+
+
+def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog) -> tuple[list[tuple], set[str]]:
+    """(strength, product, position, by_sku) of each product matched, and the kinds of the weak matches."""
+    hits = []
+    kinds: set[str] = set()
+    for p in catalog.products:
+        m = p.sku_re.search(folded)
+        if m:
+            hits.append((2.0, p, m.start(), True))
+            continue
+        if p.heads and p.heads & tokens:
+            matched = len(p.words & tokens) / max(len(p.words), 1)
+            if matched >= 0.6 or (len(p.words) >= 2 and len(p.words & tokens) >= 2):
+                pos = min((folded.find(h[:4]) for h in p.heads if folded.find(h[:4]) >= 0), default=0)
+                hits.append((matched, p, pos, False))
+            else:
+                kinds |= set(p.heads & tokens)
+    return hits, kinds
+
+
+def _pick_products(hits: list[tuple], qtys: list[tuple[int, int]]
+                   ) -> tuple[list[tuple[str, int | None]], set[str], bool]:
+    """The strongest hit of each kind, each with its nearest quantity; the kinds used; first named by SKU."""
+    hits.sort(key=lambda h: -h[0])
+    named: list[tuple[str, int | None]] = []
+    used_heads: set[str] = set()
+    first_by_sku = False
+    for strength, p, pos, by_sku in hits:
+        if not by_sku and (p.heads & used_heads) and strength < 1.0:
+            continue  # a weaker match on a kind already named ("ball" of another ball)
+        used_heads |= p.heads
+        near = [(abs(pos - qpos) + (0 if qpos <= pos else 5), v) for qpos, v in qtys
+                if 0 <= pos - qpos <= 40 or 0 <= qpos - pos <= 25]
+        named.append((p.sku, min(near)[1] if near else None))
+        if len(named) == 1:
+            first_by_sku = by_sku
+    return named, used_heads, first_by_sku
+
+
+def _kind_words(tokens: set[str], catalog: Catalog | None) -> set[str]:
+    """Kinds of product in the text that no catalog product has as its head word."""
+    kinds = set(PRODUCT_NOUNS.values()) & tokens
+    if catalog is None or not kinds:
+        return kinds
+    return kinds - {h for p in catalog.products for h in p.heads}
+
+
+def _product_signal(products: _Products, tokens: set[str], w: dict) -> _Signal:
+    named = products.named
     if named:
-        substantive += 1
-        score += w["product"] + w["more_products"] * min(len(named) - 1, 2)
+        points = (w["product"] + w["more_products"] * min(len(named) - 1, 2)
+                  + (w["sku"] if products.first_by_sku else 0))
         parts = [f"{sku} x{q}" if q else sku for sku, q in named[:3]]
-        reasons.append("names " + ", ".join(parts))
-    elif kinds_only or "equipment" in token_set:
-        substantive += 1
-        score += w["product_kind"]
-        reasons.append("asks about " + ", ".join(sorted(kinds_only) or ["equipment"]))
+        return _Signal(points, "names " + ", ".join(parts), True)
+    if products.kinds or "equipment" in tokens:
+        return _Signal(w["product_kind"], "asks about " + ", ".join(sorted(products.kinds) or ["equipment"]), True)
+    return _NOTHING
 
-    # --- quantities
-    if qtys:
-        substantive += 1
-        score += w["quantity"]
-        if not any(q for _, q in named):
-            reasons.append(f"quantity {qtys[0][1]}")
 
-    # --- dates and urgency
-    date_reason = _date_reason(folded)
-    if date_reason:
-        substantive += 1
-        score += w["date"]
-        reasons.append(date_reason)
-    if any(re.search(r"\b" + re.escape(u) + r"\b", folded) for u in URGENT):
-        substantive += 1
-        score += w["urgency"]
-        if not date_reason:
-            reasons.append("urgent")
+def _quantity_signal(qtys: list[tuple[int, int]], products: _Products, w: dict) -> _Signal:
+    """A quantity; its reason only when no named product already shows one."""
+    if not qtys:
+        return _NOTHING
+    shown = any(q for _, q in products.named)
+    return _Signal(w["quantity"], None if shown else f"quantity {qtys[0][1]}", True)
 
-    # --- budget
+
+def _date_signal(folded: str, w: dict) -> _Signal:
+    reason = _date_reason(folded)
+    return _Signal(w["date"], reason, True) if reason else _NOTHING
+
+
+def _urgency_signal(folded: str, date: _Signal, w: dict) -> _Signal:
+    """Urgency words; "urgent" is shown only when no date is."""
+    if any(u.search(folded) for u in _URGENT_RES):
+        return _Signal(w["urgency"], None if date.reason else "urgent", True)
+    return _NOTHING
+
+
+def _budget_signal(folded: str, w: dict) -> _Signal:
     budget = _budget(folded)
-    if budget:
-        substantive += 1
-        score += w["budget"]
-        reasons.append(budget)
+    return _Signal(w["budget"], budget, True) if budget else _NOTHING
 
-    # --- place, payment terms, references, specs, business
+
+def _place_signal(raw: str, folded: str, w: dict) -> _Signal:
+    """A delivery place (read from the raw text, where place names keep their capitals) or an address cue."""
     place = _PLACE.search(raw)
     if place:
-        substantive += 1
-        score += w["place"]
         where = next(g for g in place.groups() if g)
-        reasons.append(f"delivery to {where.strip()[:30]}")
-    elif _ADDRESS.search(folded):
-        substantive += 1
-        score += w["place"]
-        reasons.append("delivery place given")
+        return _Signal(w["place"], f"delivery to {where.strip()[:30]}", True)
+    if _ADDRESS.search(folded):
+        return _Signal(w["place"], "delivery place given", True)
+    return _NOTHING
+
+
+def _payment_signal(folded: str, w: dict) -> _Signal:
     pay = _PAYMENT.search(folded)
-    if pay:
-        substantive += 1
-        score += w["payment_terms"]
-        reasons.append(f"payment: {pay.group(0)[:30]}")
+    return _Signal(w["payment_terms"], f"payment: {pay.group(0)[:30]}", True) if pay else _NOTHING
+
+
+def _ref_signal(folded: str, catalog: Catalog | None, w: dict) -> _Signal:
     ref = _REF.search(masked_ref(folded, catalog))
-    if ref:
-        substantive += 1
-        score += w["order_ref"]
-        reasons.append(f"ref {ref.group(0).strip().upper()[:24]}")
-    if _SPEC.search(folded):
-        score += w["spec"]
-        if named or kinds_only:
-            substantive += 1
+    return _Signal(w["order_ref"], f"ref {ref.group(0).strip().upper()[:24]}", True) if ref else _NOTHING
+
+
+def _spec_signal(folded: str, products: _Products, w: dict) -> _Signal:
+    """Sizes, dimensions, colours: substantive only about a product or a kind of product."""
+    if not _SPEC.search(folded):
+        return _NOTHING
+    return _Signal(w["spec"], None, bool(products.named or products.kinds))
+
+
+def _business_signal(folded: str, w: dict) -> _Signal:
+    """A trade buyer (substantive, shown) or just an organisation (a few points)."""
     trade = _TRADE.search(folded)
     if trade:
-        substantive += 1
-        score += w["business"] + w["product_kind"]
-        reasons.append(f"trade buyer ({trade.group(0)})")
-    elif _BUSINESS.search(folded):
-        score += w["business"]
+        return _Signal(w["business"] + w["product_kind"], f"trade buyer ({trade.group(0)})", True)
+    if _BUSINESS.search(folded):
+        return _Signal(w["business"])
+    return _NOTHING
 
-    if substantive == 0:
-        # Vague: nothing concrete, whatever its length.
-        total = min(contact_pts, w["vague_cap"])
-        why = ["vague request"] if _VAGUE.search(folded) or len(folded.split()) < 6 else ["nothing specific"]
-        return Scored(total, why + (["known client"] if known_client else []), _level(total))
 
-    score += contact_pts
-    if contact_reason:
-        reasons.append(contact_reason)
-    if known_client:
-        reasons.append("known client")
-    score = max(0, min(100, score))
-    return Scored(score, reasons, _level(score))
+def _vague(folded: str, contact: _Signal, known: _Signal, w: dict) -> Scored:
+    """Nothing concrete, whatever its length: at most the vague cap, from the contact details."""
+    total = min(contact.points + known.points, w["vague_cap"])
+    why = "vague request" if _VAGUE.search(folded) or len(folded.split()) < 6 else "nothing specific"
+    return Scored(total, [why] + ([known.reason] if known.reason else []), _level(total))
+
+
+def _assemble(signals: tuple[_Signal, ...]) -> Scored:
+    """The sum of the points, kept within 0..100, and the reasons in order."""
+    score = max(0, min(100, sum(s.points for s in signals)))
+    return Scored(score, [s.reason for s in signals if s.reason is not None], _level(score))
 
 
 def masked_ref(folded: str, catalog: Catalog | None) -> str:
@@ -588,12 +671,12 @@ def _date_reason(folded: str) -> str | None:
         d, mo = int(m.group(1)), int(m.group(2))
         if 1 <= d <= 31 and 1 <= mo <= 12:
             return f"deadline {d} {MONTH_ABBR[mo]}"
-    for rel in RELATIVE_DATES:
-        if re.search(r"\b" + re.escape(rel) + r"\b", folded):
+    for rel, rel_re in _RELATIVE_DATE_RES:
+        if rel_re.search(folded):
             return f"date: {rel}"
-    for day in WEEKDAYS:
-        if re.search(r"\b" + day + r"(?:'s|s)?\b", folded):
-            return f"date: {day.capitalize()}"
+    found = [(m.start(), day) for day, day_re in _WEEKDAY_RES if (m := day_re.search(folded))]
+    if found:  # the day named first in the text, whatever the process's hash seed
+        return f"date: {min(found)[1].capitalize()}"
     return None
 
 

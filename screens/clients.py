@@ -3,6 +3,8 @@ and next task; `/` filters; `enter` opens the card; `n` adds a client (likely du
 before it is saved); `m` merges another card into the selected one."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,35 +14,34 @@ from screens.base import MainScreen
 from tui.messages import DataChanged
 from tui.widgets.recordlist import RecordList
 
+if TYPE_CHECKING:
+    from models.usecases.clients_list import ClientRow, ClientsPage
+
 
 class ClientSource:
+    """What the RecordList pages through: ClientRow pages from models.usecases.clients_list."""
+
     def __init__(self, screen: "ClientsScreen") -> None:
         self.screen = screen
-        self.next_due: dict = {}
 
     def fetch(self, *, after=None, before=None, last=False, limit=50):
-        from models.clients import client_page
+        from models.usecases.clients_list import client_rows
 
-        from models.activities import next_tasks_due
-
-        rows = client_page(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
-                           search=self.screen.search or None, segment=self.screen.segment)
-        due = next_tasks_due([r.id for r in rows])  # fetched with the page, not once per paint
-        self.next_due.update({r.id: due.get(r.id) for r in rows})
-        return rows
+        return list(client_rows(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
+                                search=self.screen.search or None, segment=self.screen.segment))
 
     def count(self) -> int:
-        from models.clients import client_count
+        from models.usecases.clients_list import clients_total
 
-        return client_count(self.screen.app.rep, search=self.screen.search or None, segment=self.screen.segment)
+        return clients_total(self.screen.app.rep, search=self.screen.search or None, segment=self.screen.segment)
 
-    def key(self, row):
+    def key(self, row: ClientRow):
         return (row.name, row.id)
 
-    def row_id(self, row):
+    def row_id(self, row: ClientRow):
         return row.id
 
-    def render_row(self, row, width: int) -> Text:
+    def render_row(self, row: ClientRow, width: int) -> Text:
         from models.clock import local
         from models.text import one_line
 
@@ -50,7 +51,7 @@ class ClientSource:
         t.append(f"{row.segment:<9}")
         last = local(row.last_purchase_at, tz).strftime("%d %b %y") if row.last_purchase_at else "-"
         t.append(f"{last:>10}  ")
-        nxt = self.next_due.get(row.id)
+        nxt = row.next_task_due
         t.append(f"{local(nxt, tz).strftime('%d %b') if nxt else '-':>6}  ")
         t.append(one_line(row.company or row.email or row.phone or ""))
         return t
@@ -72,6 +73,7 @@ class ClientsScreen(MainScreen):
         self.search = ""
         self.segment: str | None = None
         self.source = ClientSource(self)
+        self._limit = 40
 
     def compose(self) -> ComposeResult:
         yield from self.compose_status()
@@ -82,35 +84,48 @@ class ClientsScreen(MainScreen):
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
-        super().on_mount()
-        lst = self.query_one(RecordList)
-        lst.focus()
-        self.call_after_refresh(self._first)
+        super().on_mount()  # load(): the first page and the count, in a worker
+        self.query_one(RecordList).focus()
 
-    def _first(self) -> None:
-        lst = self.query_one(RecordList)
-        lst.load_first()
-        lst.refresh_count()
+    def load(self) -> None:
+        # a page that fills the list however tall it gets (read here, on the UI thread)
+        self._limit = max(self.query_one(RecordList)._fetch_n(), self.app.size.height * 2)
+        super().load()
+
+    def fetch(self) -> ClientsPage:
+        from models.usecases.clients_list import first_page
+
+        return first_page(self.app.rep, limit=self._limit, search=self.search or None, segment=self.segment)
+
+    def paint(self, data: ClientsPage) -> None:
+        self.query_one(RecordList)._loaded(list(data.rows), data.total)
 
     def on_data_changed(self, message: DataChanged) -> None:
-        self.query_one(RecordList).reload()
+        """Re-read the visible rows in place, keeping the cursor on its client (later, if hidden)."""
+        if self.is_current:
+            self.query_one(RecordList).reload()
+        else:
+            self._stale = True
+
+    def on_screen_resume(self) -> None:
+        if self._stale:
+            self._stale = False
+            self.query_one(RecordList).reload()
 
     def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
-        from models.clients import client_dict
         from models.text import one_line
 
         card = self.query_one("#card", Static)
-        if message.row is None:
+        row: ClientRow | None = message.row
+        if row is None:
             card.update("")
             return
-        d = client_dict(message.row)
         t = Text()
-        t.append(f"#{d['id']} {one_line(d['name'], 40)}", style="bold")
-        t.append(f"  {d['segment']}  owner {d['owner'] or '-'}\n")
-        for k in ("company", "email", "phone", "birth_date", "hobbies", "preferences", "notes"):
-            if d.get(k):
-                t.append(f"{k}: ", style="bold")
-                t.append(one_line(d[k], 60) + "  ")
+        t.append(f"#{row.id} {one_line(row.name, 40)}", style="bold")
+        t.append(f"  {row.segment}  owner {row.owner or '-'}\n")
+        for k, value in row.details:
+            t.append(f"{k}: ", style="bold")
+            t.append(one_line(value, 60) + "  ")
         card.update(t)
 
     def on_record_list_selected(self, message: RecordList.Selected) -> None:
@@ -233,15 +248,14 @@ class ClientsScreen(MainScreen):
         event.stop()
         self.search = event.value.strip()
         event.input.display = False
-        lst = self.query_one(RecordList)
-        lst.load_first_in_thread()
-        lst.focus()
+        self.load()
+        self.query_one(RecordList).focus()
 
     def action_clear(self) -> None:
         if self.search or self.segment:
             self.search, self.segment = "", None
             self.update_status()
-            self.query_one(RecordList).load_first_in_thread()
+            self.load()
 
     def action_segment(self) -> None:
         """Cycle the segment filter: all, hot, cooling, warm, lapsing, sleeping, never, all ..."""
@@ -250,7 +264,7 @@ class ClientsScreen(MainScreen):
         order = [None, *SEGMENTS]
         self.segment = order[(order.index(self.segment) + 1) % len(order)]
         self.update_status()
-        self.query_one(RecordList).load_first_in_thread()
+        self.load()
 
     def status_extra(self) -> str:
         parts = []

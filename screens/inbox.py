@@ -1,14 +1,17 @@
-"""The inbox: open applications, most specific first, then oldest; time left on each row."""
+"""The inbox: open applications, most specific first, then oldest; time left on each row.
+
+The list is a virtual RecordList fed with InboxRow pages by keyset; the dialogs live in
+screens/inbox_forms.py, the detail pane's text in screens/inbox_detail.py."""
 from __future__ import annotations
 
 from rich.text import Text
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
+from models.usecases.inbox import InboxRow
 from screens.base import MainScreen
-from tui.messages import DataChanged
+from screens.inbox_forms import InboxForms
 from tui.widgets.recordlist import RecordList
 
 CHANNEL_CYCLE = [None, "phone", "email", "social", "website"]
@@ -17,7 +20,8 @@ CHANNEL_SHORT = {"phone": "tel", "email": "mail", "social": "soc", "website": "w
 
 
 class InboxSource:
-    """Feeds the virtual list from models.inbox with keyset pages."""
+    """Feeds the virtual list with InboxRow pages (models.usecases.inbox); called from worker threads
+    too, so it reads only the filters the screen set on the UI thread and the signed-in Actor."""
 
     def __init__(self, screen: "InboxScreen") -> None:
         self.screen = screen
@@ -31,24 +35,24 @@ class InboxSource:
             f["owner"] = "none"
         return f
 
-    def fetch(self, *, after=None, before=None, last=False, limit=50):
-        from models.inbox import inbox_page
+    def fetch(self, *, after=None, before=None, last=False, limit=50) -> list[InboxRow]:
+        from models.usecases.inbox import inbox_rows
 
-        return inbox_page(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
+        return inbox_rows(self.screen.app.rep, after=after, before=before, last=last, limit=limit,
                           **self._filters())
 
     def count(self) -> int:
-        from models.inbox import inbox_count
+        from models.usecases.inbox import inbox_count
 
         return inbox_count(self.screen.app.rep, **self._filters())
 
-    def key(self, row):
-        return (row.rank, row.received_at, row.id)
+    def key(self, row: InboxRow):
+        return row.key
 
-    def row_id(self, row):
+    def row_id(self, row: InboxRow):
         return row.id
 
-    def render_row(self, row, width: int) -> Text:
+    def render_row(self, row: InboxRow, width: int) -> Text:
         from models.clock import human_delta
         from models.text import one_line
 
@@ -60,20 +64,16 @@ class InboxSource:
         due = human_delta(left)
         t.append(f"{('!' + due) if left < 0 else due:>7} ", style="bold red" if left < 0 else
                  ("yellow" if left < 600 else ""))
-        owner = getattr(row, "owner_login", None) or "-"
+        owner = row.owner or "-"
         t.append(f"{owner[:8]:<8} ", style="bold" if row.owner_id == app.rep.id else "")
-        marks = ("≈" if row.duplicate_of_id else " ") + ("↪" if row.transfers else " ")
+        marks = ("≈" if row.duplicate_of else " ") + ("↪" if row.transfers else " ")
         t.append(marks)
-        who = row.name or row.email or row.phone
-        t.append(f"{one_line(who, 16):<16} ")
-        import json
-
-        reasons = json.loads(row.reasons or "[]")
-        t.append(one_line("; ".join(reasons) if reasons else row.text), style="dim" if row.score < 20 else "")
+        t.append(f"{one_line(row.who, 16):<16} ")
+        t.append(one_line("; ".join(row.reasons) if row.reasons else row.text), style="dim" if row.score < 20 else "")
         return t
 
 
-class InboxScreen(MainScreen):
+class InboxScreen(InboxForms, MainScreen):
     TITLE_TEXT = "Inbox"
     BINDINGS = [
         Binding("slash", "search", "Find", id="inbox.search"),
@@ -112,12 +112,21 @@ class InboxScreen(MainScreen):
         self.call_after_refresh(self._first_load)
         self.set_interval(60, lst.refresh, name="time-left")
 
+    _listed = False
+
     def _first_load(self) -> None:
-        lst = self.query_one(RecordList)
-        lst.load_first()
-        lst.refresh_count()
+        self._listed = True
+        self.query_one(RecordList).load_first_in_thread()  # rows and count, read in a worker
         self.update_filterbar()
         self.offer_drafts()
+
+    def load(self) -> None:
+        """The list reads its own pages; a change elsewhere re-reads the visible rows in place."""
+        self._stale = False
+        if self._listed:
+            lst = self.query_one(RecordList)
+            lst.reload()
+            lst.refresh_count()
 
     DRAFT_KINDS = {"phone-intake": "action_new", "contact": "action_contact", "transfer": "action_transfer",
                    "close": "action_close_app"}
@@ -149,59 +158,28 @@ class InboxScreen(MainScreen):
         self.update_filterbar()
         self.show_detail(message.row)
 
-    def show_detail(self, row) -> None:
-        from models.clock import human_delta, local
-        from models.text import one_line, safe
+    def show_detail(self, row: InboxRow | None) -> None:
+        from screens.inbox_detail import pane_text
 
         pane = self.query_one("#detail", Static)
-        if row is None:
-            pane.update("")
-            return
-        import json
-
-        app = self.app
-        t = Text(overflow="ellipsis")
-        left = (row.due_at - app.now()).total_seconds()
-        t.append(f"#{row.id} ", style="bold")
-        t.append(one_line(" ".join(x for x in (row.name, f"<{row.email}>" if row.email else "", row.phone) if x), 50))
-        t.append(f"  {row.channel}, received {local(row.received_at, app.rep.timezone).strftime('%d %b %H:%M')}, ")
-        t.append("OVERDUE by " + human_delta(-left) if left < 0 else f"due in {human_delta(left)}",
-                 style="bold red" if left < 0 else "")
-        t.append("\nWhy: ", style="bold")
-        reasons = json.loads(row.reasons or "[]")
-        t.append(one_line("; ".join(reasons) or "nothing specific"))
-        if row.duplicate_of_id:
-            t.append(f"  (likely duplicate of #{row.duplicate_of_id})", style="bold")
-        t.append("\n")
-        body = safe(row.text)
-        t.append(body[:600])
-        pane.update(t)
+        pane.update("" if row is None else pane_text(row, self.app.now(), self.app.rep.timezone))
 
     # ------------------------------------------------------------ live
-    def on_data_changed(self, message: DataChanged) -> None:
-        lst = self.query_one(RecordList)
-        lst.reload()
-        lst.refresh_count()
-
     def on_record_list_selected(self, message: RecordList.Selected) -> None:
         self.open_detail(message.row.id)
 
     def open_detail(self, app_id: int) -> None:
-        from models.inbox import application_detail
-
         from screens.application import ApplicationScreen
-
-        detail = application_detail(self.app.rep, app_id)
 
         def after(action: str | None) -> None:
             if action:
                 getattr(self, f"action_{'close_app' if action == 'close' else action}")()
 
-        self.app.push_screen(ApplicationScreen(detail, self.app.rep.timezone), after)
+        self.app.push_screen(ApplicationScreen(app_id, self.app.rep.timezone), after)
 
     # ------------------------------------------------------------ actions
     @property
-    def current(self):
+    def current(self) -> InboxRow | None:
         return self.query_one(RecordList).current
 
     def _done(self, message: str, keep_id=None) -> None:
@@ -272,142 +250,15 @@ class InboxScreen(MainScreen):
         self._apply_filters()
 
     def action_claim(self) -> None:
-        from models.inbox import claim
+        from models.usecases.inbox import claim
 
         row = self.current
         if row is not None:
             self._run(claim, self.app.rep, row.id, self.app.now(), success=f"Claimed #{row.id}.")
 
     def action_claim_next(self) -> None:
-        from models.inbox import claim_next
+        from models.usecases.inbox import claim_next
 
         a = self._run(claim_next, self.app.rep, self.app.now())
         if a is not None:
-            self._done(f"Claimed #{a.id} ({a.name or a.email or a.phone}).", keep_id=a.id)
-
-    def _target(self, app_id):
-        if app_id is None:
-            return self.current
-        from models.errors import NotFound
-        from models.inbox import get_application
-
-        try:
-            return get_application(app_id)
-        except NotFound:
-            return None
-
-    def _open_form(self, dialog, after, restore) -> None:
-        self.app.push_screen(dialog, after)
-        if restore:
-            dialog.call_after_refresh(dialog.set_values, restore)
-
-    def action_contact(self, restore: dict | None = None, app_id: int | None = None) -> None:
-        from models.inbox import contact
-
-        from screens.form import FieldSpec, FormDialog
-
-        row = self._target(app_id)
-        if row is None:
-            return
-        app = self.app
-        fields = [FieldSpec("kind", "How", choices=[("Call", "call"), ("E-mail", "email"),
-                                                    ("Message", "message"), ("Meeting", "meeting")]),
-                  FieldSpec("note", "Note", placeholder="what was said")]
-
-        def submit(v):
-            return contact(app.rep, row.id, v["kind"], app.now(), note=v["note"] or None)
-
-        def after(result):
-            if result is not None:
-                self._done(f"Logged first contact on #{row.id}; the clock is stopped.")
-
-        self._open_form(FormDialog(f"Log contact with #{row.id}", fields, submit, form_id=f"contact:{row.id}"),
-                        after, restore)
-
-    def action_transfer(self, restore: dict | None = None, app_id: int | None = None) -> None:
-        from models.inbox import transfer
-        from models.reps import list_reps
-
-        from screens.form import FieldSpec, FormDialog
-
-        row = self._target(app_id)
-        if row is None:
-            return
-        app = self.app
-        reps = [(f"{r.login} - {r.name}{' (away)' if r.away else ''}", r.login) for r in list_reps()
-                if r.active and r.id != row.owner_id and r.role in ("rep", "manager")]
-        if not reps:
-            self.notify("There is nobody to transfer to.", severity="warning")
-            return
-        fields = [FieldSpec("to", "To", choices=reps), FieldSpec("reason", "Why", required=True)]
-
-        def submit(v):
-            return transfer(app.rep, row.id, v["to"], v["reason"], app.now())
-
-        def after(result):
-            if result is not None:
-                self._done(f"#{row.id} moved to {result.owner_login}.")
-
-        self._open_form(FormDialog(f"Transfer #{row.id}", fields, submit, form_id=f"transfer:{row.id}"), after,
-                        restore)
-
-    def action_close_app(self, restore: dict | None = None, app_id: int | None = None) -> None:
-        from models.inbox import close
-
-        from screens.form import FieldSpec, FormDialog
-
-        row = self._target(app_id)
-        if row is None:
-            return
-        app = self.app
-        fields = [FieldSpec("status", "Mark as", choices=[("Closed", "closed"), ("Spam", "spam")]),
-                  FieldSpec("reason", "Why", required=True)]
-
-        def submit(v):
-            return close(app.rep, row.id, v["status"], v["reason"], app.now())
-
-        def after(result):
-            if result is not None:
-                self._done(f"#{row.id} is {result.status}.")
-
-        self._open_form(FormDialog(f"Close #{row.id}", fields, submit, form_id=f"close:{row.id}"), after, restore)
-
-    def action_new(self, restore: dict | None = None, app_id: int | None = None) -> None:
-        from models.errors import ValidationError
-        from models.inbox import add_application
-        from models.validation import normalize_email, normalize_phone
-
-        from screens.form import FieldSpec, FormDialog
-
-        app = self.app
-
-        def check(fn):
-            def inner(value: str):
-                try:
-                    fn(value)
-                except ValidationError as exc:
-                    return str(exc)
-                return None
-            return inner
-
-        fields = [
-            FieldSpec("name", "Caller's name", required=True),
-            FieldSpec("phone", "Phone", placeholder="+44 20 7946 0991", validate=check(normalize_phone)),
-            FieldSpec("email", "E-mail", placeholder="name@example.com", validate=check(normalize_email)),
-            FieldSpec("text", "What they want", required=True, multiline=True),
-        ]
-
-        def submit(v):
-            phone = normalize_phone(v["phone"])
-            email = normalize_email(v["email"])
-            if not (phone or email):
-                raise ValidationError("A phone number or an e-mail is needed to answer.", field="phone")
-            return add_application(app.rep.login, dict(channel="phone", name=v["name"], phone=phone or "",
-                                                       email=email or "", text=v["text"],
-                                                       received_at=app.now()), app.now())
-
-        def after(result):
-            if result is not None:
-                self._done(f"Application #{result} added.", keep_id=result)
-
-        self._open_form(FormDialog("New phone application", fields, submit, form_id="phone-intake"), after, restore)
+            self._done(f"Claimed #{a.id} ({a.who}).", keep_id=a.id)

@@ -3,12 +3,18 @@
 cursor on the first missing field; `enter` opens the card; `R` edits the stage rules (managers)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import MainScreen
+from screens.nav_widgets import NavTable
+
+if TYPE_CHECKING:
+    from models.usecases.pipeline import PipelineBoard
 
 
 SHORT = {"new": "New", "qualified": "Qual", "proposal": "Prop", "negotiation": "Nego",
@@ -26,19 +32,21 @@ class PipelineScreen(MainScreen):
         Binding("enter", "open", "Open card", id="pipeline.open"),
         Binding("R", "rules", "Rules", id="pipeline.rules", tooltip="Stage rules (managers)"),
         Binding("L", "lost", "Lost", id="pipeline.lost"),
-        Binding("j", "cursor('down')", "Down", show=False, id="pipeline.down"),
-        Binding("k", "cursor('up')", "Up", show=False, id="pipeline.up"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
         self.stage_index = 0
-        self.stage_keys: list[str] = []
+        self.data: PipelineBoard | None = None
+
+    @property
+    def stage_keys(self) -> list[str]:
+        return [s.key for s in self.data.stages] if self.data else []
 
     def compose(self) -> ComposeResult:
         yield from self.compose_status()
         yield Static("", id="board", classes="bar")
-        table = DataTable(id="deals", cursor_type="row")
+        table = NavTable(id="deals", cursor_type="row")
         table.add_columns("deal", "client", "amount", "since")
         yield table
         yield Static("", id="gate", classes="detail")
@@ -48,43 +56,40 @@ class PipelineScreen(MainScreen):
         super().on_mount()
         self.query_one(DataTable).focus()
 
-    def load(self) -> None:
+    def fetch(self) -> PipelineBoard:
+        from models.usecases.pipeline import pipeline_board
+
+        return pipeline_board(self.app.rep, self.app.now(), self.stage_index)
+
+    def paint(self, data: PipelineBoard) -> None:
         from models.money import format_amount
-        from models.pipeline import board, deals_in_stage
         from models.text import one_line
 
-        app = self.app
-        summary = board(app.rep, app.now())
-        self.stage_keys = [s["key"] for s in summary]
-        self.stage_index = min(self.stage_index, len(summary) - 1)
+        self.data = data
+        self.stage_index = data.index
         t = Text(no_wrap=True, overflow="ellipsis")
-        for i, s in enumerate(summary):
-            style = "bold reverse" if i == self.stage_index else ""
-            short = SHORT.get(s["key"], s["name"][:5])
-            t.append(f" {short} {s['count']}", style=style)
-            if s["stale"]:
-                t.append(f"!{s['stale']}", style="bold red")
+        for i, s in enumerate(data.stages):
+            style = "bold reverse" if i == data.index else ""
+            short = SHORT.get(s.key, s.name[:5])
+            t.append(f" {short} {s.count}", style=style)
+            if s.stale:
+                t.append(f"!{s.stale}", style="bold red")
         self.query_one("#board", Static).update(t)
-        current = summary[self.stage_index]
+        current = data.current
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
-        stale_days = None
-        from models.pipeline import stage_by_key
-
-        stale_days = stage_by_key(current["key"]).stale_days
-        for d in deals_in_stage(app.rep, current["key"]):
-            days = (app.now() - d.stage_changed_at).days
-            since = Text(f"{days}d", style="bold red" if stale_days and days >= stale_days else "")
+        for d in data.deals:
+            since = Text(f"{d.days}d", style="bold red" if d.stale else "")
             amount = format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-"
             # cells are Text: a str cell would be read as markup
             table.add_row(Text(one_line(d.title, 30)), Text(one_line(d.client_name, 24)), Text(amount), since,
                           key=str(d.id))
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
-        totals = ", ".join(format_amount(v, c) for c, v in current["totals"].items()) or "no amounts"
-        self.query_one("#gate", Static).update(Text(f"{current['name']}: {current['count']} deal(s), {totals}"
-                                                    + (f", {current['stale']} stale" if current["stale"] else "")))
+        totals = ", ".join(format_amount(v, c) for c, v in current.totals) or "no amounts"
+        self.query_one("#gate", Static).update(Text(f"{current.name}: {current.count} deal(s), {totals}"
+                                                    + (f", {current.stale} stale" if current.stale else "")))
 
     def action_stage(self, step: int) -> None:
         if self.stage_keys:
@@ -92,40 +97,34 @@ class PipelineScreen(MainScreen):
             self.query_one(DataTable).move_cursor(row=0)
             self.load()
 
-    def action_cursor(self, where: str) -> None:
-        table = self.query_one(DataTable)
-        table.action_cursor_down() if where == "down" else table.action_cursor_up()
-
     def action_move(self, step: int) -> None:
         from models.errors import DomainError, StageGateError
-        from models.pipeline import move_deal
+        from models.pipeline import move_deal, stage_step
 
-        table = self.query_one(DataTable)
-        if not table.row_count:
-            return
-        deal_id = int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
-        ordinary = [k for k in self.stage_keys if k not in ("won", "lost")]
-        here = self.stage_keys[self.stage_index]
-        if here not in ordinary:
-            self.notify("Won and lost deals are closed; reopen one from the CLI (repdesk deal move).",
-                        markup=False)
-            return
-        target_i = ordinary.index(here) + step
-        if not 0 <= target_i < len(ordinary):
+        deal_id = self.selected_deal()
+        if deal_id is None or self.data is None:
             return
         try:
-            d = move_deal(self.app.rep, deal_id, ordinary[target_i], self.app.now())
+            target = stage_step(self.data.current.key, step)
+        except DomainError as exc:
+            self.notify(str(exc), markup=False)
+            return
+        if target is None:
+            return
+        try:
+            move_deal(self.app.rep, deal_id, target, self.app.now())
         except StageGateError as exc:
             t = Text()
-            t.append(f"Cannot move to {ordinary[target_i]}: missing ", style="bold red")
+            t.append(f"Cannot move to {target}: missing ", style="bold red")
             t.append(", ".join(m["label"] for m in exc.missing))
             self.query_one("#gate", Static).update(t)
-            self.open_card(deal_id, missing=exc.missing, target=ordinary[target_i])
+            self.open_card(deal_id, missing=exc.missing, target=target)
             return
         except DomainError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.notify(f"Deal {d.id} moved to {d.stage.name}.", markup=False)
+        name = next((s.name for s in self.data.stages if s.key == target), target)
+        self.notify(f"Deal {deal_id} moved to {name}.", markup=False)
         self.load()
 
     def selected_deal(self) -> int | None:
@@ -135,11 +134,13 @@ class PipelineScreen(MainScreen):
         return int(table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value)
 
     def open_card(self, deal_id: int, missing: list[dict] | None = None, target: str | None = None) -> None:
-        from models.pipeline import get_deal
         from screens.client import ClientCardScreen
 
-        d = get_deal(self.app.rep, deal_id)
-        self.app.push_screen(ClientCardScreen(d.client_id, deal_id=d.id, missing=missing, target=target), lambda _: self.load())
+        deal = next((d for d in self.data.deals if d.id == deal_id), None) if self.data else None
+        if deal is None:
+            return
+        self.app.push_screen(ClientCardScreen(deal.client_id, deal_id=deal.id, missing=missing, target=target),
+                             lambda _: self.load())
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

@@ -8,30 +8,47 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Footer, Label, Static
 
+from models.usecases.inbox import QuarantineRow
+from screens.application import ScrollNav
+from screens.base import LoadingScreen
+from tui.actions import NAV, bindings
 
-class QuarantineScreen(ModalScreen):
+
+def quarantine_text(rows: tuple[QuarantineRow, ...]) -> Text:
+    from models.text import one_line
+
+    if not rows:
+        return Text("Nothing in the quarantine.")
+    t = Text()
+    for r in rows:
+        where = f"{r.source}" + (f" line {r.line}" if r.line else "")
+        t.append(f"{one_line(where, 40)}: ", style="bold")
+        t.append(one_line(r.reason, 70) + "\n")
+        t.append("   " + one_line(r.raw, 72) + "\n", style="dim")
+    return t
+
+
+class QuarantineScreen(ScrollNav, LoadingScreen, ModalScreen):
+    SCROLL_ID = "q-scroll"
     BINDINGS = [
         Binding("escape,q", "dismiss", "Back", id="quarantine.back"),
-        Binding("j,down", "scroll('down')", "Down", show=False),
-        Binding("k,up", "scroll('up')", "Up", show=False),
+        *bindings(NAV, without=("list.open",)),
     ]
 
     def compose(self) -> ComposeResult:
-        from models.inbox import quarantine_list
-        from models.text import one_line
-
-        rows = quarantine_list(100)
-        t = Text()
-        for r in rows:
-            where = f"{r['source']}" + (f" line {r['line']}" if r["line"] else "")
-            t.append(f"{one_line(where, 40)}: ", style="bold")
-            t.append(one_line(r["reason"], 70) + "\n")
-            t.append("   " + one_line(r["raw"], 72) + "\n", style="dim")
         with VerticalScroll(classes="dialog", id="q-scroll"):
-            yield Label(f"Quarantine: {len(rows)} line(s) that could not be imported", classes="title")
-            yield Static(t if rows else Text("Nothing in the quarantine."))
+            yield Label("Quarantine: …", classes="title", id="q-title")
+            yield Static("", id="q-lines")
         yield Footer(compact=True)
 
-    def action_scroll(self, direction: str) -> None:
-        s = self.query_one("#q-scroll")
-        s.scroll_down() if direction == "down" else s.scroll_up()
+    def on_mount(self) -> None:
+        self.load()
+
+    def fetch(self) -> tuple[QuarantineRow, ...]:
+        from models.usecases.inbox import quarantine_rows
+
+        return quarantine_rows(100)
+
+    def paint(self, rows: tuple[QuarantineRow, ...]) -> None:
+        self.query_one("#q-title", Label).update(f"Quarantine: {len(rows)} line(s) that could not be imported")
+        self.query_one("#q-lines", Static).update(quarantine_text(rows))

@@ -1,6 +1,8 @@
 """Reports: the funnel with conversion rates (as bars), lost reasons, activity per rep, cash in."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -8,6 +10,11 @@ from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from screens.base import MainScreen
+from screens.nav_widgets import ScrollNav
+from tui.actions import bindings
+
+if TYPE_CHECKING:
+    from models.usecases.reports import Report
 
 PERIODS = [7, 30, 90, 365]
 
@@ -19,12 +26,11 @@ def bar(n: int, top: int, width: int = 30) -> str:
     return "█" * int(full) + ("▌" if full - int(full) >= 0.5 else "")
 
 
-class ReportsScreen(MainScreen):
+class ReportsScreen(ScrollNav, MainScreen):
     TITLE_TEXT = "Reports"
     BINDINGS = [
         Binding("p", "period", "Period", id="reports.period"),
-        Binding("j", "scroll('down')", "Down", show=False, id="reports.down"),
-        Binding("k", "scroll('up')", "Up", show=False, id="reports.up"),
+        *bindings(without=("list.open",)),
     ]
 
     def __init__(self) -> None:
@@ -45,47 +51,44 @@ class ReportsScreen(MainScreen):
         self.update_status()
         self.load()
 
-    def action_scroll(self, direction: str) -> None:
-        s = self.query_one("#report-scroll")
-        s.scroll_down() if direction == "down" else s.scroll_up()
+    SCROLL_ID = "report-scroll"  # navigation (tui.actions.NAV) scrolls the report
 
-    def load(self) -> None:
-        from datetime import timedelta
+    def fetch(self) -> Report:
+        from models.usecases.reports import report
 
-        from models import reports
+        return report(self.app.rep, self.app.now(), self.days)
+
+    def paint(self, data: Report) -> None:
         from models.money import format_amount
 
-        rep, now = self.app.rep, self.app.now()
-        since = now - timedelta(days=self.days)
         t = Text()
-        steps = reports.funnel(rep, since, now)
-        top = max((s["count"] for s in steps), default=0)
-        t.append(f"Funnel, last {self.days} days\n", style="bold")
-        for s in steps:
-            conv = "" if s["conversion"] is None else f"{s['conversion']:5.1f}%"
-            t.append(f"{s['step']:<17}{s['count']:>7} {conv:>6} ")
-            t.append(bar(s["count"], top) + "\n", style="bold")
-        lost = reports.lost_reasons(rep, since, now)
+        top = max((s.count for s in data.funnel), default=0)
+        t.append(f"Funnel, last {data.days} days\n", style="bold")
+        for s in data.funnel:
+            conv = "" if s.conversion is None else f"{s.conversion:5.1f}%"
+            t.append(f"{s.step:<17}{s.count:>7} {conv:>6} ")
+            t.append(bar(s.count, top) + "\n", style="bold")
+        lost = data.lost_deals
         t.append("\nWhy deals were lost\n", style="bold")
-        ltop = max((x["count"] for x in lost), default=0)
+        ltop = max((x.count for x in lost), default=0)
         for x in lost:
-            t.append(f"{x['reason']:<17}{x['count']:>7}        {bar(x['count'], ltop)}\n")
+            t.append(f"{x.reason:<17}{x.count:>7}        {bar(x.count, ltop)}\n")
         if not lost:
             t.append("no lost deals in this period\n")
-        gone = reports.lost_clients(rep)
+        gone = data.lost_clients
         if gone:
             t.append("\nLost clients by reason (all time)\n", style="bold")
-            gtop = max(x["count"] for x in gone)
+            gtop = max(x.count for x in gone)
             for x in gone:
-                t.append(f"{x['reason']:<17}{x['count']:>7}        {bar(x['count'], gtop)}\n")
+                t.append(f"{x.reason:<17}{x.count:>7}        {bar(x.count, gtop)}\n")
         t.append("\nActivity per rep (done)\n", style="bold")
         t.append(f"{'rep':<12}{'calls':>6}{'mails':>6}{'msgs':>6}{'meet':>6}{'tasks':>6}\n")
-        for r in reports.activity_by_rep(rep, since, now):
-            t.append(f"{r['rep']:<12}{r['call']:>6}{r['email']:>6}{r['message']:>6}{r['meeting']:>6}{r['task']:>6}\n")
+        for r in data.activity:
+            t.append(f"{r.rep:<12}{r.call:>6}{r.email:>6}{r.message:>6}{r.meeting:>6}{r.task:>6}\n")
         t.append("\nCash in\n", style="bold")
-        cash = reports.cash_in(rep, since, now)
+        cash = data.cash_in
         for c in cash[-10:]:
-            t.append(f"{c['day']}  {format_amount(c['amount_minor'], c['currency']):>16}\n")
+            t.append(f"{c.day}  {format_amount(c.amount_minor, c.currency):>16}\n")
         if not cash:
             t.append("no payments in this period\n")
         self.query_one("#report", Static).update(t)

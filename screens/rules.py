@@ -4,6 +4,8 @@ removes the selected one, `s` sets the stale days; the same operations as `repde
 fields every client card must have (the `client.required` setting)."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,13 +13,19 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
+from screens.base import LoadingScreen
+from screens.nav_widgets import NavTable
+
+if TYPE_CHECKING:
+    from models.usecases.pipeline import StageRules
+
 FIELD_HELP = ("deal.need deal.budget deal.timeline deal.decision_maker deal.products deal.amount deal.lost_reason "
               "client.email client.phone client.company ... (alternatives with |: client.email|client.phone), "
               "agreement.signed agreement.provides agreement.receives invoice.issued payment.full "
               "payment.full_or_plan")
 
 
-class StageRulesScreen(ModalScreen):
+class StageRulesScreen(LoadingScreen, ModalScreen):
     TITLE_TEXT = "Stage rules"
     BINDINGS = [
         Binding("escape", "dismiss_screen", "Close", id="rules.close"),
@@ -27,20 +35,17 @@ class StageRulesScreen(ModalScreen):
         Binding("x,delete", "remove", "Remove", id="rules.remove"),
         Binding("s", "stale", "Stale days", id="rules.stale"),
         Binding("C", "client_required", "Client fields", id="rules.client_required"),
-        Binding("j", "cursor(1)", "Down", show=False, id="rules.down"),
-        Binding("k", "cursor(-1)", "Up", show=False, id="rules.up"),
-        Binding("g", "edge(0)", "Top", show=False, id="rules.top"),
-        Binding("G", "edge(1)", "Bottom", show=False, id="rules.bottom"),
     ]
 
     def __init__(self, stage_key: str) -> None:
         super().__init__()
         self.stage_key = stage_key
+        self.data: StageRules | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="rules"):
             yield Static("", id="rules-title")
-            table = DataTable(id="reqs", cursor_type="row")
+            table = NavTable(id="reqs", cursor_type="row")
             table.add_columns("requires", "shown as")
             yield table
             yield Static(Text(FIELD_HELP, style="dim"), id="rules-help")
@@ -50,22 +55,26 @@ class StageRulesScreen(ModalScreen):
         self.load()
         self.query_one(DataTable).focus()
 
-    def load(self) -> None:
-        from models.pipeline import requirements, stage_by_key, stages
+    def fetch(self) -> StageRules:
+        from models.usecases.pipeline import stage_rules
+
+        return stage_rules(self.stage_key)
+
+    def paint(self, data: StageRules) -> None:
         from models.text import one_line
 
-        keys = [s.key for s in stages()]
-        stage = stage_by_key(self.stage_key)
+        self.data = data
+        stage = data.stage
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f"Stage rules: {stage.name}", style="bold")
-        t.append(f"  ({keys.index(stage.key) + 1}/{len(keys)}, stale after "
+        t.append(f"  ({data.index + 1}/{len(data.stages)}, stale after "
                  f"{str(stage.stale_days) + ' days' if stage.stale_days else 'never'})")
         self.query_one("#rules-title", Static).update(t)
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
-        for r in requirements(self.stage_key):
-            table.add_row(Text(r["field"]), Text(one_line(r["label"], 50)), key=r["field"])
+        for r in data.requirements:
+            table.add_row(Text(r.field), Text(one_line(r.label, 50)), key=r.field)
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
 
@@ -73,19 +82,11 @@ class StageRulesScreen(ModalScreen):
         self.dismiss(None)
 
     def action_stage(self, step: int) -> None:
-        from models.pipeline import stages
-
-        keys = [s.key for s in stages()]
+        if self.data is None:
+            return
+        keys = [s.key for s in self.data.stages]
         self.stage_key = keys[(keys.index(self.stage_key) + step) % len(keys)]
         self.load()
-
-    def action_cursor(self, step: int) -> None:
-        table = self.query_one(DataTable)
-        table.action_cursor_down() if step > 0 else table.action_cursor_up()
-
-    def action_edge(self, bottom: int) -> None:
-        table = self.query_one(DataTable)
-        table.move_cursor(row=table.row_count - 1 if bottom else 0)
 
     def action_add(self) -> None:
         from models.pipeline import add_requirement, check_field_spec
@@ -129,7 +130,7 @@ class StageRulesScreen(ModalScreen):
 
     def action_stale(self) -> None:
         from models.errors import ValidationError
-        from models.pipeline import set_stale_days, stage_by_key
+        from models.pipeline import set_stale_days
         from screens.form import FieldSpec, FormDialog
 
         app = self.app
@@ -140,13 +141,13 @@ class StageRulesScreen(ModalScreen):
                 raise ValidationError("Days is a whole number (empty or 0: never stale).", field="days")
             return set_stale_days(app.rep, self.stage_key, int(raw) or None if raw else None, app.now())
 
-        current = stage_by_key(self.stage_key).stale_days
+        current = self.data.stage.stale_days if self.data and self.data.stage.key == self.stage_key else None
         app.push_screen(FormDialog(f"{self.stage_key}: stale after how many days?", [
             FieldSpec("days", "Days without a move (empty: never)", value=str(current or "")),
         ], submit, form_id="rule-stale"), lambda _: self.load())
 
     def action_client_required(self) -> None:
-        from models.settings import get, put
+        from models.settings import put
         from screens.form import FieldSpec, FormDialog
 
         app = self.app
@@ -164,10 +165,11 @@ class StageRulesScreen(ModalScreen):
         def done(specs) -> None:
             if specs is not None:
                 self.notify("Every client card now needs: " + ", ".join(specs) + ".", markup=False)
+                self.load()
 
         app.push_screen(FormDialog("Fields every client must have", [
             FieldSpec("fields", "Comma-separated; a|b means one of them (name, email|phone)",
-                      value=", ".join(get("client.required")), required=True),
+                      value=", ".join(self.data.client_required if self.data else ()), required=True),
         ], submit, form_id="rule-client"), done)
 
 

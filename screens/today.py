@@ -6,17 +6,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from models.usecases.today import TodayView
 from screens.base import MainScreen
+from tui.actions import NAV, bindings
 
 
 class TodayScreen(MainScreen):
     TITLE_TEXT = "Today"
     BINDINGS = [
         Binding("d", "done", "Done", id="today.done"),
-        Binding("j", "cursor('down')", "Down", show=False, id="today.down"),
-        Binding("k", "cursor('up')", "Up", show=False, id="today.up"),
-        Binding("g", "cursor('top')", "Top", show=False, id="today.top"),
-        Binding("G", "cursor('bottom')", "Bottom", show=False, id="today.bottom"),
+        *bindings(NAV, without=("list.open",)),
     ]
 
     def compose(self) -> ComposeResult:
@@ -32,51 +31,59 @@ class TodayScreen(MainScreen):
         super().on_mount()
         self.query_one(DataTable).focus()
 
-    def load(self) -> None:
-        from models.activities import agenda
+    def fetch(self) -> TodayView:
+        from models.usecases.today import today_view
+
+        return today_view(self.app.rep, self.app.now())
+
+    def paint(self, view: TodayView) -> None:
         from models.clock import local
-        from models.inbox import transfers_visible_to
         from models.text import one_line
 
-        app = self.app
-        now = app.now()
-        tz = app.rep.timezone
+        now = view.now
+        tz = self.app.rep.timezone
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()
-        tasks = agenda(app.rep, now)
-        for a in tasks:
+        for a in view.tasks:
             due = local(a.due_at, tz)
-            late = a.due_at < now
-            when = Text(due.strftime("%d %b %H:%M") if late and due.date() != local(now, tz).date()
-                        else due.strftime("%H:%M"), style="bold red" if late else "")
+            when = Text(due.strftime("%d %b %H:%M") if a.overdue and due.date() != local(now, tz).date()
+                        else due.strftime("%H:%M"), style="bold red" if a.overdue else "")
             table.add_row(when, Text(a.kind), Text(one_line(a.subject, 60)), key=str(a.id))
-        if tasks:
-            table.move_cursor(row=min(keep, len(tasks) - 1))
-        overdue = sum(1 for a in tasks if a.due_at < now)
+        if view.tasks:
+            table.move_cursor(row=min(keep, len(view.tasks) - 1))
+        n, overdue = len(view.tasks), view.overdue
         self.query_one("#today-bar", Static).update(
-            Text(f"{len(tasks)} to do today" + (f" · {overdue} overdue" if overdue else "") +
-                 ("" if tasks else " · nothing due: a good time to call a sleeping client")))
-        moves = transfers_visible_to(app.rep, since=now.replace(hour=0, minute=0, second=0), limit=6)
+            Text(f"{n} to do today" + (f" · {overdue} overdue" if overdue else "") +
+                 ("" if n else " · nothing due: a good time to call a sleeping client")))
         t = Text()
         t.append("Moved today\n", style="bold")
-        for m in moves:
-            t.append(f"#{m['application_id']} {m['from_rep'] or 'unclaimed'} -> {m['to_rep']}: ")
-            t.append(one_line(m["reason"], 50) + "\n")
-        if not moves:
+        for m in view.moves:
+            t.append(f"#{m.application_id} {m.from_rep or 'unclaimed'} -> {m.to_rep}: ")
+            t.append(one_line(m.reason, 50) + "\n")
+        if not view.moves:
             t.append("nothing moved to or from you today")
         self.query_one("#moves", Static).update(t)
 
-    def action_cursor(self, where: str) -> None:
+    # navigation (tui/actions NAV) on the agenda table
+    def action_cursor_down(self) -> None:
+        self.query_one(DataTable).action_cursor_down()
+
+    def action_cursor_up(self) -> None:
+        self.query_one(DataTable).action_cursor_up()
+
+    def action_page_down(self) -> None:
+        self.query_one(DataTable).action_page_down()
+
+    def action_page_up(self) -> None:
+        self.query_one(DataTable).action_page_up()
+
+    def action_first(self) -> None:
+        self.query_one(DataTable).move_cursor(row=0)
+
+    def action_last(self) -> None:
         table = self.query_one(DataTable)
-        if where == "down":
-            table.action_cursor_down()
-        elif where == "up":
-            table.action_cursor_up()
-        elif where == "top":
-            table.move_cursor(row=0)
-        else:
-            table.move_cursor(row=max(table.row_count - 1, 0))
+        table.move_cursor(row=max(table.row_count - 1, 0))
 
     def action_done(self) -> None:
         from models.activities import complete_task

@@ -127,3 +127,23 @@ def assert_plain(value, path: str = "result") -> None:
 @pytest.fixture
 def plain():
     return assert_plain
+
+
+async def until(pilot, predicate, timeout: float = 10.0, what: str = "the screen to show it"):
+    """Wait until PREDICATE() is true (screens load in workers): let workers finish and messages run,
+    then look again, up to TIMEOUT seconds. A condition, never a fixed sleep."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        try:
+            if predicate():
+                return
+        except Exception:
+            pass
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)

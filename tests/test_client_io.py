@@ -14,11 +14,12 @@ import vobject
 
 from conftest import run_cli
 from models.audit import history
-from models.clientio import (EXPORT_COLUMNS, ClientImportError, decode_text, export_clients, format_for,
+from models.clientio import (EXPORT_COLUMNS, ClientImportError, decode_text, export_clients,
                              import_clients, needs_guard, parse_csv, parse_vcf)
 from models.clients import CARD_FIELDS, add_client
 from models.errors import ValidationError
 from models.tables import Audit, Client
+from tui.commands.clientio import format_for
 
 
 def export_text(actor, fmt="csv", **kw) -> str:

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from models import inbox
+from models.usecases.inbox import application_detail
 from models.errors import NothingToDo, PermissionDenied, ValidationError
 from models.tables import Application, Audit, Rep, Transfer
 
@@ -229,7 +230,7 @@ def test_manual_transfer_needs_reason_and_rights(team, catalog, now):
         inbox.transfer(team["cai"], app_id, "cai", "mine now", now)
     a = inbox.transfer(team["ana"], app_id, "ben", "speaks German", now)
     assert a.owner_login == "ben"
-    assert inbox.application_detail(team["ben"], app_id)["history"][0]["reason"] == "speaks German"
+    assert application_detail(team["ben"], app_id)["history"][0]["reason"] == "speaks German"
 
 
 def test_close_as_spam(team, catalog, now):

@@ -133,7 +133,7 @@ def test_issue_defaults_and_refusals(team, now, catalog):
     d2 = make_deal(ana, now)
     with pytest.raises(ValidationError, match="after the issue"):
         issue_invoice(ana, d2.id, now, due_at=now - timedelta(hours=1))
-    with pytest.raises(ValidationError, match="--every needs"):
+    with pytest.raises(ValidationError, match="days between parts need a number of installments"):
         issue_invoice(ana, d2.id, now, every_days=10)
     with pytest.raises(ValidationError):
         issue_invoice(ana, d2.id, now, installments=0)

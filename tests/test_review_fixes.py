@@ -9,13 +9,14 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, until
 from models.audit import visible_history
-from models.clients import (add_client, card, merge_clients, reassign_client, save_card, update_client)
+from models.clients import add_client, merge_clients, reassign_client, update_client
 from models.errors import DomainError, StaleRecord, ValidationError
 from models.payments import issue_invoice, record_payment, upsert_agreement
 from models.pipeline import add_deal, lose_deal, move_deal
 from models.tables import Activity, Client, Deal, Invoice, Reminder
+from models.usecases.card import client_card as card, save_card
 
 
 def test_card_after_reassign_shows_only_the_deals_the_rep_may_see(team, now):
@@ -25,15 +26,15 @@ def test_card_after_reassign_shows_only_the_deals_the_rep_may_see(team, now):
     add_deal(team["ana"], c.id, "open", now)
     reassign_client(team["mia"], c.id, "ben", now)
     data = card(team["ben"], c.id, now)  # no error for ana's closed deal
-    assert [d["title"] for d in data["deals"]] == ["open"]
-    assert {d["title"] for d in card(team["mia"], c.id, now)["deals"]} == {"open", "won by ana"}
+    assert [d.title for d in data.deals] == ["open"]
+    assert {d.title for d in card(team["mia"], c.id, now).deals} == {"open", "won by ana"}
 
 
 def test_a_manager_adding_a_deal_gives_it_to_the_clients_rep(team, now):
     c = add_client(team["ana"], now, name="Club", email="c@example.com")
     d = add_deal(team["mia"], c.id, "from the manager", now)
     assert d.owner_id == team["ana"].id
-    assert [x["title"] for x in card(team["ana"], c.id, now)["deals"]] == ["from the manager"]
+    assert [x.title for x in card(team["ana"], c.id, now).deals] == ["from the manager"]
 
 
 def test_a_card_save_is_all_or_nothing(team, now):
@@ -201,8 +202,7 @@ async def test_a_card_that_is_not_ours_closes_with_a_message(team, now):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.push_screen(ClientCardScreen(other.id))
-        await pilot.pause()
-        await pilot.pause()
+        await until(pilot, lambda: type(app.screen).__name__ == "InboxScreen", what="the card to close")
         assert type(app.screen).__name__ == "InboxScreen"
         assert any("not yours" in str(n.message) for n in app._notifications)
 
@@ -218,7 +218,7 @@ async def test_control_characters_never_reach_the_cards_inputs(team, now):
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         app.push_screen(ClientCardScreen(c.id))
-        await pilot.pause()
+        await until(pilot, lambda: app.screen.card is not None, what="the card to load")
         name, notes = app.screen.field_value("name"), app.screen.field_value("notes")
         assert "\x1b" not in name and "\x07" not in name and name.startswith("Evil")
         assert "\x1b" not in notes

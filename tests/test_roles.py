@@ -12,6 +12,7 @@ from conftest import run_cli
 from models import clients, payments, pipeline
 from models.audit import visible_history
 from models.errors import PermissionDenied
+from models.usecases.card import client_card
 
 ALLOWED = {"ana": True, "ben": False, "mia": True, "sol": False, "dan": True}
 
@@ -27,7 +28,7 @@ def north(team, now):
 
 OPERATIONS = {
     "client show": lambda a, r, now: clients.get_client(a, r["client"]),
-    "client card": lambda a, r, now: clients.card(a, r["client"], now),
+    "client card": lambda a, r, now: client_card(a, r["client"], now),
     "client set": lambda a, r, now: clients.update_client(a, r["client"], {"notes": f"by {a.login}"}, now),
     "client history": lambda a, r, now: visible_history(a, "client", r["client"]),
     "deal show": lambda a, r, now: pipeline.get_deal(a, r["deal"]),

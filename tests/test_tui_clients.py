@@ -19,6 +19,7 @@ async def test_clients_list_and_filter(team, now):
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         lst = app.screen.query_one("RecordList")
         assert [r.name for r in lst.rows] == ["Adam Academy", "Zoe Club"]
@@ -40,6 +41,7 @@ async def test_segment_filter_cycles(team, now):
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         lst = app.screen.query_one("RecordList")
         await pilot.press("s")
@@ -63,6 +65,7 @@ async def test_next_task_column_follows_the_tasks(team, now):
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         lst = app.screen.query_one("RecordList")
         assert "22 Nov" in "".join(s.text for s in lst.render_line(0))
@@ -81,13 +84,17 @@ async def test_a_manager_assigns_a_client_to_another_rep(team, now):
     app = RepdeskApp(rep=get_rep("mia"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("2")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("A")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press(*"sol", "ctrl+s")  # another team's rep: refused, the form stays
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert "not in your team" in str(app.screen.query_one("#e-form").render())
         app.screen.query_one("#f-login").value = ""
         await pilot.press(*"ben", "ctrl+s")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert Client.get_by_id(c.id).owner_id == team["ben"].id

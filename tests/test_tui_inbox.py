@@ -33,6 +33,12 @@ def make_app(team, login, now):
     return RepdeskApp(rep=get_rep(login), login=login, frozen_now=now, live=False)
 
 
+async def settle(pilot) -> None:
+    """Wait until the screen's workers delivered what they read (data arrives from worker threads)."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 def screen_text(app) -> str:
     """What the person sees: the text of every Static and of the list's visible lines."""
     from textual.widgets import Static
@@ -48,6 +54,7 @@ async def test_starts_on_inbox_switches_screens_and_quits(filled, team, now):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "InboxScreen"
         text = screen_text(app)
         assert "Ana Alvarez" in text
@@ -69,6 +76,7 @@ async def test_inbox_order_reasons_and_literal_text(filled, team, now):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         await pilot.pause()
         lst = app.screen.query_one("RecordList")
         rows = [lst.render_line(y) for y in range(3)]
@@ -80,7 +88,7 @@ async def test_inbox_order_reasons_and_literal_text(filled, team, now):
             if f"#{filled['markup']} " in str(app.screen.query_one("#detail").render()):
                 break
             await pilot.press("j")
-            await pilot.pause()
+            await settle(pilot)
         text = screen_text(app)
         assert f"#{filled['markup']} " in text
         assert "[bold]Evil[/bold]" in text and "[red]there[/red]" in text  # markup shown literally
@@ -91,6 +99,7 @@ async def test_claim_contact_and_filter_keys(filled, team, now):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         await pilot.press("a")
         await pilot.pause()
         assert Application.get_by_id(filled["concrete"]).owner.login == "ana"
@@ -124,6 +133,7 @@ async def test_transfer_and_close_need_a_reason(filled, team, now):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         await pilot.press("x")
         await pilot.pause()
         await pilot.press("ctrl+s")
@@ -140,6 +150,7 @@ async def test_phone_intake_validates_as_you_type(filled, team, now):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         await pilot.press("n")
         await pilot.pause()
         await pilot.press(*"Peter Hall", "tab", *"12", "tab")
@@ -160,8 +171,9 @@ async def test_enter_opens_the_application(filled, team, now):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "ApplicationScreen"
         await pilot.press("a")  # claim from the detail
         await pilot.pause()
@@ -178,6 +190,7 @@ async def test_other_sessions_changes_appear_without_a_key(filled, team, now):
     try:
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
+            await settle(pilot)
             lst = app.screen.query_one("RecordList")
             assert len(lst.rows) == 3
             import threading
@@ -204,7 +217,7 @@ async def test_other_sessions_changes_appear_without_a_key(filled, team, now):
 def test_inbox_snapshot_80x24(db, filled, team, now, snap_compare):
     if not db.startswith("sqlite"):
         pytest.skip("one picture is enough: the snapshot is taken on SQLite")
-    assert snap_compare(make_app(team, "ana", now), terminal_size=(80, 24))
+    assert snap_compare(make_app(team, "ana", now), terminal_size=(80, 24), run_before=settle)
 
 
 async def test_quarantine_is_shown_literally(filled, team, now):
@@ -214,8 +227,9 @@ async def test_quarantine_is_shown_literally(filled, team, now):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         await pilot.press("Q")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "QuarantineScreen"
         text = "\n".join(str(w.render()) for w in app.screen.query("Static"))
         assert "upload.jsonl line 1" in text and "channel must be one of" in text and "[bold]x[/bold]" in text
@@ -232,6 +246,7 @@ async def test_lost_database_keeps_the_form(filled, team, now, monkeypatch):
     app = make_app(team, "ana", now)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
+        await settle(pilot)
         await pilot.press("n")
         await pilot.pause()
         await pilot.press(*"Grace Obi", "tab", *"+234 803 123 4567", "tab", "tab", *"60 BALL-TRN4")
@@ -249,3 +264,34 @@ async def test_lost_database_keeps_the_form(filled, team, now, monkeypatch):
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert app.screen.__class__.__name__ == "InboxScreen"
+
+
+async def test_a_contact_draft_reopens_on_its_application(filled, team, now):
+    from models.drafts import save_draft
+
+    save_draft(team["ana"], f"contact:{filled['vague']}", {"kind": "email", "note": "half a sentence"}, now)
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await settle(pilot)
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "FormDialog"
+        assert app.screen.form_id == f"contact:{filled['vague']}"
+        assert app.screen.values()["note"] == "half a sentence"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert Application.get_by_id(filled["vague"]).status == "contacted"
+
+
+async def test_transfer_lists_the_other_reps(filled, team, now):
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        await settle(pilot)
+        await pilot.press("t")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "FormDialog"
+        await pilot.press("tab", *"speaks German", "ctrl+s")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "InboxScreen"
+        assert Application.get_by_id(filled["concrete"]).transfers == 1

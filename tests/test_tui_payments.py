@@ -81,9 +81,17 @@ def notes(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
+async def settle(pilot) -> None:
+    """Let the screen's worker read what it shows (after a mount, a key, a save) and paint it."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
 async def open_payments(pilot):
     await pilot.press("4")
-    await pilot.pause()
+    await settle(pilot)
     assert pilot.app.screen.__class__.__name__ == "PaymentsScreen"
 
 
@@ -137,19 +145,19 @@ async def test_record_payment_until_paid_leaves_overdue(books, now):
         key = f"overdue:{books['overdue']}"
         await select(pilot, key)
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "FormDialog"
         await pilot.press(*"200.00", "ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "PaymentsScreen"
         assert invoice_dict(get_invoice(app.rep, books["overdue"]), now)["balance"] == "300.00"
         assert "300.00 EUR" in section(app, "Overdue")[0]
         assert selected(app) == key  # the cursor stays on the row after the reload
         assert any("balance now 300.00 EUR" in n for n in notes(app))
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press(*"300", "tab", *"cash", "ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         assert invoice_dict(get_invoice(app.rep, books["overdue"]), now)["status"] == "paid"
         assert section(app, "Overdue") == []
         assert key not in app.screen.rows and selected(app) is not None  # the cursor moved to a row nearby
@@ -163,9 +171,9 @@ async def test_bad_amount_refused_and_form_keeps_it(books, now):
         await open_payments(pilot)
         await select(pilot, f"overdue:{books['overdue']}")
         await pilot.press("p")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press(*"1.005", "ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "FormDialog"
         assert "more than 2 decimals" in str(app.screen.query_one("#e-amount").render())
         assert app.screen.values()["amount"] == "1.005"
@@ -173,13 +181,13 @@ async def test_bad_amount_refused_and_form_keeps_it(books, now):
         for _ in range(5):
             await pilot.press("backspace")
         await pilot.press(*"900", "ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "FormDialog"
         assert "overpayment is refused" in str(app.screen.query_one("#e-amount").render())
         assert any("overpayment is refused" in n for n in notes(app))
         assert app.screen.values()["amount"] == "900"
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "PaymentsScreen"
     assert Payment.select().where((Payment.invoice == books["overdue"]) & (Payment.status == "ok")).count() == 0
 
@@ -192,13 +200,13 @@ async def test_failed_payment_opens_task_then_followed_up(books, now, team):
         await open_payments(pilot)
         await select(pilot, f"overdue:{books['ben']}")
         await pilot.press("F")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press(*"120.00", "tab", "tab")
         await pilot.press("ctrl+s")  # no reason: refused by the form
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "FormDialog"
         await pilot.press(*"bank returned it", "ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "PaymentsScreen"
         p = Payment.select().where((Payment.invoice == books["ben"]) & (Payment.status == "failed")).get()
         tasks = [t for t in open_tasks(team["ben"]) if t.origin == f"failed-payment:{p.id}"]
@@ -208,7 +216,7 @@ async def test_failed_payment_opens_task_then_followed_up(books, now, team):
         assert len(failed) == 2 and "bank returned it" in failed[0]  # newest first, at the top
         await select(pilot, f"failed:{p.id}")
         await pilot.press("u")
-        await pilot.pause()
+        await settle(pilot)
         assert Payment.get_by_id(p.id).followed_up_at == now
         assert not [t for t in open_tasks(team["ben"]) if t.origin == f"failed-payment:{p.id}"]
         assert len(section(app, "Failed")) == 1
@@ -221,13 +229,13 @@ async def test_keys_that_do_not_apply_explain(books, now):
         await open_payments(pilot)
         await select(pilot, f"overdue:{books['overdue']}")
         await pilot.press("s")
-        await pilot.pause()
+        await settle(pilot)
         assert any("s sends a reminder" in n for n in notes(app))
         await pilot.press("u")
-        await pilot.pause()
+        await settle(pilot)
         assert any("u marks a failed payment followed up" in n for n in notes(app))
         await pilot.press("G", "p")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "PaymentsScreen"
         assert any("A shipment row is a deal" in n for n in notes(app))
         # a refusal from the model: the payment was already followed up elsewhere
@@ -236,7 +244,7 @@ async def test_keys_that_do_not_apply_explain(books, now):
         mark_followed_up(app.rep, books["failed"], now)
         await select(pilot, f"failed:{books['failed']}")
         await pilot.press("u")
-        await pilot.pause()
+        await settle(pilot)
         assert any("was already followed up" in n for n in notes(app))
         assert section(app, "Failed") == []  # and the list was read again
 
@@ -257,7 +265,7 @@ async def test_send_reminder_in_a_worker(books, now, monkeypatch):
         await select(pilot, f"rem:{books['reminder']}")
         await pilot.press("s")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert Reminder.get_by_id(books["reminder"]).status == "sent"
         assert len(sent) == 1 and sent[0].recipient == "info@academiasur.es" and "Academia Sur" in sent[0].text
         assert any("sent by email to info@academiasur.es" in n for n in notes(app))
@@ -278,7 +286,7 @@ async def test_send_reminder_failure_is_shown(books, now, monkeypatch):
         await select(pilot, f"rem:{books['reminder']}")
         await pilot.press("s")
         await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert Reminder.get_by_id(books["reminder"]).status == "failed"
         shown = [n for n in notes(app) if "was not sent" in n]
         assert shown and "relay said no" in shown[0] and "\x1b" not in shown[0]
@@ -306,43 +314,43 @@ async def test_enter_shows_the_invoice_and_o_the_deal(books, now):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_payments(pilot)
         await pilot.press("enter")  # on the failed payment
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "PaymentDetailScreen"
         body = str(app.screen.query_one("#pay-detail-body").render())
         assert "Balance" in body and "500.00 EUR" in body and "Club Norte" in body
         assert "FAILED: card declined [red]twice[/red]" in body
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         await select(pilot, f"inst:{books['part1']}")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         body = str(app.screen.query_one("#pay-detail-body").render())
         assert "Installments" in body and "approved by mia" in body and "due 26 Nov 2026" in body
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         await select(pilot, f"today:{books['today']}")
         await pilot.press("o")  # the deal's client card, on its Deals tab
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "ClientCardScreen"
         assert app.screen.query_one("TabbedContent").active == "tab-deals"
         assert app.screen.query_one("#d-title").value.startswith("Nets")
         await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "PaymentsScreen"
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         await pilot.press("p")  # from the detail: record a payment on the same row's invoice
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "FormDialog"
         await pilot.press(*"100", "ctrl+s")
-        await pilot.pause()
+        await settle(pilot)
         assert app.screen.__class__.__name__ == "PaymentsScreen"
         assert len(section(app, "Received today")) == 2
         await pilot.press("G")  # a shipment waiting: enter shows the deal and why it is held
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app).startswith("ship:")
         await pilot.press("enter")
-        await pilot.pause()
+        await settle(pilot)
         body = str(app.screen.query_one("#pay-detail-body").render())
         assert "Deal" in body and "no signed agreement" in body and "\x1b" not in body
 
@@ -358,17 +366,22 @@ async def test_reload_on_data_change_keeps_the_cursor(books, now):
         record_payment(app.rep, books["overdue"], 1000, now)  # another session
         app.screen.post_message(DataChanged())
         await pilot.pause()
+        await settle(pilot)
         assert len(section(app, "Received today")) == 2
         assert selected(app) == key
         await pilot.press("r")
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app) == key
 
 
 def test_payments_snapshot_80x24(db, books, now, snap_compare):
     if not db.startswith("sqlite"):
         pytest.skip("one picture is enough: the snapshot is taken on SQLite")
-    assert snap_compare(make_app("ana", now), terminal_size=(80, 24), press=["4", "j"])
+    async def open_and_wait(pilot):
+        await pilot.press("4")
+        await settle(pilot)
+
+    assert snap_compare(make_app("ana", now), terminal_size=(80, 24), press=["j"], run_before=open_and_wait)
 
 
 async def test_long_list_scrolls_with_headers(team, now):
@@ -384,19 +397,19 @@ async def test_long_list_scrolls_with_headers(team, now):
         assert len(section(app, "Overdue")) == 25 and selected(app).startswith("overdue:")
         assert lst.scroll_offset.y == 0  # the headers above the first row are on screen
         await pilot.press("G")
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app).startswith("ship:") and lst.scroll_offset.y > 0
         await pilot.press("g")
-        await pilot.pause()
+        await settle(pilot)
         assert lst.scroll_offset.y == 0
         for _ in range(30):
             await pilot.press("j")
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app).startswith("ship:")
         assert lst.scroll_offset.y > 0
         for _ in range(30):
             await pilot.press("k")
-        await pilot.pause()
+        await settle(pilot)
         assert selected(app) == lst.get_option_at_index(2).id  # the first overdue row (no wrap-around)
         assert lst.scroll_offset.y == 0  # with the headers above it on screen again
 
@@ -415,16 +428,16 @@ async def test_w_sends_a_ready_deal_to_the_warehouse(team, now):
         await open_payments(pilot)
         await select(pilot, f"ship:{d.id}")
         await pilot.press("w")
-        await pilot.pause()
+        await settle(pilot)
         assert any("no signed agreement" in n for n in notes(app))
         assert Order.select().count() == 0
         upsert_agreement(ana, d.id, "40 balls", "500 EUR", now)
         sign_agreement(ana, d.id, now, signed_by="Marta")
         await pilot.press("r")
-        await pilot.pause()
+        await settle(pilot)
         await select(pilot, f"ship:{d.id}")
         await pilot.press("w")
-        await pilot.pause()
+        await settle(pilot)
         order = Order.get(Order.deal == d.id)
         assert order.status == "forwarded"
         assert any(f"Order {order.id} forwarded" in n for n in notes(app))

@@ -18,23 +18,28 @@ async def test_board_and_gate(team, now):
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         board = str(app.screen.query_one("#board").render())
         assert "New 2" in board  # sol's deal is not counted for ana
         assert "1,800.00 EUR" in str(app.screen.query_one("#gate").render())
         await pilot.press("greater_than_sign")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         gate = str(app.screen.query_one("#gate").render())
         assert "missing" in gate and "Need" in gate and "Decision maker" in gate
         assert Deal.get_by_id(d1.id).stage.key == "new"
         assert type(app.screen).__name__ == "ClientCardScreen"  # opened on the missing fields
         await pilot.press("escape", "escape")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert type(app.screen).__name__ == "PipelineScreen"
         await pilot.press("j", "greater_than_sign")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert Deal.get_by_id(d2.id).stage.key == "qualified"
         await pilot.press("l")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert "Qual 1" in str(app.screen.query_one("#board").render())
 
@@ -48,6 +53,7 @@ async def test_outside_text_is_shown_literally_in_tables(team, now):
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(100, 24)) as pilot:
         await pilot.press("3")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         table = app.screen.query_one("DataTable")
         cells = [str(c) for c in table.get_row_at(0)]
@@ -66,11 +72,14 @@ async def test_l_closes_a_deal_as_lost_with_a_reason(team, now):
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("3")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         await pilot.press("L")
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         assert type(app.screen).__name__ == "FormDialog"
         await pilot.press("ctrl+s")  # the first reason in the list: went to a competitor
+        await pilot.app.workers.wait_for_complete()
         await pilot.pause()
         deal = Deal.get_by_id(d.id)
         assert (deal.stage.key, deal.lost_reason) == ("lost", "competitor")

@@ -18,12 +18,14 @@ async def test_agenda_and_done(team, now):
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("5")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         table = app.screen.query_one("DataTable")
         subjects = [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
         assert subjects == ["Call Marta about the balls", "Send the kit catalogue"]
         assert "1 overdue" in str(app.screen.query_one("#today-bar").render())
         await pilot.press("d")
+        await app.workers.wait_for_complete()
         await pilot.pause()
         assert Activity.get_by_id(late.id).done_at == now
         assert table.row_count == 1

@@ -140,23 +140,33 @@ class RepdeskApp(App):
 
     def announce_moves(self) -> None:
         """Tell the rep (and a manager, for the team) about applications that moved since the last look."""
-        from models.inbox import transfers_visible_to
-
         if self.rep is None:
             return
         since = getattr(self, "_moves_seen_at", None)
-        now = self.now()
-        self._moves_seen_at = now
-        if since is None:
-            return
-        for m in reversed(transfers_visible_to(self.rep, since=since, limit=5)):
-            me = self.rep.login
-            who_from = "you" if m["from_rep"] == me else (m["from_rep"] or "the open inbox")
-            who_to = "you" if m["to_rep"] == me else m["to_rep"]
-            from models.text import one_line
+        self._moves_seen_at = self.now()
+        if since is not None:
+            self._read_moves(since)
 
-            self.notify(f"Application #{m['application_id']} moved from {who_from} to {who_to}: "
-                        f"{one_line(m['reason'], 60)}", title="Moved", timeout=8, markup=False)
+    @work(thread=True, exclusive=True, group="moves")
+    def _read_moves(self, since: datetime) -> None:
+        from models.engine import in_own_connection
+        from models.usecases.inbox import moves_seen
+
+        try:
+            moves = in_own_connection(moves_seen, self.rep, since=since, limit=5)
+        except Exception:  # the database went away: the live poll says so
+            return
+        self.call_from_thread(self._announce, moves)
+
+    def _announce(self, moves) -> None:
+        from models.text import one_line
+
+        me = self.rep.login
+        for m in reversed(moves):
+            who_from = "you" if m.from_rep == me else (m.from_rep or "the open inbox")
+            who_to = "you" if m.to_rep == me else m.to_rep
+            self.notify(f"Application #{m.application_id} moved from {who_from} to {who_to}: "
+                        f"{one_line(m.reason, 60)}", title="Moved", timeout=8, markup=False)
 
     def set_db_state(self, ok: bool, why: str = "") -> None:
         if ok == self.db_ok:

@@ -45,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(parser, args)
     except DomainError as exc:
-        print(f"repdesk: {exc}", file=sys.stderr)
+        print(f"repdesk: {with_flag(str(exc), getattr(exc, 'field', None), parser, args)}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("repdesk: interrupted.", file=sys.stderr)
@@ -72,6 +72,35 @@ def main(argv: list[str] | None = None) -> int:
             close_database()
         except Exception:
             pass
+
+
+def _command_parser(parser: argparse.ArgumentParser, handler):
+    """The (sub)parser whose command runs HANDLER."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if sub.get_default("handler") is handler and handler is not None:
+                    return sub
+                found = _command_parser(sub, handler)
+                if found is not None:
+                    return found
+    return None
+
+
+def with_flag(text: str, field: str | None, parser, args) -> str:
+    """Domain errors speak of fields ("the amount"); on the command line, name the option that sets
+    that field, when the command has one."""
+    if not field:
+        return text
+    sub = _command_parser(parser, getattr(args, "handler", None))
+    for action in (sub._actions if sub is not None else []):
+        if action.dest == field and action.option_strings:
+            flag = max(action.option_strings, key=len)
+            if flag in text:
+                return text
+            text = text.rstrip()
+            return f"{text[:-1]} ({flag})." if text.endswith(".") else f"{text} ({flag})"
+    return text
 
 
 def _now(args):

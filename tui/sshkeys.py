@@ -6,12 +6,10 @@ the file is rewritten atomically (temp file + rename) with mode 0600 in a 0700 f
 """
 from __future__ import annotations
 
-import os
 import re
 import shlex
 import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 from models.errors import NotFound, ValidationError
@@ -54,16 +52,10 @@ def _read(path: Path) -> list[str]:
 
 
 def _write(path: Path, lines: list[str]) -> None:
+    from tui.files import write_atomically
+
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".authorized_keys.", dir=str(path.parent))
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write("\n".join(lines) + ("\n" if lines else ""))
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(path, ["\n".join(lines) + ("\n" if lines else "")], mode=0o600, prefix=".authorized_keys.")
 
 
 def _login_of(line: str) -> str | None:

@@ -34,33 +34,25 @@ def cmd_audit(ctx: Context) -> int:
 
 
 def cmd_report(ctx: Context) -> int:
-    from datetime import timedelta
-
-    from models import reports
     from models.errors import ValidationError
     from models.money import format_amount
+    from models.usecases.reports import report, report_json
 
     if not 1 <= ctx.args.days <= 3660:
         raise ValidationError("--days is 1 to 3660.", field="days")
-    since = ctx.now - timedelta(days=ctx.args.days)
-    data = dict(since=since.isoformat(), until=ctx.now.isoformat(),
-                funnel=reports.funnel(ctx.actor, since, ctx.now),
-                lost_deals=reports.lost_reasons(ctx.actor, since, ctx.now),
-                lost_clients=reports.lost_clients(ctx.actor),
-                activity=reports.activity_by_rep(ctx.actor, since, ctx.now),
-                cash_in=reports.cash_in(ctx.actor, since, ctx.now))
-    parts = [f"Last {ctx.args.days} days", table([[s["step"], str(s["count"]),
-                                                   "" if s["conversion"] is None else f"{s['conversion']}%"]
-                                                  for s in data["funnel"]], ["STEP", "COUNT", "CONVERSION"])]
-    for title, rows in (("Why deals were lost", data["lost_deals"]), ("Lost clients (all time)", data["lost_clients"])):
-        parts.append(f"\n{title}\n" + (table([[r["reason"], str(r["count"])] for r in rows], ["REASON", "COUNT"])
+    r = report(ctx.actor, ctx.now, ctx.args.days)
+    parts = [f"Last {ctx.args.days} days", table([[s.step, str(s.count),
+                                                   "" if s.conversion is None else f"{s.conversion}%"]
+                                                  for s in r.funnel], ["STEP", "COUNT", "CONVERSION"])]
+    for title, rows in (("Why deals were lost", r.lost_deals), ("Lost clients (all time)", r.lost_clients)):
+        parts.append(f"\n{title}\n" + (table([[x.reason, str(x.count)] for x in rows], ["REASON", "COUNT"])
                                        if rows else "none"))
-    parts.append("\nActivity per rep (done)\n" + (table([[r["rep"], *(str(r[k]) for k in ("call", "email", "message",
-                                                                                             "meeting", "task"))]
-                                                         for r in data["activity"]],
+    parts.append("\nActivity per rep (done)\n" + (table([[a.rep, *(str(n) for n in (a.call, a.email, a.message,
+                                                                                        a.meeting, a.task))]
+                                                         for a in r.activity],
                                                         ["REP", "CALLS", "MAILS", "MSGS", "MEET", "TASKS"])
-                                                  if data["activity"] else "none"))
-    parts.append("\nCash in\n" + (table([[c["day"], format_amount(c["amount_minor"], c["currency"])]
-                                          for c in data["cash_in"]], ["DAY", "AMOUNT"]) if data["cash_in"] else "none"))
-    ctx.emit(data, "\n".join(parts))
+                                                  if r.activity else "none"))
+    parts.append("\nCash in\n" + (table([[c.day, format_amount(c.amount_minor, c.currency)] for c in r.cash_in],
+                                        ["DAY", "AMOUNT"]) if r.cash_in else "none"))
+    ctx.emit(report_json(r), "\n".join(parts))
     return 0

@@ -36,7 +36,7 @@ def register(sub, common) -> None:
 
 
 def cmd_import_clients(ctx: Context) -> int:
-    from models.clientio import ClientImportError, format_for, import_clients
+    from models.clientio import ClientImportError, import_clients
     from models.text import one_line
 
     a = ctx.args
@@ -74,11 +74,9 @@ def cmd_import_clients(ctx: Context) -> int:
 
 
 def cmd_export_clients(ctx: Context) -> int:
-    import os
-    import tempfile
-
     from models.clientio import export_clients
     from models.errors import ValidationError
+    from tui.files import write_atomically
 
     a = ctx.args
     export = export_clients(ctx.actor, a.format, a.segment)
@@ -88,23 +86,33 @@ def cmd_export_clients(ctx: Context) -> int:
             sys.stdout.write(chunk)
         sys.stdout.flush()
         return 0
-    target = os.path.abspath(out)
-    tmp = None
     try:
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".repdesk-export-")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            for chunk in export:
-                fh.write(chunk)
-        os.replace(tmp, target)
-        tmp = None
+        write_atomically(out, export, prefix=".repdesk-export-")
     except OSError as exc:
         raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}.", field="output") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
     n = export.count
     print(f"Wrote {out} ({n} client{'' if n == 1 else 's'}).", file=sys.stderr)
     return 0
+
+
+def format_for(path: str, fmt: str | None = None) -> str:
+    """The file format of an import: --format when given, else the file name's ending (standard input
+    needs --format). A command-line concern, so its messages name the option."""
+    from models.clientio import FORMATS
+    from models.errors import ValidationError
+
+    if fmt:
+        fmt = fmt.lower().lstrip(".")
+        fmt = {"vcard": "vcf"}.get(fmt, fmt)
+        if fmt not in FORMATS:
+            raise ValidationError(f"The format {fmt!r} is not one repdesk reads; use csv or vcf.", field="format")
+        return fmt
+    if path == "-":
+        raise ValidationError("Reading from standard input needs --format csv or --format vcf.", field="format")
+    lower = path.lower()
+    if lower.endswith(".csv"):
+        return "csv"
+    if lower.endswith((".vcf", ".vcard")):
+        return "vcf"
+    raise ValidationError(f"Cannot tell the format of {path} from its name; use --format csv or --format vcf.",
+                          field="format")

@@ -52,6 +52,7 @@ def register(sub, common) -> None:
 
 
 def _row_text(d: dict, now) -> list[str]:
+    """One table line of `repdesk inbox` from a row's JSON form."""
     from models.clock import human_delta, parse_iso
 
     left = (parse_iso(d["due_at"]) - now).total_seconds()
@@ -64,10 +65,10 @@ HEAD = ["ID", "SCORE", "CHANNEL", "FROM", "OWNER", "DUE", "WHY", "TEXT"]
 
 
 def cmd_inbox(ctx: Context) -> int:
-    from models.inbox import list_inbox
+    from models.usecases.inbox import inbox_rows, row_json
 
-    rows = list_inbox(ctx.actor, limit=max(ctx.args.limit, 0), mine=ctx.args.mine, channel=ctx.args.channel,
-                      search=ctx.args.search)
+    rows = [row_json(r) for r in inbox_rows(ctx.actor, limit=max(ctx.args.limit, 0), mine=ctx.args.mine,
+                                            channel=ctx.args.channel, search=ctx.args.search)]
     ctx.emit(rows, table([_row_text(d, ctx.now) for d in rows], HEAD) if rows else "The inbox is empty.")
     return 0
 
@@ -88,7 +89,7 @@ def _detail_text(d: dict) -> str:
 
 
 def cmd_show(ctx: Context) -> int:
-    from models.inbox import application_detail
+    from models.usecases.inbox import application_detail
 
     d = application_detail(ctx.actor, ctx.args.id)
     ctx.emit(d, _detail_text(d))
@@ -97,38 +98,37 @@ def cmd_show(ctx: Context) -> int:
 
 def cmd_claim(ctx: Context) -> int:
     from models.errors import ValidationError
-    from models.inbox import app_dict, claim, claim_next
+    from models.usecases.inbox import claim, claim_next, row_json
 
     if ctx.args.next == (ctx.args.id is not None):
         raise ValidationError("Give an application ID or --next (not both).")
     a = claim_next(ctx.actor, ctx.now) if ctx.args.next else claim(ctx.actor, ctx.args.id, ctx.now)
-    d = app_dict(a, a.owner_login)
-    ctx.emit(d, f"Claimed application {a.id} ({d['name'] or d['email'] or d['phone']}); "
-                f"first contact due {d['due_at']}.")
+    d = row_json(a)
+    ctx.emit(d, f"Claimed application {a.id} ({a.who}); first contact due {d['due_at']}.")
     return 0
 
 
 def cmd_contact(ctx: Context) -> int:
-    from models.inbox import app_dict, contact
+    from models.usecases.inbox import contact, row_json
 
     a = contact(ctx.actor, ctx.args.id, ctx.args.kind, ctx.now, note=ctx.args.note)
-    ctx.emit(app_dict(a, a.owner_login), f"Logged {ctx.args.kind} on application {a.id}; the clock is stopped.")
+    ctx.emit(row_json(a), f"Logged {ctx.args.kind} on application {a.id}; the clock is stopped.")
     return 0
 
 
 def cmd_transfer(ctx: Context) -> int:
-    from models.inbox import app_dict, transfer
+    from models.usecases.inbox import row_json, transfer
 
     a = transfer(ctx.actor, ctx.args.id, ctx.args.to, ctx.args.reason, ctx.now)
-    ctx.emit(app_dict(a, a.owner_login), f"Application {a.id} moved to {a.owner_login}.")
+    ctx.emit(row_json(a), f"Application {a.id} moved to {a.owner}.")
     return 0
 
 
 def cmd_close(ctx: Context) -> int:
-    from models.inbox import app_dict, close
+    from models.usecases.inbox import close, row_json
 
     a = close(ctx.actor, ctx.args.id, "spam" if ctx.args.spam else "closed", ctx.args.reason, ctx.now)
-    ctx.emit(app_dict(a, a.owner_login), f"Application {a.id} is {a.status}.")
+    ctx.emit(row_json(a), f"Application {a.id} is {a.status}.")
     return 0
 
 

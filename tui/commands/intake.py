@@ -53,9 +53,9 @@ def cmd_intake(ctx: Context) -> int:
 
 
 def cmd_quarantine(ctx: Context) -> int:
-    from models.inbox import quarantine_list
+    from models.usecases.inbox import quarantine_json, quarantine_rows
 
-    rows = quarantine_list(ctx.args.limit)
+    rows = quarantine_json(quarantine_rows(ctx.args.limit))
     ctx.emit(rows, table([[str(r["id"]), r["source"], str(r["line"] or ""), r["reason"], r["raw"][:40]]
                           for r in rows], ["ID", "SOURCE", "LINE", "WHY", "RAW"]) if rows else "The quarantine is empty.")
     return 0

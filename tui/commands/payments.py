@@ -160,10 +160,25 @@ def cmd_invoice_add(ctx):
     ctx.emit({"id": inv.id, "number": inv.number}, str(inv.id))
 
 
-def cmd_invoice_show(ctx):
-    from models.payments import get_invoice, invoice_dict
+def invoice_json(d) -> dict:
+    """An InvoiceSummary (or InvoiceDetail) with the keys `invoice show` and `invoices` have always printed."""
+    from models.clock import iso
+    from models.money import plain_amount
 
-    d = invoice_dict(get_invoice(ctx.actor, ctx.args.id), ctx.now)
+    cur = d.currency
+    return dict(id=d.invoice_id, number=d.number, deal_id=d.deal_id, currency=cur,
+                amount=plain_amount(d.amount_minor, cur), paid=plain_amount(d.paid_minor, cur),
+                credits=plain_amount(d.credits_minor, cur), debits=plain_amount(d.debits_minor, cur),
+                balance=plain_amount(d.balance_minor, cur), balance_minor=d.balance_minor, status=d.status,
+                issued_at=iso(d.issued_at), due_at=iso(d.due_at), plan=d.plan, plan_approved_by=d.plan_approved_by,
+                installments=[dict(seq=p.seq, amount=plain_amount(p.amount_minor, cur), due_at=iso(p.due_at),
+                                   status=p.status, paid_at=iso(p.paid_at)) for p in d.parts])
+
+
+def cmd_invoice_show(ctx):
+    from models.usecases.payments import invoice_detail
+
+    d = invoice_json(invoice_detail(ctx.actor, ctx.args.id, ctx.now))
     ctx.emit(d, _invoice_text(d))
 
 
@@ -182,13 +197,10 @@ def cmd_invoice_cancel(ctx):
 
 
 def cmd_invoices(ctx):
-    from models import ledger
-    from models.payments import invoice_dict, list_invoices
+    from models.usecases.payments import invoice_list
     from tui.commands.base import table
 
-    invoices = list_invoices(ctx.actor, ctx.now, overdue=ctx.args.overdue, limit=1000)
-    totals = ledger.totals_for(invoices)
-    rows = [invoice_dict(i, ctx.now, totals[i.id]) for i in invoices]
+    rows = [invoice_json(i) for i in invoice_list(ctx.actor, ctx.now, overdue=ctx.args.overdue, limit=1000)]
     empty = "No overdue invoices." if ctx.args.overdue else "No invoices."
     ctx.emit(rows, table([[str(r["id"]), r["number"], r["amount"], r["balance"], r["currency"], r["status"],
                            (r["due_at"] or "")[:16], r["plan"] or ""] for r in rows],
@@ -290,25 +302,19 @@ def cmd_orders(ctx):
 
 
 def cmd_export_orders(ctx):
-    import os
     import sys
-    import tempfile
 
     from models.errors import ValidationError
     from models.orders import export_orders
+    from tui.files import write_atomically
 
     data = export_orders(ctx.actor, ctx.args.format, ctx.args.status)
     out = ctx.args.output
     if not out or out == "-":
         sys.stdout.write(data)
         return
-    target = os.path.abspath(out)
-    folder = os.path.dirname(target)
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".repdesk-export-")
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(data)
-        os.replace(tmp, target)
+        write_atomically(out, [data], prefix=".repdesk-export-")
     except OSError as exc:
         raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}.", field="output") from None
     count = data.count("\n") - 1 if ctx.args.format == "csv" else data.count('"lines"')

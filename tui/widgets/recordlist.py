@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.geometry import Region, Size

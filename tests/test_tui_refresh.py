@@ -1,0 +1,55 @@
+"""A change notice reaches every open screen in every mode: a screen that was hidden while another
+session changed the data shows the change when the rep comes back to it (issue 10)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from conftest import until
+
+
+def _today_subjects(app) -> list[str]:
+    table = app.screen.query_one("DataTable")
+    return [str(table.get_row_at(i)[2]) for i in range(table.row_count)]
+
+
+async def test_a_hidden_screen_shows_another_sessions_change_when_it_comes_back(team, now):
+    from models.activities import create_task
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    create_task("t", team["ana"].id, "Call Marta about the balls", now + timedelta(hours=1), now=now)
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("5")
+        await until(pilot, lambda: _today_subjects(app) == ["Call Marta about the balls"])
+        today = app.screen
+        await pilot.press("1")  # the rep looks at the inbox; Today is hidden in its own mode
+        await until(pilot, lambda: app.current_mode == "inbox")
+        # another session (mia, the manager) gives ana a task meanwhile; the live poll says "changed"
+        create_task("mia", team["ana"].id, "Send the kit catalogue", now + timedelta(hours=2), now=now)
+        app.notify_changed()
+        await pilot.pause()
+        assert today in app.all_screens() and app.screen is not today
+        await pilot.press("5")
+        await until(pilot, lambda: _today_subjects(app) == ["Call Marta about the balls", "Send the kit catalogue"],
+                    what="Today to show the task added while it was hidden")
+
+
+async def test_a_move_made_elsewhere_is_announced_to_the_rep_it_concerns(team, now):
+    from models.inbox import add_application, claim, transfer
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    app_id = add_application("t", {"channel": "phone", "name": "Olga", "phone": "+447700900123",
+                                   "text": "need 10 cones"}, now)
+    claim(team["ben"], app_id, now)
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: app.current_mode == "inbox")
+        app.announce_moves()  # the first look: nothing is announced, the clock starts
+        transfer(team["ben"], app_id, "ana", "I am off sick", now)  # ben, in another session
+        app.frozen_now = now + timedelta(seconds=5)
+        app.notify_changed()
+        await until(pilot, lambda: any("moved from ben to you" in n.message and "off sick" in n.message
+                                       for n in app._notifications),
+                    what="the move to be announced")
