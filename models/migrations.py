@@ -119,9 +119,48 @@ def _m0002_client_name_index() -> None:
     database.execute_sql("CREATE INDEX IF NOT EXISTS client_name_id ON client (name, id)")
 
 
+def _add_columns(table: str, columns: list[tuple[str, object]]) -> None:
+    """Add the COLUMNS (name, peewee field) TABLE lacks (a database made by migration 1 of this version
+    already has them: migration 1 creates the tables as the models are now)."""
+    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
+    from playhouse.migrate import migrate as run
+
+    have = {c.name for c in database.get_columns(table)}
+    migrator = PostgresqlMigrator(database) if is_postgres() else SqliteMigrator(database)
+    ops = [migrator.add_column(table, name, field) for name, field in columns if name not in have]
+    if ops:
+        run(*ops)
+
+
+def _m0003_one_flow() -> None:
+    """Issue 11, one flow from application to shipment: skippable stages, credit notes that wait for a
+    manager, refunds, cancelled orders, superseded tasks, the cause of automatic changes, notices."""
+    from peewee import BooleanField, CharField, DateTimeField, TextField
+
+    from .tables import Refund, Stage, StageRequirement
+
+    _add_columns("stage", [("skippable", BooleanField(default=False))])
+    _add_columns("note", [("status", CharField(default="approved", max_length=10)),
+                          ("decided_by", CharField(null=True, max_length=64)),
+                          ("decided_at", DateTimeField(null=True))])
+    _add_columns("order", [("cancelled_at", DateTimeField(null=True)), ("cancel_reason", TextField(null=True))])
+    _add_columns("activity", [("cancelled_at", DateTimeField(null=True))])
+    _add_columns("audit", [("cause", TextField(null=True))])
+    _add_columns("rep", [("notices_seen_at", DateTimeField(null=True))])
+    database.create_tables([Refund], safe=True)
+    # A deal is shipped when its order is, won when the order is delivered: the seeded rules say so
+    # (a manager may mark either stage skippable, or drop the requirement, for work that ships nothing).
+    for key, field, label in (("shipped", "order.shipped", "Order shipped"),
+                              ("won", "order.delivered", "Order delivered")):
+        stage = Stage.get_or_none(Stage.key == key)
+        if stage is not None and not stage.requirements.where(StageRequirement.field == field).exists():
+            StageRequirement.create(stage=stage, field=field, label=label, position=stage.requirements.count())
+
+
 MIGRATIONS = [
     (1, "initial schema", _m0001_initial),
     (2, "client list index for directors", _m0002_client_name_index),
+    (3, "one flow: skippable stages, credit approval, refunds, cancelled orders", _m0003_one_flow),
 ]
 LATEST = MIGRATIONS[-1][0]
 

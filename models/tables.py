@@ -25,7 +25,7 @@ from .engine import database
 
 ROLES = ("rep", "manager", "director", "admin")
 CHANNELS = ("phone", "email", "social", "website")
-APP_STATUSES = ("new", "claimed", "contacted", "closed", "spam")
+APP_STATUSES = ("new", "claimed", "contacted", "converted", "closed", "spam")
 ACTIVITY_KINDS = ("call", "email", "message", "meeting", "task")
 
 
@@ -67,6 +67,7 @@ class Rep(BaseModel):
     shift_end = CharField(null=True, max_length=5)
     active = BooleanField(default=True)
     last_assigned_at = DateTimeField(null=True)  # round-robin cursor
+    notices_seen_at = DateTimeField(null=True)  # the header's notice counter counts what came after (migration 3)
     created_at = DateTimeField()
     version = IntegerField(default=1)
 
@@ -180,6 +181,7 @@ class Stage(BaseModel):
     position = IntegerField()
     terminal = BooleanField(default=False)
     stale_days = IntegerField(null=True)
+    skippable = BooleanField(default=False)  # a forward move may pass over it without its requirements (m3)
     version = IntegerField(default=1)
 
 
@@ -260,6 +262,7 @@ class Activity(BaseModel):
     due_at = DateTimeField(null=True)
     done_at = DateTimeField(null=True)
     origin = CharField(null=True, unique=True, max_length=120)  # idempotency key for generated tasks
+    cancelled_at = DateTimeField(null=True)  # superseded (a newer cadence task) or cancelled: not done (m3)
     created_at = DateTimeField()
     version = IntegerField(default=1)
 
@@ -328,11 +331,13 @@ class Reminder(BaseModel):
 
 class Order(BaseModel):
     deal = ForeignKeyField(Deal, unique=True, backref="orders", on_delete="CASCADE")
-    status = CharField(default="forwarded", max_length=12)  # forwarded shipped delivered
+    status = CharField(default="forwarded", max_length=12)  # forwarded shipped delivered cancelled
     address = TextField(null=True)
     created_at = DateTimeField()
     shipped_at = DateTimeField(null=True)
     delivered_at = DateTimeField(null=True)
+    cancelled_at = DateTimeField(null=True)  # (migration 3)
+    cancel_reason = TextField(null=True)
     version = IntegerField(default=1)
 
 
@@ -352,6 +357,25 @@ class Note(BaseModel):
     reason = TextField()
     created_at = DateTimeField()
     created_by = CharField(max_length=64)
+    # A rep's credit note above their limit waits for a manager: until approved it changes no balance.
+    status = CharField(default="approved", max_length=10)  # proposed | approved | rejected (migration 3)
+    decided_by = CharField(null=True, max_length=64)
+    decided_at = DateTimeField(null=True)
+
+
+class Refund(BaseModel):
+    """Money owed back to the client: the part of a credit note beyond what was still owed (migration 3).
+
+    balance = amount + debits - credits - payments + refunds."""
+
+    invoice = ForeignKeyField(Invoice, backref="refunds", on_delete="CASCADE")
+    note = ForeignKeyField(Note, null=True, backref="refunds", on_delete="SET NULL")
+    amount_minor = BigIntegerField()
+    currency = CharField(max_length=3)
+    status = CharField(default="due", max_length=10)  # due | paid
+    created_at = DateTimeField()
+    created_by = CharField(max_length=64)
+    paid_at = DateTimeField(null=True)
 
 
 class Quota(BaseModel):
@@ -380,6 +404,7 @@ class Audit(BaseModel):
     field = CharField(null=True, max_length=60)
     old = TextField(null=True)
     new = TextField(null=True)
+    cause = TextField(null=True)  # why an automatic change happened ("invoice INV-2026-000012 issued"; m3)
 
     class Meta:
         indexes = ((("kind", "record_id", "id"), False), (("at",), False))
@@ -400,6 +425,6 @@ class Draft(BaseModel):
 ALL_TABLES = [
     SchemaVersion, Setting, Team, Rep, Product, Client, Application, Transfer, Quarantine,
     Stage, StageRequirement, LostReason, Deal, DealLine, Agreement, Activity, Invoice, Payment,
-    InstallmentPlan, Installment, Reminder, Order, OrderLine, Note, Quota, CommissionPlan,
+    InstallmentPlan, Installment, Reminder, Order, OrderLine, Note, Refund, Quota, CommissionPlan,
     Audit, Draft,
 ]

@@ -158,7 +158,8 @@ def test_reminders_outbox_and_send_by_sms(cli, tmp_path):
 
 def test_ensure_group_shares_export_with_another_module():
     from tui.commands.admin import group
-    from tui.commands.payments import ensure_group, register
+    from tui.commands.orders import register
+    from tui.commands.payments import ensure_group
 
     for first in ("other", "payments"):
         common = argparse.ArgumentParser(add_help=False)

@@ -187,3 +187,32 @@ def test_an_older_database_is_upgraded_in_place(db):
         names = [r[1] for r in database.execute_sql("PRAGMA index_list(client)")]
     assert "client_name_id" in names
     assert Client.get().name == "Old Client"
+
+
+def test_a_schema_2_database_gets_the_one_flow_columns(db):
+    """Migration 3 adds what issue 11 needs to a database made before it, keeping its rows: the
+    columns of stage, note, order, activity, audit and rep, the refund table, and the order rules of
+    Shipped and Won."""
+    from models.db import close_database, database, open_database
+    from models.migrations import LATEST, current_version
+    from models.tables import SchemaVersion, Stage, StageRequirement
+
+    added = {"stage": ["skippable"], "note": ["status", "decided_by", "decided_at"],
+             "order": ["cancelled_at", "cancel_reason"], "activity": ["cancelled_at"], "audit": ["cause"],
+             "rep": ["notices_seen_at"]}
+    for table, columns in added.items():
+        for column in columns:
+            database.execute_sql(f'ALTER TABLE "{table}" DROP COLUMN "{column}"')
+    database.execute_sql('DROP TABLE "refund"')
+    StageRequirement.delete().where(StageRequirement.field.in_(["order.shipped", "order.delivered"])).execute()
+    SchemaVersion.delete().where(SchemaVersion.version > 2).execute()
+    close_database()
+    open_database(db)
+    assert current_version() == LATEST >= 3
+    for table, columns in added.items():
+        have = {c.name for c in database.get_columns(table)}
+        assert set(columns) <= have, (table, set(columns) - have)
+    assert database.table_exists("refund")
+    shipped = Stage.get(Stage.key == "shipped")
+    assert "order.shipped" in [r.field for r in shipped.requirements]
+    assert Stage.get(Stage.key == "new").skippable is False

@@ -6,6 +6,7 @@ MODULES = [
     "tui.commands.intake",
     "tui.commands.clients",
     "tui.commands.payments",
+    "tui.commands.orders",
     "tui.commands.audit",
     "tui.commands.clientio",
 ]
