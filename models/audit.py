@@ -30,9 +30,10 @@ def _text(value) -> str | None:
 
 
 def record(actor: str, kind: str, record_id: int, action: str, field: str | None = None,
-           old=None, new=None, at: datetime | None = None) -> None:
+           old=None, new=None, at: datetime | None = None, cause: str | None = None) -> None:
+    """One audit row. CAUSE says why an automatic change happened ("invoice INV-2026-000012 issued")."""
     Audit.insert(at=at or utcnow(), actor=actor, kind=kind, record_id=record_id or 0, action=action,
-                 field=field, old=_text(old), new=_text(new)).execute()
+                 field=field, old=_text(old), new=_text(new), cause=cause).execute()
 
 
 def record_changes(actor: str, kind: str, record_id: int, old: dict, new: dict,
@@ -56,7 +57,7 @@ def history(kind: str, record_id: int, limit: int = 200) -> list[dict]:
     q = (Audit.select().where((Audit.kind == kind) & (Audit.record_id == record_id))
          .order_by(Audit.id.desc()).limit(limit))
     return [dict(id=a.id, at=iso(a.at), actor=a.actor, kind=a.kind, record_id=a.record_id, action=a.action,
-                 field=a.field, old=a.old, new=a.new) for a in q]
+                 field=a.field, old=a.old, new=a.new, cause=a.cause) for a in q]
 
 
 def visible_history(actor, kind: str | None = None, record_id: int | None = None, limit: int = 200) -> list[dict]:
@@ -98,7 +99,7 @@ def visible_history(actor, kind: str | None = None, record_id: int | None = None
                         Invoice.select(Invoice.id).join(Deal).where(Deal.team == team))))
             q = q.where(mine)
     return [dict(id=a.id, at=iso(a.at), actor=a.actor, kind=a.kind, record_id=a.record_id, action=a.action,
-                 field=a.field, old=a.old, new=a.new) for a in q]
+                 field=a.field, old=a.old, new=a.new, cause=a.cause) for a in q]
 
 
 def recent_operations(kind: str, record_id: int, operations: int, scan: int = 400) -> list[list[dict]]:

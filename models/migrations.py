@@ -150,6 +150,10 @@ def _m0003_one_flow() -> None:
     database.create_tables([Refund], safe=True)
     # A deal is shipped when its order is, won when the order is delivered: the seeded rules say so
     # (a manager may mark either stage skippable, or drop the requirement, for work that ships nothing).
+    paid = Stage.get_or_none(Stage.key == "paid")
+    if paid is not None:  # paid in full, or an approved installment plan, is what Paid means
+        (StageRequirement.update(field="payment.full_or_plan", label="Paid in full or approved installment plan")
+         .where((StageRequirement.stage == paid.id) & (StageRequirement.field == "payment.full")).execute())
     for key, field, label in (("shipped", "order.shipped", "Order shipped"),
                               ("won", "order.delivered", "Order delivered")):
         stage = Stage.get_or_none(Stage.key == key)

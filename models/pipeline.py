@@ -15,11 +15,11 @@ from .audit import record, record_changes
 from .clock import iso
 from .engine import write_txn
 from .errors import DomainError, NotFound, StageGateError, ValidationError
-from .tables import Agreement, Client, Deal, DealLine, LostReason, Rep, Stage, StageRequirement
+from .tables import Agreement, Client, Deal, DealLine, LostReason, Order, Rep, Stage, StageRequirement
 
 DEAL_FIELDS = ("title", "need", "budget", "timeline", "decision_maker", "products", "lost_reason", "currency")
 FACTS = {"agreement.provides", "agreement.receives", "agreement.signed", "invoice.issued", "payment.full",
-         "payment.full_or_plan", "deal.products", "deal.amount"}
+         "payment.full_or_plan", "deal.products", "deal.amount", "order.shipped", "order.delivered"}
 CLIENT_FIELDS = ("name", "company", "email", "phone", "birth_date", "address", "city", "country", "position")
 
 
@@ -56,6 +56,9 @@ def _holds(part: str, deal: Deal, client: Client) -> bool:
         return ledger.deal_paid_in_full(deal.id)
     if part == "payment.full_or_plan":
         return ledger.deal_paid_in_full(deal.id) or ledger.deal_plan_approved(deal.id)
+    if part in ("order.shipped", "order.delivered"):
+        statuses = ("shipped", "delivered") if part == "order.shipped" else ("delivered",)
+        return Order.select().where((Order.deal == deal.id) & Order.status.in_(statuses)).exists()
     kind, _, name = part.partition(".")
     value = getattr(deal if kind == "deal" else client, name, None)
     return value is not None and str(value).strip() != ""
@@ -190,32 +193,73 @@ def _stale(current: Deal, seen: int):
     return stale_error("deal", "Deal", current.id, current.version, seen)
 
 
+def gate_missing(deal: Deal, current: Stage, target: Stage) -> list[dict]:
+    """What stops DEAL moving from CURRENT to TARGET: a forward move checks the target and every stage it
+    passes over (Won included: it asks what Shipped asks), except stages a manager marked skippable;
+    a move back, out of a closed stage or into Lost checks only the target. Each field once, in stage order."""
+    if target.position > current.position and not current.terminal and target.key != "lost":
+        to_check = [s for s in stages() if current.position < s.position <= target.position
+                    and (s.id == target.id or (not s.terminal and not s.skippable))]
+    else:
+        to_check = [target]
+    seen, unique = set(), []
+    for m in (m for s in to_check for m in missing_for(deal, s)):
+        if m["field"] not in seen:
+            seen.add(m["field"])
+            unique.append(m)
+    return unique
+
+
 def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:
-    """Move a deal; refused with the missing fields (of the target and of every skipped stage)."""
+    """Move a deal; refused with the missing fields (of the target and of every stage passed over)."""
     with write_txn():
         d = get_deal(actor, deal_id)
         target = stage_by_key(stage_key)
         current = Stage.get_by_id(d.stage_id)
         if target.id == current.id:
             return d
-        to_check = [target]
-        if not target.terminal and target.position > current.position:
-            to_check = [s for s in stages() if current.position < s.position <= target.position and not s.terminal]
-        missing = [m for s in to_check for m in missing_for(d, s)]
+        missing = gate_missing(d, current, target)
         if missing:
-            seen, unique = set(), []
-            for m in missing:
-                if m["field"] not in seen:
-                    seen.add(m["field"])
-                    unique.append(m)
             raise StageGateError(f"Deal {d.id} cannot enter {target.name}: missing "
-                                 + ", ".join(m["label"] for m in unique) + ".", unique)
+                                 + ", ".join(m["label"] for m in missing) + ".", missing)
         if target.key == "lost":  # nothing keeps chasing the client for a lost deal
             _cancel_for_lost(actor, d, now)
-        Deal.update(stage=target.id, stage_changed_at=now, updated_at=now, version=Deal.version + 1,
-                    closed_at=now if target.terminal else None).where(Deal.id == d.id).execute()
-        record(actor.login, "deal", d.id, "move", field="stage", old=current.key, new=target.key, at=now)
+        _set_stage(actor.login, d, current, target, now)
     return Deal.get_by_id(deal_id)
+
+
+def _set_stage(actor_login: str, d: Deal, current: Stage, target: Stage, now: datetime,
+               cause: str | None = None) -> None:
+    Deal.update(stage=target.id, stage_changed_at=now, updated_at=now, version=Deal.version + 1,
+                closed_at=now if target.terminal else None).where(Deal.id == d.id).execute()
+    record(actor_login, "deal", d.id, "move" if cause is None else "follow", field="stage", old=current.key,
+           new=target.key, at=now, cause=cause)
+
+
+# What the papers and the money say, latest first: the stage each fact carries a deal to.
+FOLLOWS = (("won", "order.delivered"), ("shipped", "order.shipped"), ("paid", "payment.full_or_plan"),
+           ("invoiced", "invoice.issued"), ("agreement_signed", "agreement.signed"))
+
+
+def follow(actor_login: str, deal_id: int, now: datetime, cause: str) -> str | None:
+    """Move the deal forward to the latest stage its papers and money justify (FOLLOWS) whose gate holds
+    (that stage's requirements and those of every stage passed over), audited with CAUSE. Never moves a
+    deal back, nor out of Won or Lost. Call it inside the operation that changed the fact (same
+    transaction). Returns the new stage key, or None when the deal stays where it is."""
+    d = Deal.get_by_id(deal_id)
+    current = Stage.get_by_id(d.stage_id)
+    if current.terminal:
+        return None
+    client = Client.get_by_id(d.client_id)
+    by_key = {s.key: s for s in stages()}
+    for key, fact in FOLLOWS:
+        target = by_key.get(key)
+        if target is None or target.position <= current.position or not _holds(fact, d, client):
+            continue
+        if not gate_missing(d, current, target):
+            _set_stage(actor_login, d, current, target, now, cause=cause)
+            return target.key
+    return None
 
 
 def lose_deal(actor: Rep, deal_id: int, reason: str, now: datetime) -> Deal:
