@@ -194,7 +194,8 @@ def migrate() -> list[int]:
 
     applied: list[int] = []
     try:
-        check_version()
+        if check_version() >= LATEST:
+            return applied  # nothing pending: no write lock taken (a long write elsewhere does not block start-up)
         for number, name, fn in MIGRATIONS:
             with write_txn():
                 if is_postgres():

@@ -1,7 +1,10 @@
 """Money: integer minor units plus an ISO 4217 currency code. Never floats."""
 from __future__ import annotations
 
+import re
 from decimal import Decimal, InvalidOperation
+
+_PLAIN = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)")  # digits and one decimal point: how money is written
 
 # Minor-unit exponents that differ from 2.
 _EXPONENT = {"JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "VND": 0, "HUF": 2,
@@ -29,6 +32,8 @@ def parse_amount(text: str | int | Decimal, currency: str) -> int:
     raw = str(text).strip().replace("_", "")
     if raw.count(",") == 1 and "." not in raw:
         raw = raw.replace(",", ".")
+    if not _PLAIN.fullmatch(raw) or len(raw) > 40:  # no exponents ("1e-999999999"), NaN or infinity
+        raise ValueError(f"{text!r} is not an amount (e.g. 199.99)")
     try:
         value = Decimal(raw)
     except InvalidOperation:

@@ -45,7 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return _dispatch(parser, args)
     except DomainError as exc:
-        print(f"repdesk: {with_flag(str(exc), getattr(exc, 'field', None), parser, args)}", file=sys.stderr)
+        from models.text import safe
+
+        print(f"repdesk: {safe(with_flag(str(exc), getattr(exc, 'field', None), parser, args))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("repdesk: interrupted.", file=sys.stderr)
@@ -59,11 +61,15 @@ def main(argv: list[str] | None = None) -> int:
             text = database_error_text(exc)
             if "readonly" in text or "read-only" in text:
                 text = "the database is read-only (check the file's and its folder's permissions)"
-            print(f"repdesk: database error: {text}.", file=sys.stderr)
+            from models.text import safe
+
+            print(f"repdesk: database error: {safe(text)}.", file=sys.stderr)
             return 10
         if getattr(args, "debug", False):
             raise
-        print(f"repdesk: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        from models.text import safe
+
+        print(f"repdesk: unexpected error: {type(exc).__name__}: {safe(exc)}", file=sys.stderr)
         return 1
     finally:
         try:
