@@ -1,4 +1,7 @@
-"""Activities (calls, e-mails, messages, meetings) and tasks with due dates; the day's agenda."""
+"""Activities (calls, e-mails, messages, meetings) and tasks with due dates; the day's agenda.
+
+An activity with a due date and no done date is open (a task, or a call or meeting scheduled for later);
+one with `cancelled_at` was superseded or cancelled and is neither open nor done."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,14 +12,29 @@ from .access import sees_only_own
 from .audit import record
 from .clock import iso, local
 from .engine import database, write_txn
-from .errors import NotFound, ValidationError
+from .errors import DomainError, NotFound, ValidationError
 from .tables import ACTIVITY_KINDS, Activity, Rep
 
 
 def activity_dict(a: Activity) -> dict:
     return dict(id=a.id, kind=a.kind, rep=a.rep.login if a.rep_id else None, client_id=a.client_id,
                 deal_id=a.deal_id, application_id=a.application_id, subject=a.subject, note=a.note,
-                due_at=iso(a.due_at), done_at=iso(a.done_at), created_at=iso(a.created_at), origin=a.origin)
+                due_at=iso(a.due_at), done_at=iso(a.done_at), created_at=iso(a.created_at), origin=a.origin,
+                cancelled_at=iso(a.cancelled_at), status=activity_status(a))
+
+
+def activity_status(a: Activity) -> str:
+    """done, cancelled, scheduled (open with a due date) or logged (no date: an old note)."""
+    if a.cancelled_at is not None:
+        return "cancelled"
+    if a.done_at is not None:
+        return "done"
+    return "scheduled" if a.due_at is not None else "logged"
+
+
+def _open():
+    """Open: not done, not cancelled."""
+    return Activity.done_at.is_null() & Activity.cancelled_at.is_null()
 
 
 def create_task(actor: str, rep_id: int | None, subject: str, due_at: datetime | None, *, now: datetime,
@@ -100,6 +118,42 @@ def add_task(actor: Rep, client_id: int, subject: str, due_at: datetime, now: da
                            deal_id=deal_id, note=(note or "").strip() or None)
 
 
+SCHEDULE_KINDS = ("call", "meeting", "email", "message")
+
+
+def schedule(actor: Rep, client_id: int, kind: str, subject: str, due_at: datetime, now: datetime,
+             deal_id: int | None = None, note: str | None = None) -> Activity:
+    """A call or meeting (or an e-mail or message to send) planned with a client at DUE_AT (UTC; the CLI and
+    the screens read it in the rep's zone), for the client's owner: open until done, on their agenda."""
+    if kind not in SCHEDULE_KINDS:
+        raise ValidationError(f"One schedules a {', a '.join(SCHEDULE_KINDS)}, not a {kind!r}.", field="kind")
+    subject = _kind_and_subject(kind, subject, f"Say what the {kind} is about (a subject).")
+    if due_at is None:
+        raise ValidationError(f"A scheduled {kind} needs its date and time.", field="due")
+    if due_at <= now:
+        raise ValidationError(f"A scheduled {kind} is in the future; log one that happened instead.", field="due")
+    return add_task(actor, client_id, subject, due_at, now, deal_id=deal_id, kind=kind, note=note)
+
+
+def client_activities(actor: Rep, client_id: int, limit: int = 200) -> list[dict]:
+    """What happened and what is planned with a client (and its deals), newest first, as activity dicts
+    (status done, scheduled, cancelled or logged); the client must be ACTOR's to see."""
+    from .access import check_client
+    from .tables import Client, Deal
+
+    c = Client.get_or_none(Client.id == client_id)
+    if c is None:
+        raise NotFound(f"There is no client {client_id}.")
+    check_client(actor, c)
+    mine = (Activity.client == c.id) | Activity.deal.in_(Deal.select(Deal.id).where(Deal.client == c.id))
+    from peewee import fn
+
+    rows = (Activity.select().where(mine)  # the latest moment first: planned ones, then what happened
+            .order_by(fn.COALESCE(Activity.due_at, Activity.done_at, Activity.created_at).desc(), Activity.id.desc())
+            .limit(max(1, min(int(limit), 10000))))
+    return [activity_dict(a) for a in rows]
+
+
 def complete_task(actor: Rep, task_id: int, now: datetime) -> Activity:
     from .access import can_see_owned
 
@@ -110,6 +164,9 @@ def complete_task(actor: Rep, task_id: int, now: datetime) -> Activity:
                 a.rep_id == actor.id or (not sees_only_own(actor) and can_see_owned(actor, a.rep_id,
                                                                                  rep.team_id if rep else None))):
             raise NotFound(f"There is no task {task_id} of yours.")
+        if a.cancelled_at is not None:
+            raise DomainError(f"Task {task_id} was cancelled (a newer follow-up replaced it); there is nothing "
+                              "to mark done.")
         if a.done_at is None:
             Activity.update(done_at=now, version=Activity.version + 1).where(Activity.id == task_id).execute()
             record(actor.login, "activity", task_id, "update", field="done_at", old=None, new=now, at=now)
@@ -118,8 +175,7 @@ def complete_task(actor: Rep, task_id: int, now: datetime) -> Activity:
 
 
 def open_tasks(rep: Rep, limit: int = 500) -> list[Activity]:
-    return list(Activity.select().where((Activity.rep == rep.id) & Activity.done_at.is_null()
-                                        & Activity.due_at.is_null(False))
+    return list(Activity.select().where((Activity.rep == rep.id) & _open() & Activity.due_at.is_null(False))
                 .order_by(Activity.due_at, Activity.id).limit(limit))
 
 
@@ -128,13 +184,12 @@ def agenda(rep: Rep, now: datetime) -> list[Activity]:
     loc = local(now, rep.timezone)
     end_local = loc.replace(hour=23, minute=59, second=59, microsecond=0)
     end_utc = now + (end_local - loc)
-    return list(Activity.select().where((Activity.rep == rep.id) & Activity.done_at.is_null()
-                                        & (Activity.due_at <= end_utc))
+    return list(Activity.select().where((Activity.rep == rep.id) & _open() & (Activity.due_at <= end_utc))
                 .order_by(Activity.due_at, Activity.id).limit(500))
 
 
 def next_task_due(client_id: int) -> datetime | None:
-    a = (Activity.select(Activity.due_at).where((Activity.client == client_id) & Activity.done_at.is_null()
+    a = (Activity.select(Activity.due_at).where((Activity.client == client_id) & _open()
                                                 & Activity.due_at.is_null(False))
          .order_by(Activity.due_at).first())
     return a.due_at if a else None
@@ -147,7 +202,7 @@ def next_tasks_due(client_ids: list[int]) -> dict[int, datetime]:
     if not client_ids:
         return {}
     q = (Activity.select(Activity.client, fn.MIN(Activity.due_at))
-         .where(Activity.client.in_(client_ids) & Activity.done_at.is_null() & Activity.due_at.is_null(False))
+         .where(Activity.client.in_(client_ids) & _open() & Activity.due_at.is_null(False))
          .group_by(Activity.client).tuples())
     out = {}
     for cid, due in q:

@@ -203,7 +203,8 @@ def reassign_client(actor: Rep, client_id: int, login: str, now: datetime) -> di
             Deal.update(owner=to.id, team=to.team_id, updated_at=now, version=Deal.version + 1) \
                 .where(Deal.id.in_(open_deals)).execute()
         task_ids = [a.id for a in Activity.select(Activity.id).where(
-            (Activity.client == c.id) & Activity.done_at.is_null() & Activity.due_at.is_null(False)
+            (Activity.client == c.id) & Activity.done_at.is_null() & Activity.cancelled_at.is_null()
+            & Activity.due_at.is_null(False)
             & (Activity.rep == c.owner_id))]
         if task_ids:
             Activity.update(rep=to.id, version=Activity.version + 1).where(Activity.id.in_(task_ids)).execute()

@@ -49,6 +49,55 @@ def local(value: datetime, tz: str | None) -> datetime:
     return value.replace(tzinfo=timezone.utc).astimezone(zone(tz))
 
 
+def zone_name(value: datetime, tz: str | None) -> str:
+    """The zone's short name at that moment ("CET", "CEST", "UTC"; "+03" where the zone has none)."""
+    return local(value, tz).tzname() or (tz or "UTC")
+
+
+def _moment(value) -> datetime | None:
+    """A stored moment: naive UTC, an aware datetime, or ISO 8601 text (what the dicts of models/ carry)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return parse_iso(value)
+    return to_utc(value)
+
+
+def shown(value, tz: str | None, now: datetime | None = None, *, with_zone: bool = True,
+          seconds: bool = False) -> str:
+    """THE screen format of a stored moment, in the rep's zone with the zone named: "15:30 CET" today,
+    "Thu 03 Dec 15:30 CET" within the year around NOW, "03 Dec 2027 15:30 CET" beyond; "-" for none.
+    Screens that already name the zone once (a column header) pass with_zone=False."""
+    moment = _moment(value)
+    if moment is None:
+        return "-"
+    loc = local(moment, tz)
+    clock = "%H:%M:%S" if seconds else "%H:%M"
+    if now is not None and loc.date() == local(now, tz).date():
+        text = loc.strftime(clock)
+    elif now is None or abs((moment - now).days) < 180:
+        text = loc.strftime(f"%a %d %b {clock}")
+    else:
+        text = loc.strftime(f"%d %b %Y {clock}")
+    return f"{text} {loc.tzname() or tz}" if with_zone else text
+
+
+def stamp(value, tz: str | None) -> str:
+    """THE command-line format of a stored moment: "2026-12-03 15:30 CET" (sortable, the rep's zone, the
+    zone named); "-" for none. `--json` prints iso_local() instead."""
+    moment = _moment(value)
+    if moment is None:
+        return "-"
+    loc = local(moment, tz)
+    return f"{loc.strftime('%Y-%m-%d %H:%M')} {loc.tzname() or tz}"
+
+
+def iso_local(value, tz: str | None) -> str | None:
+    """ISO 8601 with the rep's offset: "2026-12-03T15:30:00+01:00" (the same moment iso() names in UTC)."""
+    moment = _moment(value)
+    return None if moment is None else local(moment, tz).isoformat()
+
+
 def valid_zone(name: str) -> bool:
     try:
         ZoneInfo(name)

@@ -681,3 +681,73 @@ def quarantined(limit: int = 100) -> list[dict]:
             for q in Quarantine.select().where(Quarantine.resolved == False)  # noqa: E712
             .order_by(Quarantine.id.desc()).limit(limit)]
 
+
+
+# ---------------------------------------------------------------- typed in by a rep, converted
+
+
+def add_phone_application(actor: Rep, data: dict, now: datetime, kind: str = "call",
+                          note: str | None = None) -> int:
+    """A phone call a rep types in (`n` on the inbox): it is that rep's, and the call was its first contact,
+    logged at once (the clock never runs). One transaction; returns the application's id."""
+    with write_txn():
+        app_id = add_application(actor.login, dict(data, channel="phone"), now)
+        Application.update(owner=actor.id, team=actor.team_id, version=Application.version + 1) \
+            .where(Application.id == app_id).execute()
+        record(actor.login, "application", app_id, "claim", field="owner", old=None, new=actor.login, at=now,
+               cause="typed in by the rep who took the call")
+        contact(actor, app_id, kind, now, note=note)
+    return app_id
+
+
+def requested_products(app: Application) -> list[tuple[str, int | None]]:
+    """The catalog products an application names, as the scoring found them: (SKU, quantity or None), in the
+    order the scoring ranks them (spam names none)."""
+    from . import scoring
+
+    return scoring.products_named(app.text, app.subject or "", scoring.load_catalog())
+
+
+def convertible(actor: Rep, app_id: int, lock: bool = False) -> Application:
+    """The application, if ACTOR may convert it now: not converted, closed or spam already; a rep only their
+    own or an unclaimed one (which they then own)."""
+    from .engine import locked
+
+    q = Application.select().where(Application.id == app_id)
+    a = (locked(q) if lock else q).first()
+    if a is None:
+        raise NotFound(f"There is no application {app_id}.")
+    if a.owner_id not in (None, actor.id) and sees_only_own(actor):
+        owner = Rep.get_by_id(a.owner_id).login
+        raise PermissionDenied(f"Application {app_id} belongs to {owner}; ask them or a manager to transfer it.")
+    if a.status == "converted":
+        from .tables import Deal
+
+        d = Deal.get_or_none(Deal.application == a.id)
+        raise NothingToDo(f"Application {app_id} was already converted"
+                          + (f" (client {a.client_id}, deal {d.id})." if d else "."))
+    if a.status in ("closed", "spam"):
+        raise NothingToDo(f"Application {app_id} is {a.status} ({a.closed_reason or 'no reason'}); it cannot be "
+                          "converted.")
+    return a
+
+
+def mark_converted(actor: Rep, app_id: int, client_id: int, deal_id: int, now: datetime) -> Application:
+    """Close the application as converted, linked to its client (the deal links back to it); it becomes the
+    converting rep's when it was nobody's. Inside the conversion's transaction."""
+    with write_txn():
+        a = convertible(actor, app_id, lock=True)
+        owner_id = a.owner_id or actor.id
+        n = (Application.update(status="converted", open=False, client=client_id, owner=owner_id,
+                                team=a.team_id or actor.team_id, closed_reason=f"converted: deal {deal_id}",
+                                version=Application.version + 1)
+             .where((Application.id == app_id) & (Application.version == a.version)).execute())
+        if n != 1:  # pragma: no cover (the row lock / write lock prevents it)
+            raise NothingToDo(f"Application {app_id} changed meanwhile; look again.")
+        if a.owner_id is None:
+            record(actor.login, "application", app_id, "claim", field="owner", old=None, new=actor.login, at=now)
+        record(actor.login, "application", app_id, "convert", field="status", old=a.status, new="converted", at=now)
+        record(actor.login, "application", app_id, "convert", field="client", old=a.client_id, new=client_id,
+               at=now)
+        record(actor.login, "application", app_id, "convert", field="deal", new=deal_id, at=now)
+    return get_application(app_id)

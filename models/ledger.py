@@ -1,6 +1,10 @@
 """Facts about money and agreements that several rules share (stage gate, shipment, reports).
 
-balance = amount + debit notes - credit notes - successful payments, in minor units (exact ints).
+balance = amount + debit notes - credit notes - successful payments + refunds, in minor units (exact
+ints). Only approved notes count: a credit note a rep proposed above their limit changes nothing until a
+manager approves it (models.payments.decide_note). A refund is the part of an approved credit note beyond
+what was still owed: money the company owes back, so the balance never goes below zero. A refund counts
+once it is due, paid out or not.
 
 Invoice status is derived, never trusted from the row alone: cancelled (stored), paid (balance <= 0),
 overdue (balance > 0 and past due: the invoice's due date, or with an approved plan the earliest
@@ -12,30 +16,40 @@ from datetime import datetime
 
 from peewee import fn
 
-from .tables import Agreement, Installment, InstallmentPlan, Invoice, Note, Payment
+from .tables import Agreement, Installment, InstallmentPlan, Invoice, Note, Payment, Refund
 
 STORED_STATUSES = ("open", "partly_paid", "paid", "cancelled")  # "overdue" is derived from the clock
 
 
-def _totals(inv: Invoice, paid: int, credits: int, debits: int) -> dict:
-    paid, credits, debits = int(paid or 0), int(credits or 0), int(debits or 0)
-    return dict(amount=inv.amount_minor, paid=paid, credits=credits, debits=debits,
-                balance=inv.amount_minor + debits - credits - paid, currency=inv.currency)
+def _totals(inv: Invoice, paid: int, credits: int, debits: int, refunds: int = 0) -> dict:
+    paid, credits, debits, refunds = int(paid or 0), int(credits or 0), int(debits or 0), int(refunds or 0)
+    return dict(amount=inv.amount_minor, paid=paid, credits=credits, debits=debits, refunds=refunds,
+                balance=inv.amount_minor + debits - credits - paid + refunds, currency=inv.currency)
+
+
+def credit_room(totals: dict) -> int:
+    """The largest credit note the invoice can take: what is still owed plus what was paid (and not
+    already refunded). Beyond what is owed, the credit becomes a refund due."""
+    return max(0, totals["balance"]) + max(0, totals["paid"] - totals["refunds"])
+
+
+def refund_part(totals: dict, credit_minor: int) -> int:
+    """The part of a credit note of CREDIT_MINOR that is money owed back (beyond what is still owed)."""
+    return max(0, credit_minor - max(0, totals["balance"]))
 
 
 def invoice_totals(invoice: Invoice | int) -> dict:
     inv = invoice if isinstance(invoice, Invoice) else Invoice.get_by_id(invoice)
     paid = (Payment.select(fn.COALESCE(fn.SUM(Payment.amount_minor), 0))
             .where((Payment.invoice == inv.id) & (Payment.status == "ok")).scalar())
-    credits = (Note.select(fn.COALESCE(fn.SUM(Note.amount_minor), 0))
-               .where((Note.invoice == inv.id) & (Note.kind == "credit")).scalar())
-    debits = (Note.select(fn.COALESCE(fn.SUM(Note.amount_minor), 0))
-              .where((Note.invoice == inv.id) & (Note.kind == "debit")).scalar())
-    return _totals(inv, paid, credits, debits)
+    notes = dict(Note.select(Note.kind, fn.SUM(Note.amount_minor))
+                 .where((Note.invoice == inv.id) & (Note.status == "approved")).group_by(Note.kind).tuples())
+    refunds = Refund.select(fn.COALESCE(fn.SUM(Refund.amount_minor), 0)).where(Refund.invoice == inv.id).scalar()
+    return _totals(inv, paid, notes.get("credit", 0), notes.get("debit", 0), refunds)
 
 
 def totals_for(invoices: list[Invoice]) -> dict[int, dict]:
-    """invoice_totals for many invoices in three grouped queries (lists and screens)."""
+    """invoice_totals for many invoices in four grouped queries (lists and screens)."""
     ids = [i.id for i in invoices]
     if not ids:
         return {}
@@ -43,9 +57,13 @@ def totals_for(invoices: list[Invoice]) -> dict[int, dict]:
                 .where(Payment.invoice.in_(ids) & (Payment.status == "ok")).group_by(Payment.invoice).tuples())
     notes: dict[tuple[int, str], int] = {}
     for inv_id, kind, total in (Note.select(Note.invoice, Note.kind, fn.SUM(Note.amount_minor))
-                                .where(Note.invoice.in_(ids)).group_by(Note.invoice, Note.kind).tuples()):
+                                .where(Note.invoice.in_(ids) & (Note.status == "approved"))
+                                .group_by(Note.invoice, Note.kind).tuples()):
         notes[(inv_id, kind)] = total
-    return {i.id: _totals(i, paid.get(i.id, 0), notes.get((i.id, "credit"), 0), notes.get((i.id, "debit"), 0))
+    refunds = dict(Refund.select(Refund.invoice, fn.SUM(Refund.amount_minor))
+                   .where(Refund.invoice.in_(ids)).group_by(Refund.invoice).tuples())
+    return {i.id: _totals(i, paid.get(i.id, 0), notes.get((i.id, "credit"), 0), notes.get((i.id, "debit"), 0),
+                          refunds.get(i.id, 0))
             for i in invoices}
 
 
@@ -77,11 +95,11 @@ def installments_of(invoice_id: int) -> list[Installment]:
 
 
 def covered_installments(parts: list[Installment], totals: dict) -> set[int]:
-    """Ids of the parts the money in covers, oldest first: payments and credit notes count; a part is
-    covered only when fully covered. A settled invoice (balance <= 0) covers every part."""
+    """Ids of the parts the money in covers, oldest first: payments and approved credit notes count, less
+    refunds; a part is covered only when fully covered. A settled invoice (balance <= 0) covers every part."""
     if totals["balance"] <= 0:
         return {p.id for p in parts}
-    money = totals["paid"] + totals["credits"]
+    money = totals["paid"] + totals["credits"] - totals.get("refunds", 0)
     out, running = set(), 0
     for p in sorted(parts, key=lambda x: x.seq):
         running += p.amount_minor

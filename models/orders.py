@@ -1,5 +1,7 @@
 """Warehouse orders: a deal with a signed agreement and the money in (paid in full, or an approved
-installment plan) produces an order with its lines; forwarded -> shipped -> delivered.
+installment plan) produces an order with the deal's lines, sent to a delivery address (the one given, else
+the client's); forwarded -> shipped -> delivered, or cancelled before it ships (a lost deal). Shipping and
+delivering carry the deal along (pipeline.follow: Shipped, then Won), in the same transaction.
 
 The conditions are checked inside the operation's transaction (the deal row locked FOR UPDATE on
 PostgreSQL, BEGIN IMMEDIATE on SQLite), and again when the order ships: shipment is refused without the
@@ -16,6 +18,7 @@ from peewee import JOIN, IntegrityError
 
 from . import ledger
 from .access import check_deal, scope
+from .pipeline import follow
 from .audit import record
 from .clock import iso
 from .engine import database, locked as _locked, write_txn
@@ -24,6 +27,7 @@ from .tables import Client, Deal, DealLine, Order, OrderLine, Product, Rep
 from .text import one_line, safe
 
 ORDER_FLOW = {"forwarded": "shipped", "shipped": "delivered"}
+ORDER_STATUSES = ("forwarded", "shipped", "delivered", "cancelled")
 
 
 class ShipmentBlocked(DomainError):
@@ -57,35 +61,76 @@ def _address(client: Client) -> str:
     return ", ".join(p for p in parts if p)
 
 
-def create_order(actor: Rep, deal_id: int, now: datetime) -> Order:
+def create_order(actor: Rep, deal_id: int, now: datetime, address: str | None = None) -> Order:
     """Forward DEAL to the warehouse: needs a signed agreement and the money (paid in full or an approved
-    plan); refused with the reasons otherwise. Lines come from the deal's lines, or one from its title."""
+    plan), the deal's lines (products and quantities) and a delivery address (ADDRESS, else the client's);
+    refused with the reasons, or the field, otherwise. The order's lines are the deal's lines."""
+    from .text import strip_controls
+
+    address = strip_controls(address or "").strip() or None
+    if address is not None and len(address) > 1000:
+        raise ValidationError(f"A delivery address has at most 1000 characters ({len(address)} given).",
+                              field="address")
     with write_txn():
         d = _deal(actor, deal_id)
-        why = ledger.shipment_blockers(deal_id)
-        if why:
-            raise ShipmentBlocked(f"Deal {deal_id} cannot go to the warehouse: {'; '.join(why)}.", why)
+        from .tables import Stage
+
+        if Stage.get_by_id(d.stage_id).key == "lost":
+            raise DomainError(f"Deal {deal_id} is lost; it does not go to the warehouse.")
         existing = Order.get_or_none(Order.deal == deal_id)
         if existing is not None:
             raise NothingToDo(f"Deal {deal_id} already has order {existing.id} ({existing.status}).")
-        client = Client.get_by_id(d.client_id)
-        try:
-            with database.atomic():  # savepoint: a racing second order for the deal is refused, not a crash
-                o = Order.create(deal=deal_id, status="forwarded", address=_address(client) or None, created_at=now)
-        except IntegrityError:
-            raise NothingToDo(f"Deal {deal_id} already has an order.") from None
+        why = ledger.shipment_blockers(deal_id)
+        if why:
+            raise ShipmentBlocked(f"Deal {deal_id} cannot go to the warehouse: {'; '.join(why)}.", why)
         lines = list(DealLine.select(DealLine, Product).join(Product, JOIN.LEFT_OUTER,
                                                              on=(DealLine.product == Product.id))
                      .where(DealLine.deal == deal_id).order_by(DealLine.id))
-        if lines:
-            for x in lines:
-                OrderLine.create(order=o, sku=x.product.sku if x.product_id else "", description=x.description,
-                                 quantity=x.quantity)
-        else:
-            OrderLine.create(order=o, sku="", description=d.title, quantity=1)
+        if not lines:
+            raise ValidationError(f"Deal {deal_id} has no lines: the warehouse needs the products and quantities "
+                                  "(add them to the deal first).", field="lines")
+        client = Client.get_by_id(d.client_id)
+        address = address or _address(client) or None
+        if address is None:
+            raise ValidationError(f"Deal {deal_id} needs a delivery address: client {client.id} has none; give "
+                                  "the delivery address.", field="address")
+        try:
+            with database.atomic():  # savepoint: a racing second order for the deal is refused, not a crash
+                o = Order.create(deal=deal_id, status="forwarded", address=address, created_at=now)
+        except IntegrityError:
+            raise NothingToDo(f"Deal {deal_id} already has an order.") from None
+        for x in lines:
+            OrderLine.create(order=o, sku=x.product.sku if x.product_id else "", description=x.description,
+                             quantity=x.quantity)
         record(actor.login, "order", o.id, "create", field="status", new="forwarded", at=now)
+        record(actor.login, "order", o.id, "create", field="address", new=address, at=now)
         record(actor.login, "deal", deal_id, "order", field="order", new=o.id, at=now)
     return Order.get_by_id(o.id)
+
+
+def cancel_order(actor: Rep, order_id: int, reason: str, now: datetime) -> Order:
+    """Cancel an order that has not shipped (the warehouse export shows it cancelled, with the reason and
+    when). A shipped or delivered order is not cancelled: the goods are out; credit the invoice instead."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError("Cancelling an order needs its reason.", field="reason")
+    with write_txn():
+        o = _order(actor, order_id)
+        if o.status == "cancelled":
+            raise NothingToDo(f"Order {order_id} is already cancelled.")
+        if o.status != "forwarded":
+            raise DomainError(f"Order {order_id} is {o.status}: the goods are out, it cannot be cancelled; "
+                              "credit the invoice instead.")
+        done = (Order.update(status="cancelled", cancelled_at=now, cancel_reason=reason[:2000],
+                             version=Order.version + 1)
+                .where((Order.id == o.id) & (Order.status == "forwarded")).execute())
+        if not done:  # pragma: no cover (the row lock / write lock prevents it)
+            raise NothingToDo(f"Order {order_id} changed meanwhile; look again.")
+        record(actor.login, "order", o.id, "cancel", field="status", old=o.status, new="cancelled", at=now)
+        record(actor.login, "order", o.id, "cancel", field="cancel_reason", new=reason, at=now)
+        record(actor.login, "deal", o.deal_id, "order", field="order", old=f"{o.id} {o.status}",
+               new=f"{o.id} cancelled", at=now, cause=reason)
+    return Order.get_by_id(order_id)
 
 
 def _advance(actor: Rep, order_id: int, now: datetime, to: str) -> Order:
@@ -93,6 +138,8 @@ def _advance(actor: Rep, order_id: int, now: datetime, to: str) -> Order:
         o = _order(actor, order_id)
         if o.status == to:
             raise NothingToDo(f"Order {order_id} is already {to}.")
+        if o.status == "cancelled":
+            raise DomainError(f"Order {order_id} is cancelled ({o.cancel_reason or 'no reason'}).")
         if ORDER_FLOW.get(o.status) != to:
             raise ValidationError(f"Order {order_id} is {o.status}; it cannot become {to} "
                                   f"(forwarded, then shipped, then delivered).", field="status")
@@ -108,6 +155,7 @@ def _advance(actor: Rep, order_id: int, now: datetime, to: str) -> Order:
             raise NothingToDo(f"Order {order_id} changed meanwhile; look again.")
         record(actor.login, "order", o.id, {"shipped": "ship", "delivered": "deliver"}[to], field="status",
                old=o.status, new=to, at=now)
+        follow(actor.login, o.deal_id, now, f"order {o.id} {to}")  # Shipped, then Won, when the gate holds
     return Order.get_by_id(order_id)
 
 
@@ -125,7 +173,7 @@ def order_dict(o: Order) -> dict:
     d = o.deal
     return dict(id=o.id, deal_id=o.deal_id, deal=d.title, client=d.client.name, address=o.address or "",
                 status=o.status, created_at=iso(o.created_at), shipped_at=iso(o.shipped_at),
-                delivered_at=iso(o.delivered_at),
+                delivered_at=iso(o.delivered_at), cancelled_at=iso(o.cancelled_at), cancel_reason=o.cancel_reason,
                 lines=[dict(sku=x.sku, description=x.description, quantity=x.quantity)
                        for x in o.lines.order_by(OrderLine.id)])
 
@@ -146,7 +194,7 @@ def get_order(actor: Rep, order_id: int) -> Order:
 
 
 _CSV_FIELDS = ["order_id", "status", "deal_id", "deal", "client", "address", "sku", "description", "quantity",
-               "created_at", "shipped_at", "delivered_at"]
+               "created_at", "shipped_at", "delivered_at", "cancelled_at", "cancel_reason"]
 
 
 def _cell(value) -> str:
@@ -167,6 +215,8 @@ def export_orders(actor: Rep, fmt: str = "csv", status: str | None = None) -> st
         for o in orders:
             for k in ("deal", "client", "address"):
                 o[k] = safe(o[k], max_line=0)
+            if o["cancel_reason"]:
+                o["cancel_reason"] = safe(o["cancel_reason"], max_line=0)
             for x in o["lines"]:
                 x["sku"], x["description"] = safe(x["sku"], max_line=0), safe(x["description"], max_line=0)
         return json.dumps(orders, ensure_ascii=False, indent=2) + "\n"
@@ -177,5 +227,6 @@ def export_orders(actor: Rep, fmt: str = "csv", status: str | None = None) -> st
         for x in o["lines"]:
             w.writerow([o["id"], o["status"], o["deal_id"], _cell(o["deal"]), _cell(o["client"]),
                         _cell(o["address"]), _cell(x["sku"]), _cell(x["description"]), x["quantity"],
-                        o["created_at"], o["shipped_at"] or "", o["delivered_at"] or ""])
+                        o["created_at"], o["shipped_at"] or "", o["delivered_at"] or "", o["cancelled_at"] or "",
+                        _cell(o["cancel_reason"])])
     return buf.getvalue()

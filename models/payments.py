@@ -1,7 +1,15 @@
 """Payments: agreements, invoices (with installment plans), payments (a failed one opens a follow-up
-task for the deal's owner), credit and debit notes, and the lists of the Payments screen.
+task for the deal's owner), credit and debit notes, refunds, and the lists of the Payments screen.
 
-balance = amount + debit notes - credit notes - successful payments, exact ints in minor units.
+balance = amount + debit notes - credit notes - successful payments + refunds, exact ints in minor units,
+counting approved notes only (models.ledger). The balance never goes below zero: a credit note is limited
+to what is still owed plus what was paid, and the part beyond what is owed is recorded as a refund due.
+A rep's credit note above the setting credit.rep_limit (minor units, default 0: every one) is proposed and
+waits for a manager (decide_note), changing no balance, status or warehouse gate until approved.
+
+The deal follows its papers and money (models.pipeline.follow, in the same transaction): signing the
+agreement, issuing the invoice, settling it in full and approving its plan move the deal forward when
+the stage gate holds, audited with the cause.
 Every operation is one transaction with its own audit rows. On PostgreSQL the invoice (or deal) row an
 operation reads and then changes is locked with FOR UPDATE, so two reps recording payments at once
 cannot both pass the overpayment check; on SQLite write_txn's BEGIN IMMEDIATE does the same.
@@ -22,12 +30,17 @@ from .clock import iso, local, zone
 from .engine import write_txn
 from .errors import DomainError, NotFound, NothingToDo, ValidationError
 from .money import plain_amount
+from .pipeline import follow
 from .tables import (Agreement, Client, Deal, DealLine, Installment, InstallmentPlan, Invoice, Note, Order, Payment,
-                     Rep, Stage)
+                     Refund, Rep, Stage)
 from .text import one_line
 
 settings.declare("invoice.due_hours", 72, check=settings.ranged("invoice.due_hours", 1, 24 * 366),
                  writers=settings.MANAGERS, doc="Hours an invoice is due after issue.")
+settings.declare("credit.rep_limit", 0, check=settings.ranged("credit.rep_limit", 0, 10**15),
+                 writers=settings.MANAGERS,
+                 doc="A rep's credit note above this many minor units (cents) waits for a manager's approval "
+                     "(0: every credit note a rep makes waits).")
 
 MAX_PARTS = 120
 AGREEMENT_STATUSES = ("draft", "sent", "signed")
@@ -147,6 +160,8 @@ def _set_agreement_status(actor: Rep, deal_id: int, now: datetime, status: str, 
         record_changes(actor.login, "agreement", ag.id, dict(status=ag.status, signed_at=None, signed_by=None), new,
                        at=now, action=status if status == "sent" else "sign")
         record(actor.login, "deal", deal_id, "agreement", field="agreement", old=ag.status, new=status, at=now)
+        if status == "signed":
+            follow(actor.login, deal_id, now, f"agreement signed by {new['signed_by']}")
     return Agreement.get_by_id(ag.id)
 
 
@@ -234,6 +249,7 @@ def issue_invoice(actor: Rep, deal_id: int, now: datetime, amount_minor: int | N
                 Installment.create(plan=plan, seq=i, amount_minor=part, due_at=when)
             record(actor.login, "invoice", inv.id, "plan", field="plan",
                    new=f"{installments} x every {every_days} days ({plan.status})", at=now)
+        follow(actor.login, deal_id, now, f"invoice {inv.number} issued")
     return Invoice.get_by_id(inv.id)
 
 
@@ -262,6 +278,7 @@ def approve_plan(actor: Rep, invoice_id: int, now: datetime) -> InstallmentPlan:
         if last is not None and last != inv.due_at:
             Invoice.update(due_at=last, version=Invoice.version + 1).where(Invoice.id == inv.id).execute()
             record(actor.login, "invoice", inv.id, "update", field="due_at", old=inv.due_at, new=last, at=now)
+        follow(actor.login, inv.deal_id, now, f"installment plan of {inv.number} approved")
     return InstallmentPlan.get_by_id(plan.id)
 
 
@@ -281,27 +298,35 @@ def reject_plan(actor: Rep, invoice_id: int, now: datetime) -> InstallmentPlan:
 
 
 def cancel_invoice(actor: Rep, invoice_id: int, reason: str, now: datetime) -> Invoice:
-    """Cancel an invoice nothing was paid on (money received is returned with a credit note instead)."""
+    """Cancel an invoice no money is kept on: nothing was paid, or what was paid is refunded (money received
+    is returned with a credit note first). Credit notes still waiting for a manager are rejected with it."""
     if not (reason or "").strip():
         raise ValidationError("Cancelling an invoice needs its reason.", field="reason")
     with write_txn():
         inv = _invoice(actor, invoice_id, lock=True)
         if inv.status == "cancelled":
             raise NothingToDo(f"Invoice {inv.number} is already cancelled.")
-        if ledger.invoice_totals(inv)["paid"]:
+        t = ledger.invoice_totals(inv)
+        if t["paid"] > t["refunds"]:
             raise DomainError(f"Invoice {inv.number} has payments; return them with a credit note instead.")
         Invoice.update(status="cancelled", version=Invoice.version + 1).where(Invoice.id == inv.id).execute()
         record(actor.login, "invoice", inv.id, "cancel", field="status", old=inv.status, new="cancelled", at=now)
         record(actor.login, "invoice", inv.id, "cancel", field="reason", new=reason.strip(), at=now)
+        for n in Note.select().where((Note.invoice == inv.id) & (Note.status == "proposed")):
+            Note.update(status="rejected", decided_by=actor.login, decided_at=now).where(Note.id == n.id).execute()
+            record(actor.login, "note", n.id, "reject", field="status", old="proposed", new="rejected", at=now,
+                   cause=f"invoice {inv.number} cancelled")
         from .reminders import cancel_settled
 
         cancel_settled(actor.login, now, inv.id)
     return Invoice.get_by_id(inv.id)
 
 
-def _settle(actor: Rep, inv: Invoice, now: datetime, before: dict) -> dict:
+def _settle(actor: Rep, inv: Invoice, now: datetime, before: dict, cause: str | None = None) -> dict:
     """After money moved: mark the parts now covered paid (oldest first), cancel their pending reminders,
-    keep the stored status right (audited) and the client's last purchase. Returns the new totals."""
+    keep the stored status right (audited) and the client's last purchase (when money was kept, not all
+    refunded); an invoice settled in full moves its deal forward (follow, audited with CAUSE, default
+    "invoice N paid in full"). Returns the new totals."""
     t = ledger.invoice_totals(inv)
     parts = ledger.installments_of(inv.id)
     covered = ledger.covered_installments(parts, t)
@@ -322,9 +347,10 @@ def _settle(actor: Rep, inv: Invoice, now: datetime, before: dict) -> dict:
         Invoice.update(status=status, version=Invoice.version + 1).where(Invoice.id == inv.id).execute()
         record(actor.login, "invoice", inv.id, "update", field="status", old=inv.status, new=status, at=now)
         if status == "paid":
+            follow(actor.login, inv.deal_id, now, cause or f"invoice {inv.number} paid in full")
             deal = Deal.get_by_id(inv.deal_id)
             old = Client.get_by_id(deal.client_id).last_purchase_at
-            if old is None or old < now:
+            if t["paid"] > t["refunds"] and (old is None or old < now):
                 Client.update(last_purchase_at=now).where(Client.id == deal.client_id).execute()
                 record(actor.login, "client", deal.client_id, "update", field="last_purchase_at", old=old, new=now,
                        at=now)
@@ -378,28 +404,150 @@ def record_payment(actor: Rep, invoice_id: int, amount_minor: int, now: datetime
     return p
 
 
+def _note_waits(actor: Rep, kind: str, amount_minor: int) -> bool:
+    """A rep's credit note above credit.rep_limit waits for a manager; managers' and debit notes do not."""
+    return kind == "credit" and actor.role == "rep" and amount_minor > int(settings.get("credit.rep_limit"))
+
+
+def _check_credit_room(inv: Invoice, amount_minor: int, totals: dict) -> None:
+    room = ledger.credit_room(totals)
+    if amount_minor > room:
+        owed, kept = max(0, totals["balance"]), max(0, totals["paid"] - totals["refunds"])
+        raise ValidationError(
+            f"A credit note of {_amt(amount_minor, inv.currency)} is more than invoice {inv.number} can take: "
+            f"{_amt(owed, inv.currency)} still owed plus {_amt(kept, inv.currency)} paid, at most "
+            f"{_amt(room, inv.currency)}.", field="amount")
+
+
+def _apply_credit(actor: Rep, inv: Invoice, note: Note, now: datetime, before: dict) -> Refund | None:
+    """The approved credit NOTE's refund due (the part beyond what was still owed), recorded with it."""
+    part = ledger.refund_part(before, note.amount_minor)
+    if part <= 0:
+        return None
+    r = Refund.create(invoice=inv, note=note.id, amount_minor=part, currency=inv.currency, status="due",
+                      created_at=now, created_by=actor.login)
+    record_changes(actor.login, "refund", r.id, {}, dict(invoice=inv.number, note=note.id,
+                                                         amount=_amt(part, inv.currency), status="due"),
+                   at=now, action="create")
+    record(actor.login, "invoice", inv.id, "refund_due", field="refund", new=f"{r.id}: {_amt(part, inv.currency)}",
+           at=now, cause=f"credit note {note.id}")
+    return r
+
+
 def add_note(actor: Rep, invoice_id: int, kind: str, amount_minor: int, reason: str, now: datetime) -> Note:
     """A credit note (lowers the balance: a discount, a return) or a debit note (raises it: delivery, a
-    fee), with its reason. A credit may take the balance below zero: the company then owes a refund."""
+    fee), with its reason. A credit note is limited to what is still owed plus what was paid; the part
+    beyond what is owed is a refund due (recorded when the note takes effect), so the balance never goes
+    below zero. A rep's credit note above credit.rep_limit is proposed (status "proposed"): it waits for a
+    manager (decide_note) and changes nothing until approved. Debit notes need no approval."""
     if kind not in ("credit", "debit"):
         raise ValidationError("A note is a credit or a debit note.", field="kind")
     if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
         raise ValidationError("A note is a positive amount.", field="amount")
     if not (reason or "").strip():
         raise ValidationError("A note needs its reason.", field="reason")
+    reason = reason.strip()
     with write_txn():
         inv = _invoice(actor, invoice_id, lock=True)
         if inv.status == "cancelled":
             raise DomainError(f"Invoice {inv.number} is cancelled; it takes no notes.")
         before = ledger.invoice_totals(inv)
-        n = Note.create(invoice=inv, kind=kind, amount_minor=amount_minor, reason=reason.strip(), created_at=now,
-                        created_by=actor.login)
+        if kind == "credit":
+            _check_credit_room(inv, amount_minor, before)
+        waits = _note_waits(actor, kind, amount_minor)
+        status = "proposed" if waits else "approved"
+        n = Note.create(invoice=inv, kind=kind, amount_minor=amount_minor, reason=reason, created_at=now,
+                        created_by=actor.login, status=status, decided_by=None if waits else actor.login,
+                        decided_at=None if waits else now)
         record_changes(actor.login, "note", n.id, {}, dict(invoice=inv.number, kind=kind,
                                                            amount=_amt(amount_minor, inv.currency),
-                                                           reason=reason.strip()), at=now, action="create")
-        record(actor.login, "invoice", inv.id, f"{kind}_note", field="note", new=f"{n.id}: {reason.strip()}", at=now)
-        _settle(actor, inv, now, before)
-    return n
+                                                           reason=reason, status=status), at=now, action="create")
+        record(actor.login, "invoice", inv.id, f"{kind}_note", field="note",
+               new=f"{n.id}: {reason}" + (" (waits for a manager)" if waits else ""), at=now)
+        if not waits:
+            if kind == "credit":
+                _apply_credit(actor, inv, n, now, before)
+            _settle(actor, inv, now, before, cause=f"invoice {inv.number} settled by credit note {n.id}"
+                    if kind == "credit" else None)
+    return Note.get_by_id(n.id)
+
+
+def decide_note(actor: Rep, note_id: int, approve: bool, now: datetime) -> Note:
+    """A manager of the deal's team (or a director) approves or rejects a proposed credit note. Approving
+    applies it then: the limit (still owed plus paid) is checked again on today's balance, and the refund
+    due, if any, is recorded with it. Audited."""
+    what = "approve a credit note" if approve else "reject a credit note"
+    require_manager(actor, what)
+    with write_txn():
+        n = Note.get_or_none(Note.id == note_id)
+        if n is None:
+            raise NotFound(f"There is no note {note_id}.")
+        inv = _invoice(actor, n.invoice_id, lock=True)
+        n = Note.get_by_id(note_id)  # read again under the invoice's lock: a second decider sees the first
+        if n.status != "proposed":
+            by = f" by {n.decided_by}" if n.decided_by else ""
+            raise NothingToDo(f"Note {note_id} is already {n.status}{by}; it is not waiting for a decision.")
+        if approve and inv.status == "cancelled":
+            raise DomainError(f"Invoice {inv.number} is cancelled; note {note_id} can only be rejected.")
+        status = "approved" if approve else "rejected"
+        before = ledger.invoice_totals(inv)
+        if approve:
+            _check_credit_room(inv, n.amount_minor, before)
+        Note.update(status=status, decided_by=actor.login, decided_at=now).where(Note.id == n.id).execute()
+        record(actor.login, "note", n.id, "approve" if approve else "reject", field="status", old="proposed",
+               new=status, at=now)
+        record(actor.login, "invoice", inv.id, "approve_note" if approve else "reject_note", field="note",
+               old="proposed", new=f"{n.id}: {status}", at=now)
+        if approve:
+            n = Note.get_by_id(n.id)
+            _apply_credit(actor, inv, n, now, before)
+            _settle(actor, inv, now, before, cause=f"credit note {n.id} on {inv.number} approved")
+    return Note.get_by_id(note_id)
+
+
+def note_dict(n: Note) -> dict:
+    inv = Invoice.get_by_id(n.invoice_id)
+    return dict(id=n.id, invoice_id=n.invoice_id, number=inv.number, kind=n.kind,
+                amount=plain_amount(n.amount_minor, inv.currency), amount_minor=n.amount_minor,
+                currency=inv.currency, reason=n.reason, status=n.status, created_at=iso(n.created_at),
+                created_by=n.created_by, decided_by=n.decided_by, decided_at=iso(n.decided_at))
+
+
+# ---------------------------------------------------------------- refunds
+
+
+def list_refunds(actor: Rep, status: str | None = "due", limit: int = 500) -> list[Refund]:
+    """Refunds in view (STATUS due or paid; None: both), oldest first; invoice joined."""
+    if status not in (None, "due", "paid"):
+        raise ValidationError("A refund is due or paid.", field="status")
+    q = scope(Refund.select(Refund, Invoice).join(Invoice).join(Deal), actor, Deal.owner, Deal.team)
+    if status:
+        q = q.where(Refund.status == status)
+    return list(q.order_by(Refund.created_at, Refund.id).limit(limit))
+
+
+def mark_refund_paid(actor: Rep, refund_id: int, now: datetime) -> Refund:
+    """The money owed back was paid out to the client (the balance already counts the refund)."""
+    with write_txn():
+        r = Refund.get_or_none(Refund.id == refund_id)
+        if r is None:
+            raise NotFound(f"There is no refund {refund_id}.")
+        _invoice(actor, r.invoice_id, lock=True)
+        r = Refund.get_by_id(refund_id)
+        if r.status == "paid":
+            raise NothingToDo(f"Refund {refund_id} was already paid ({iso(r.paid_at)}).")
+        Refund.update(status="paid", paid_at=now).where(Refund.id == refund_id).execute()
+        record(actor.login, "refund", refund_id, "paid", field="status", old="due", new="paid", at=now)
+        record(actor.login, "invoice", r.invoice_id, "refund_paid", field="refund",
+               new=f"{refund_id}: {_amt(r.amount_minor, r.currency)} paid", at=now)
+    return Refund.get_by_id(refund_id)
+
+
+def refund_dict(r: Refund) -> dict:
+    inv = Invoice.get_by_id(r.invoice_id)
+    return dict(id=r.id, invoice_id=r.invoice_id, number=inv.number, note_id=r.note_id,
+                amount=plain_amount(r.amount_minor, r.currency), amount_minor=r.amount_minor, currency=r.currency,
+                status=r.status, created_at=iso(r.created_at), created_by=r.created_by, paid_at=iso(r.paid_at))
 
 
 def mark_followed_up(actor: Rep, payment_id: int, now: datetime) -> Payment:
@@ -458,6 +606,7 @@ def invoice_dict(inv: Invoice, now: datetime, totals: dict | None = None) -> dic
     return dict(id=inv.id, number=inv.number, deal_id=inv.deal_id, currency=cur,
                 amount=plain_amount(inv.amount_minor, cur), paid=plain_amount(t["paid"], cur),
                 credits=plain_amount(t["credits"], cur), debits=plain_amount(t["debits"], cur),
+                refunds=plain_amount(t["refunds"], cur),
                 balance=plain_amount(t["balance"], cur), balance_minor=t["balance"],
                 status=ledger.invoice_status(inv, now, t, plan, parts),
                 issued_at=iso(inv.issued_at), due_at=iso(inv.due_at),

@@ -4,7 +4,13 @@ requires are empty. The requirements are rows (StageRequirement), edited by mana
 A requirement's `field` is "deal.X" or "client.X" (non-empty), alternatives joined by "|"
 ("client.email|client.phone"), or a fact: "agreement.provides", "agreement.receives",
 "agreement.signed", "invoice.issued", "payment.full", "payment.full_or_plan", "deal.products"
-(products text or deal lines), "deal.amount".
+(products text or deal lines), "deal.amount", "order.shipped", "order.delivered".
+
+A deal's lines (DealLine: a catalog product, a quantity, a unit price) make its amount: the deal amount is
+the sum of its lines unless it has none (add_line / remove_line keep the stored amount in step, audited).
+
+Moving a deal by hand goes through models.flow (move_deal, lose_deal): losing a deal cancels what has not
+shipped, which needs payments and orders; this module imports neither (they import it for `follow`).
 """
 from __future__ import annotations
 
@@ -112,7 +118,9 @@ def get_deal(actor: Rep, deal_id: int) -> Deal:
 
 
 def add_deal(actor: Rep, client_id: int, title: str, now: datetime, amount: str | None = None,
-             currency: str = "EUR") -> Deal:
+             currency: str = "EUR", application_id: int | None = None, need: str | None = None) -> Deal:
+    """A deal in New for a client (owned by the client's rep); APPLICATION_ID links the application it came
+    from (a conversion), NEED its first words of need (the application's text)."""
     from .access import check_client
     from .money import check_currency, parse_amount
 
@@ -135,10 +143,15 @@ def add_deal(actor: Rep, client_id: int, title: str, now: datetime, amount: str 
         check_client(actor, client)
         # the deal belongs to whoever works the client (a manager adding one hands it to the client's rep)
         owner = Rep.get_by_id(client.owner_id) if client.owner_id else actor
+        need = strip_controls(need or "").strip()[:10000] or None
         d = Deal.create(client=client, owner=owner.id, team=owner.team_id, title=title, stage=stage_by_key("new"),
                         amount_minor=amount_minor, currency=currency, stage_changed_at=now, created_at=now,
-                        updated_at=now)
+                        updated_at=now, application=application_id, need=need)
         record(actor.login, "deal", d.id, "create", new=title, at=now)
+        if application_id is not None:
+            record(actor.login, "deal", d.id, "create", field="application", new=application_id, at=now)
+        if need:
+            record(actor.login, "deal", d.id, "create", field="need", new=need, at=now)
     return d
 
 
@@ -178,6 +191,7 @@ def update_deal(actor: Rep, deal_id: int, changes: dict, now: datetime, expected
         d = get_deal(actor, deal_id)
         if expected_version is not None and d.version != expected_version:
             raise _stale(d, expected_version)
+        _check_against_lines(d, values)
         before = {k: getattr(d, k) for k in values}
         n = (Deal.update(**values, updated_at=now, version=Deal.version + 1)
              .where((Deal.id == deal_id) & (Deal.version == d.version)).execute())
@@ -211,21 +225,29 @@ def gate_missing(deal: Deal, current: Stage, target: Stage) -> list[dict]:
 
 
 def move_deal(actor: Rep, deal_id: int, stage_key: str, now: datetime) -> Deal:
-    """Move a deal; refused with the missing fields (of the target and of every stage passed over)."""
+    """Move a deal; refused with the missing fields (of the target and of every stage passed over).
+    Not into Lost: losing needs a reason and cancels what has not shipped (models.flow.lose_deal)."""
+    if stage_key == "lost":
+        raise ValidationError(f"A deal is lost with a reason, which cancels its unpaid invoices and an order not "
+                              f"yet shipped: lose deal {deal_id} with a reason from the list.", field="lost_reason")
     with write_txn():
-        d = get_deal(actor, deal_id)
-        target = stage_by_key(stage_key)
-        current = Stage.get_by_id(d.stage_id)
-        if target.id == current.id:
-            return d
-        missing = gate_missing(d, current, target)
-        if missing:
-            raise StageGateError(f"Deal {d.id} cannot enter {target.name}: missing "
-                                 + ", ".join(m["label"] for m in missing) + ".", missing)
-        if target.key == "lost":  # nothing keeps chasing the client for a lost deal
-            _cancel_for_lost(actor, d, now)
-        _set_stage(actor.login, d, current, target, now)
+        d = owned_row(Deal, deal_id, actor, "deal", lock=True)
+        enter_stage(actor, d, stage_by_key(stage_key), now)
     return Deal.get_by_id(deal_id)
+
+
+def enter_stage(actor: Rep, d: Deal, target: Stage, now: datetime) -> bool:
+    """The gate and the move, inside the caller's transaction (models.flow, move_deal): refused with the
+    missing fields; False when the deal is already there."""
+    current = Stage.get_by_id(d.stage_id)
+    if target.id == current.id:
+        return False
+    missing = gate_missing(d, current, target)
+    if missing:
+        raise StageGateError(f"Deal {d.id} cannot enter {target.name}: missing "
+                             + ", ".join(m["label"] for m in missing) + ".", missing)
+    _set_stage(actor.login, d, current, target, now)
+    return True
 
 
 def _set_stage(actor_login: str, d: Deal, current: Stage, target: Stage, now: datetime,
@@ -262,25 +284,144 @@ def follow(actor_login: str, deal_id: int, now: datetime, cause: str) -> str | N
     return None
 
 
-def lose_deal(actor: Rep, deal_id: int, reason: str, now: datetime) -> Deal:
-    """Close a deal as lost with a reason from the list: the reason and the move in one transaction."""
-    with write_txn():
-        update_deal(actor, deal_id, {"lost_reason": reason}, now)
-        return move_deal(actor, deal_id, "lost", now)
+# ---------------------------------------------------------------- deal lines
 
 
-def _cancel_for_lost(actor: Rep, deal: Deal, now: datetime) -> None:
-    """A lost deal's unpaid invoices are cancelled (their reminders with them); one with payments stops
-    the move: the money goes back with a credit note first."""
+def _check_against_lines(d: Deal, values: dict) -> None:
+    """A deal with lines has the amount and currency of its lines: a different amount or currency typed in
+    is refused (the unchanged value, as a card sends it back, is fine)."""
+    lines = list(DealLine.select().where(DealLine.deal == d.id))
+    if not lines:
+        return
+    if "amount_minor" in values and values["amount_minor"] != sum(x.quantity * x.unit_price_minor for x in lines):
+        raise ValidationError(f"Deal {d.id}'s amount is the sum of its lines; change the lines instead.",
+                              field="amount")
+    if "currency" in values and values["currency"] != d.currency:
+        raise ValidationError(f"Deal {d.id} has lines in {d.currency}; its currency cannot change.",
+                              field="currency")
+
+
+def _lines_changeable(d: Deal) -> None:
     from . import ledger
-    from .errors import DomainError
-    from .payments import cancel_invoice
 
-    for inv in ledger.live_invoices(deal.id):
-        if ledger.invoice_totals(inv)["paid"]:
-            raise DomainError(f"Deal {deal.id}'s invoice {inv.number} has payments: return them with a credit "
-                              "note and cancel it before losing the deal.")
-        cancel_invoice(actor, inv.id, f"deal lost: {deal.lost_reason or 'no reason'}", now)
+    if Stage.get_by_id(d.stage_id).terminal:
+        raise DomainError(f"Deal {d.id} is closed; its lines no longer change.")
+    if Order.select().where((Order.deal == d.id) & (Order.status != "cancelled")).exists():
+        raise DomainError(f"Deal {d.id} already went to the warehouse; its lines no longer change.")
+    live = ledger.live_invoices(d.id)
+    if live:
+        raise DomainError(f"Deal {d.id} is invoiced ({live[0].number}); cancel the invoice, or add a credit or "
+                          "debit note, instead of changing its lines.")
+
+
+def _sync_amount(actor: Rep, d: Deal, now: datetime) -> None:
+    """The stored amount follows the lines (the sum of them; unchanged when none are left), audited."""
+    from peewee import fn
+
+    total = (DealLine.select(fn.SUM(DealLine.quantity * DealLine.unit_price_minor))
+             .where(DealLine.deal == d.id).scalar())
+    if total is None:
+        return
+    total = int(total)
+    if total != d.amount_minor:
+        Deal.update(amount_minor=total, updated_at=now, version=Deal.version + 1).where(Deal.id == d.id).execute()
+        record(actor.login, "deal", d.id, "update", field="amount_minor", old=d.amount_minor, new=total, at=now,
+               cause="deal lines changed")
+
+
+def add_line(actor: Rep, deal_id: int, sku: str, quantity: int, now: datetime,
+             price_minor: int | None = None) -> int:
+    """Add QUANTITY of the catalog product SKU to the deal at PRICE_MINOR each (default the catalog price,
+    which must then be in the deal's currency); the deal's amount becomes the sum of its lines. Returns the
+    line's id."""
+    from .tables import Product
+
+    sku = (sku or "").strip()
+    if not sku:
+        raise ValidationError("A deal line needs a product (its SKU).", field="sku")
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= 1_000_000:
+        raise ValidationError("A deal line's quantity is a whole number from 1 to 1,000,000.", field="quantity")
+    if price_minor is not None and (isinstance(price_minor, bool) or not isinstance(price_minor, int)
+                                    or price_minor < 0):
+        raise ValidationError("A deal line's price is zero or more.", field="price")
+    with write_txn():
+        d = owned_row(Deal, deal_id, actor, "deal", lock=True)
+        _lines_changeable(d)
+        product = Product.get_or_none(Product.sku == sku) or Product.get_or_none(Product.sku == sku.upper())
+        if product is None or not product.active:
+            raise NotFound(f"There is no product {sku!r} in the catalog.")
+        if price_minor is None:
+            if product.currency != d.currency:
+                if DealLine.select().where(DealLine.deal == d.id).exists():
+                    raise ValidationError(f"{product.sku} is priced in {product.currency}, deal {d.id} in "
+                                          f"{d.currency}: give its price in {d.currency}.", field="price")
+                # the first line sets the currency of a deal that has none of its own yet
+                Deal.update(currency=product.currency, version=Deal.version + 1).where(Deal.id == d.id).execute()
+                record(actor.login, "deal", d.id, "update", field="currency", old=d.currency, new=product.currency,
+                       at=now, cause=f"first line {product.sku}")
+                d = Deal.get_by_id(d.id)
+            price_minor = product.price_minor
+        line = DealLine.create(deal=d.id, product=product.id, description=product.name, quantity=quantity,
+                               unit_price_minor=price_minor, currency=d.currency)
+        record(actor.login, "deal", d.id, "line_add", field="line",
+               new=f"{line.id}: {quantity} x {product.sku} at {_money(price_minor, d.currency)}", at=now)
+        _sync_amount(actor, Deal.get_by_id(d.id), now)
+    return line.id
+
+
+def remove_line(actor: Rep, deal_id: int, line_id: int, now: datetime) -> None:
+    """Take a line off the deal; the amount is the sum of the lines left (kept as it is when none are)."""
+    with write_txn():
+        d = owned_row(Deal, deal_id, actor, "deal", lock=True)
+        line = DealLine.get_or_none((DealLine.id == line_id) & (DealLine.deal == deal_id))
+        if line is None:
+            raise NotFound(f"Deal {deal_id} has no line {line_id}.")
+        _lines_changeable(d)
+        DealLine.delete().where(DealLine.id == line.id).execute()
+        Deal.update(updated_at=now, version=Deal.version + 1).where(Deal.id == d.id).execute()
+        record(actor.login, "deal", d.id, "line_remove", field="line",
+               old=f"{line.id}: {line.quantity} x {line.description}", at=now)
+        _sync_amount(actor, Deal.get_by_id(d.id), now)
+
+
+def _money(minor: int, currency: str) -> str:
+    from .money import plain_amount
+
+    return f"{plain_amount(minor, currency)} {currency}"
+
+
+def deal_lines(deal_id: int) -> list[dict]:
+    """The deal's lines in the order they were added: id, sku, description, quantity, prices (minor and text)."""
+    from peewee import JOIN
+
+    from .money import plain_amount
+    from .tables import Product
+
+    rows = (DealLine.select(DealLine, Product).join(Product, JOIN.LEFT_OUTER, on=(DealLine.product == Product.id))
+            .where(DealLine.deal == deal_id).order_by(DealLine.id))
+    return [dict(id=x.id, sku=x.product.sku if x.product_id else "", description=x.description,
+                 quantity=x.quantity, unit_price_minor=x.unit_price_minor, currency=x.currency,
+                 unit_price=plain_amount(x.unit_price_minor, x.currency),
+                 total_minor=x.quantity * x.unit_price_minor,
+                 total=plain_amount(x.quantity * x.unit_price_minor, x.currency)) for x in rows]
+
+
+# ---------------------------------------------------------------- stage rules
+
+
+def set_skippable(actor: Rep, stage_key: str, skippable: bool, now: datetime) -> Stage:
+    """A manager lets forward moves pass over STAGE without its requirements (work that ships nothing skips
+    Shipped, say); Won, Lost and the stage a deal enters are always checked."""
+    require_manager(actor, "edit stage rules")
+    with write_txn():
+        stage = stage_by_key(stage_key)
+        if stage.terminal:
+            raise ValidationError(f"{stage.name} closes a deal; it cannot be skipped.", field="stage")
+        if bool(stage.skippable) != bool(skippable):
+            Stage.update(skippable=bool(skippable), version=Stage.version + 1).where(Stage.id == stage.id).execute()
+            record(actor.login, "stage", stage.id, "update", field="skippable", old=bool(stage.skippable),
+                   new=bool(skippable), at=now)
+    return Stage.get_by_id(stage.id)
 
 
 def add_requirement(actor: Rep, stage_key: str, field: str, label: str, now: datetime) -> StageRequirement:

@@ -463,6 +463,17 @@ def score_application(text: str, *, name: str = "", email: str = "", phone: str 
 
 # ------------------------------------------------ the steps of score_application, in order
 
+def products_named(text: str | None, subject: str = "", catalog: Catalog | None = None) -> list[tuple[str, int | None]]:
+    """The catalog products a text names, as the scoring finds them: (SKU, quantity or None), in the order
+    the scoring ranks them; a spam text names none. What a conversion turns into deal lines."""
+    folded = _fold(_raw_text(text, subject or ""))
+    if _SPAM.search(folded):
+        return []
+    tokens = _canonical_words(folded, catalog)
+    qtys = _quantities(_masked(folded, catalog), catalog)
+    return list(_find_products(folded, tokens, qtys, catalog).named)
+
+
 def _raw_text(text: str | None, subject: str) -> str:
     """The text to read: the subject goes first unless the text already contains it."""
     return f"{subject}\n{text}" if subject and subject not in (text or "") else (text or "")

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from . import settings
 from .audit import SYSTEM, record
+from .clock import iso
 from .engine import write_txn
 from .errors import ValidationError
 from .tables import ACTIVITY_KINDS, Client
@@ -109,6 +110,8 @@ def sweep_cadence(now: datetime) -> int:
 
     The task's origin key names client, segment and period, so running this again (or from
     several processes at once) creates nothing twice; a client changing segment changes cadence.
+    A new cadence task supersedes the client's earlier cadence task still undone (it is cancelled, not
+    done: the rep has one follow-up per client, not a pile), each batch in one transaction.
     """
     from .activities import create_task
     recompute_segments(now)
@@ -128,10 +131,40 @@ def sweep_cadence(now: datetime) -> int:
                                & (Client.id > last_id)).order_by(Client.id).limit(500))
             if not rows:
                 break
-            for c in rows:
-                task = create_task(SYSTEM, c.owner_id, f"{rule.get('subject', 'Follow up')}: {c.name}",
-                                   now + timedelta(hours=1), now=now, kind=rule.get("kind", "task"),
-                                   client_id=c.id, origin=f"cadence:{c.id}:{seg}:{period}")
-                created += task is not None
+            with write_txn():
+                fresh: dict[int, int] = {}  # client id -> the task this sweep created
+                for c in rows:
+                    task = create_task(SYSTEM, c.owner_id, f"{rule.get('subject', 'Follow up')}: {c.name}",
+                                       now + timedelta(hours=1), now=now, kind=rule.get("kind", "task"),
+                                       client_id=c.id, origin=f"cadence:{c.id}:{seg}:{period}")
+                    if task is not None:
+                        fresh[c.id] = task.id
+                supersede_cadence(fresh, now)
+            created += len(fresh)
             last_id = rows[-1].id
     return created
+
+
+def supersede_cadence(fresh: dict[int, int], now: datetime) -> int:
+    """Cancel each client's undone cadence tasks older than the one just created for it (FRESH maps client
+    id -> that task's id): one select, one update and one audit insert per batch; inside the caller's
+    transaction. Returns how many were cancelled. Only the process that created a task supersedes for it,
+    so concurrent sweeps never fight over the same rows."""
+    from .tables import Activity, Audit
+
+    if not fresh:
+        return 0
+    old = [(a.id, a.client_id) for a in Activity.select(Activity.id, Activity.client)
+           .where(Activity.client.in_(list(fresh)) & Activity.origin.startswith("cadence:")
+                  & Activity.done_at.is_null() & Activity.cancelled_at.is_null()
+                  & Activity.id.not_in(list(fresh.values())))]
+    old = [(aid, cid) for aid, cid in old if aid < fresh[cid]]
+    if not old:
+        return 0
+    ids = [aid for aid, _cid in old]
+    (Activity.update(cancelled_at=now, version=Activity.version + 1)
+     .where(Activity.id.in_(ids) & Activity.cancelled_at.is_null()).execute())
+    Audit.insert_many([dict(at=now, actor=SYSTEM, kind="activity", record_id=aid, action="cancel",
+                            field="cancelled_at", old=None, new=iso(now),
+                            cause=f"superseded by cadence task {fresh[cid]}") for aid, cid in old]).execute()
+    return len(ids)

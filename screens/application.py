@@ -14,12 +14,13 @@ from screens.nav_widgets import ScrollNav
 from tui.actions import NAV, bindings
 
 
-def detail_text(view: ApplicationView, tz: str | None) -> Text:
-    from models.clock import local
+def detail_text(view: ApplicationView, tz: str | None, now=None) -> Text:
+    """The application in full; times in the rep's zone TZ, the zone named (models.clock.shown)."""
+    from models.clock import shown
     from models.text import one_line, safe
 
     def when(v):
-        return local(v, tz).strftime("%d %b %H:%M") if v else "-"
+        return shown(v, tz, now)
 
     d = view.application
     t = Text()
@@ -62,6 +63,7 @@ class ApplicationScreen(ScrollNav, LoadingScreen, ModalScreen):
         Binding("c", "pick('contact')", "Contact", id="app_detail.contact"),
         Binding("t", "pick('transfer')", "Transfer", id="app_detail.transfer"),
         Binding("x", "pick('close')", "Close/spam", id="app_detail.close"),
+        Binding("v", "pick('convert')", "Convert", id="app_detail.convert"),
         *bindings(NAV, without=("list.open",)),
     ]
 
@@ -86,7 +88,7 @@ class ApplicationScreen(ScrollNav, LoadingScreen, ModalScreen):
 
     def paint(self, data: ApplicationView) -> None:
         self.view = data
-        self.query_one("#app-detail", Static).update(detail_text(data, self.tz))
+        self.query_one("#app-detail", Static).update(detail_text(data, self.tz, self.app.now()))
 
     def load_failed(self, error: str) -> None:
         super().load_failed(error)

@@ -1,6 +1,7 @@
 """The client card: every field editable (validated as typed, required ones marked), the client's deals
 with the stage gate (`>`/`<`; a refused move lists what is missing and puts the cursor on the first
-missing field), activities, invoices and history. Saves are versioned: a card someone else saved since
+missing field), the deal's lines and agreement (keys in screens/client_deal.py), activities, invoices and
+history. Saves are versioned: a card someone else saved since
 it was opened is refused with what they changed; `ctrl+r` takes their changes in and keeps your edits.
 
 The card is read in a worker (models.usecases.card.client_card) and painted from frozen data; the tabs
@@ -12,20 +13,29 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
 
+from screens.client_deal import DealKeys
 from screens.client_load import CardLoading
 from screens.client_lists import ActivityList, CardStatus, HistoryList, InvoiceList, compose_card
 from screens.client_tabs import AGREEMENT_INPUTS, DEAL_INPUTS, CardForm, CardTabs, DealsPane, check_field
 
 
-class ClientCardScreen(CardLoading):
+class ClientCardScreen(DealKeys, CardLoading):
     TITLE_TEXT = "Client card"
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="card.save", priority=True),
         Binding("escape", "back", "Back", id="card.back"),
         Binding("greater_than_sign", "move(1)", "Move on", id="card.forward"),
-        Binding("less_than_sign", "move(-1)", "Move back", id="card.backward"),
+        Binding("less_than_sign", "move(-1)", "Move back", show=False, id="card.backward"),
         Binding("ctrl+r", "reload", "Reload", id="card.reload"),
         Binding("ctrl+l", "lost", "Lost deal", id="card.lost"),
+        Binding("l", "add_line", "Add line", id="card.line_add"),
+        # the deal's lines and papers, the client (screens/client_deal.py); in `?` and the palette
+        Binding("L", "remove_line", "Remove a line", show=False, id="card.line_remove"),
+        Binding("T", "terms", "Agreement terms", show=False, id="card.agreement_terms"),
+        Binding("s", "send_agreement", "Send agreement", show=False, id="card.agreement_send"),
+        Binding("S", "sign_agreement", "Agreement signed", show=False, id="card.agreement_sign"),
+        Binding("X", "client_lost", "Client lost", show=False, id="card.client_lost"),
+        Binding("m", "schedule", "Schedule call/meeting", show=False, id="card.schedule"),
         Binding("n", "log", "Log activity", show=False, id="card.log"),
         Binding("t", "task", "New task", show=False, id="card.task"),
         Binding("D", "new_deal", "New deal", show=False, id="card.new_deal"),
@@ -143,7 +153,7 @@ class ClientCardScreen(CardLoading):
         self.deal_id = self.deals.fill(card.deals, self.deal_id, deal_mine)
         tz = self.app.rep.timezone
         for lst in (self.query_one(ActivityList), self.query_one(InvoiceList), self.query_one(HistoryList)):
-            lst.show(card, tz)
+            lst.show(card, tz, self.app.now())
         self.update_status()
 
     def update_status(self) -> None:
@@ -254,44 +264,6 @@ class ClientCardScreen(CardLoading):
         else:
             self.focus_next() if step > 0 else self.focus_previous()
 
-    # ------------------------------------------------------------ the stage gate
-    def action_move(self, step: int) -> None:
-        from models.errors import DomainError, StageGateError
-        from models.pipeline import move_deal
-
-        d = self.current_deal()
-        if d is None:
-            self.notify("This client has no deal to move.", markup=False)
-            return
-        if not self.save():
-            return
-        if d.closed:
-            self.notify("Won and lost deals are closed; reopen one with repdesk deal move.", markup=False)
-            return
-        target = d.forward if step > 0 else d.backward  # models.pipeline.stage_step, read with the card
-        if target is None:
-            return
-        try:
-            moved = move_deal(self.app.rep, d.id, target, self.app.now())
-        except StageGateError as exc:
-            missing = exc.missing
-            self.after_load(lambda: self.show_missing(missing, target))
-            return
-        except DomainError as exc:
-            self.message(str(exc))
-            return
-        self.reload(keep_edits=False)
-        self.message(f"Deal {moved.id} moved to {self.card.stage_name(target)}.", error=False)
-        self.query_one("#deals", DataTable).focus()
-
-    def action_lost(self) -> None:
-        from screens.rules import ask_lost_reason
-
-        d = self.current_deal()
-        if d is None:
-            return
-        ask_lost_reason(self.app, d.id, lambda result: result and self.reload(keep_edits=True))
-
     def action_new_deal(self) -> None:
         from screens.client_dialogs import ask_new_deal
 
@@ -318,6 +290,7 @@ class ClientCardScreen(CardLoading):
             self.reload(keep_edits=True)
             self.action_tab("tab-activity")
 
+    # ------------------------------------------------------------ the stage gate (`>`/`<`: DealKeys)
     def show_missing(self, missing: list[dict], target: str | None) -> None:
         """List what the move needs and put the cursor on the first missing field the card can fill."""
         self.deals.show_missing(missing, target, self.deal_id)

@@ -17,10 +17,15 @@ DEAL_INPUTS = (("title", "Title"), ("need", "Need"), ("budget", "Budget"), ("tim
 AGREEMENT_INPUTS = ("provides", "receives")
 DEAL_MULTILINE = ("need", "products", "provides", "receives")  # text areas: what was written keeps its lines
 FACT_HINTS = {
-    "agreement.signed": "sign the agreement: Payments screen, or repdesk agreement sign --deal {id}",
-    "invoice.issued": "issue the invoice: repdesk invoice add --deal {id}",
-    "payment.full": "record the payment on the Payments screen (p)",
+    "agreement.provides": "T: the agreement's terms",
+    "agreement.receives": "T: the agreement's terms",
+    "agreement.signed": "s sends the agreement, S records it signed",
+    "invoice.issued": "issue the invoice on the Payments screen (4)",
+    "payment.full": "record the payment on the Payments screen (4)",
     "payment.full_or_plan": "record the payment, or have a manager approve the installment plan",
+    "deal.products": "l adds a line from the catalog",
+    "order.shipped": "the order is shipped from the Payments screen (4)",
+    "order.delivered": "the order is delivered: Payments screen (4)",
 }
 
 
@@ -148,9 +153,14 @@ class DealsPane(TabPane):
         self.loaded: dict[str, str] = {}   # deal field -> text as loaded
         self.filling = False
 
+    DEFAULT_CSS = """
+    DealsPane #deal-lines { height: auto; max-height: 4; padding: 0 1; display: none; }
+    """
+
     def compose(self) -> ComposeResult:
         yield DealTable()
         yield Static("", id="gate", markup=False)
+        yield Static("", id="deal-lines", markup=False)
         with VerticalScroll(id="deal-form", classes="form"):
             for f, label in DEAL_INPUTS:
                 with Horizontal(classes="field tall" if f in DEAL_MULTILINE else "field"):
@@ -198,6 +208,7 @@ class DealsPane(TabPane):
 
         form = self.query_one("#deal-form")
         form.display = d is not None
+        self.show_lines(d)
         if d is None:
             self.loaded = {}
             self.query_one("#gate", Static).update("No deals yet: D adds one.")
@@ -219,7 +230,23 @@ class DealsPane(TabPane):
             gate.append(", ".join(d.next_missing) + " missing" if d.next_missing else "ready (press >)")
         if d.agreement.status:
             gate.append(f"  agreement {d.agreement.status}")
+        order = getattr(d, "order", None)
+        if order is not None:
+            gate.append(f"  order {order.id} {order.status}")
         self.query_one("#gate", Static).update(gate)
+
+    def show_lines(self, d) -> None:
+        """The selected deal's lines (l adds, L removes); hidden while it has none."""
+        from screens.client_deal import line_label
+
+        lines = tuple(getattr(d, "lines", ()) or ()) if d is not None else ()
+        box = self.query_one("#deal-lines", Static)
+        box.display = bool(lines)
+        if lines:
+            t = Text()
+            for i, line in enumerate(lines):
+                t.append(("\n" if i else "") + line_label(line))
+            box.update(t)
 
     def show_missing(self, missing: list[dict], target: str | None, deal_id: int | None) -> None:
         """The gate line lists what a refused move needs, with where to get the facts the card cannot fill."""

@@ -1,6 +1,8 @@
 """Clients: a virtual list of the rep's clients (the team's for a manager) with segment, last purchase
 and next task; `/` filters; `enter` opens the card; `n` adds a client (likely duplicates are shown
-before it is saved); `m` merges another card into the selected one."""
+before it is saved); `m` merges another card into the selected one; `A` (managers) hands it to a rep
+picked from the team's list; `L` marks it lost with a reason from the list; `T` shows the team (away or
+back)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -65,6 +67,8 @@ class ClientsScreen(MainScreen):
         Binding("A", "assign", "Assign", id="clients.assign"),
         Binding("slash", "search", "Find", id="clients.search"),
         Binding("s", "segment", "Segment", id="clients.segment"),
+        Binding("L", "lost", "Lost", id="clients.lost", tooltip="Mark the client lost"),
+        Binding("T", "team", "Team", show=False, id="clients.team", tooltip="Who is away or back"),
         Binding("escape", "clear", "Clear filter", show=False, id="clients.clear"),
     ]
 
@@ -182,11 +186,12 @@ class ClientsScreen(MainScreen):
         app.push_screen(FormDialog("New client", fields, submit, form_id="client-new"), done)
 
     def action_assign(self) -> None:
-        """Managers: hand the selected client (with its open deals and tasks) to another rep."""
+        """Managers: hand the selected client (with its open deals and tasks) to a rep picked from the team."""
         from models.access import is_manager
         from models.clients import reassign_client
         from models.text import one_line
         from screens.form import FieldSpec, FormDialog
+        from screens.team import rep_choices
 
         row = self.selected()
         if row is None:
@@ -195,6 +200,10 @@ class ClientsScreen(MainScreen):
         if not is_manager(app.rep):
             self.notify("Clients are reassigned by a manager.", markup=False)
             return
+        choices = rep_choices(app.rep, exclude=row.owner)
+        if not choices:
+            self.notify("Nobody else in your team to hand the client to.", markup=False)
+            return
 
         def done(result) -> None:
             if result:
@@ -202,9 +211,38 @@ class ClientsScreen(MainScreen):
                             f"{result['tasks']} task(s)).", markup=False)
                 self.query_one(RecordList).reload()
 
-        app.push_screen(FormDialog(f"Assign #{row.id} {one_line(row.name, 30)}", [
-            FieldSpec("login", "To rep (login)", required=True)],
-            lambda v: reassign_client(app.rep, row.id, v["login"].strip(), app.now()), form_id="client-assign"), done)
+        app.push_screen(FormDialog(f"Assign #{row.id} {one_line(row.name, 30)} (owner {row.owner or '-'})", [
+            FieldSpec("login", "To rep", choices=choices)],
+            lambda v: reassign_client(app.rep, row.id, v["login"], app.now()), form_id="client-assign"), done)
+
+    def action_lost(self) -> None:
+        """Mark the selected client lost with a reason from the list (lost clients get no follow-up cadence)."""
+        from models.clients import lost_reasons, update_client
+        from models.text import one_line
+        from screens.form import FieldSpec, FormDialog
+
+        row = self.selected()
+        if row is None:
+            return
+        app = self.app
+        reasons = lost_reasons()
+        choices = [(label, key) for key, label in reasons.items()]
+
+        def done(client) -> None:
+            if client:
+                self.notify(f"Client {client.id} is lost: {reasons.get(client.lost_reason, client.lost_reason)}.",
+                            markup=False)
+                self.query_one(RecordList).reload()
+
+        app.push_screen(FormDialog(f"#{row.id} {one_line(row.name, 30)} lost: why?", [
+            FieldSpec("reason", "Reason", choices=choices)],
+            lambda v: update_client(app.rep, row.id, {"lost_reason": v["reason"]}, app.now()),
+            form_id="client-lost"), done)
+
+    def action_team(self) -> None:
+        from screens.team import TeamScreen
+
+        self.app.push_screen(TeamScreen())
 
     def action_merge(self) -> None:
         from models.clients import likely_duplicates, merge_clients

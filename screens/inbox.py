@@ -84,7 +84,9 @@ class InboxScreen(InboxForms, MainScreen):
         Binding("x", "close_app", "Close", id="inbox.close"),
         Binding("n", "new", "New", id="inbox.new"),
         Binding("f", "cycle_channel", "Chan", id="inbox.channel"),
-        Binding("o", "cycle_owner", "Owner", id="inbox.owner"),
+        Binding("v", "convert", "Convert", id="inbox.convert",
+                tooltip="Make the client card and the deal of this application"),
+        Binding("o", "cycle_owner", "Owner", show=False, id="inbox.owner"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="inbox.clear"),
         Binding("Q", "quarantine", "Quarantine", show=False, id="inbox.quarantine"),
     ]
@@ -172,7 +174,9 @@ class InboxScreen(InboxForms, MainScreen):
         from screens.application import ApplicationScreen
 
         def after(action: str | None) -> None:
-            if action:
+            if action == "convert":
+                self.action_convert(app_id=app_id)
+            elif action:
                 getattr(self, f"action_{'close_app' if action == 'close' else action}")()
 
         self.app.push_screen(ApplicationScreen(app_id, self.app.rep.timezone), after)

@@ -10,14 +10,14 @@ from models.usecases.inbox import InboxRow
 
 def pane_text(row: InboxRow, now: datetime, tz: str | None) -> Text:
     """Who, when, time left, why it ranks there, and the start of the text (shown literally)."""
-    from models.clock import human_delta, local
+    from models.clock import human_delta, shown
     from models.text import one_line, safe
 
     t = Text(overflow="ellipsis")
     left = (row.due_at - now).total_seconds()
     t.append(f"#{row.id} ", style="bold")
     t.append(one_line(" ".join(x for x in (row.name, f"<{row.email}>" if row.email else "", row.phone) if x), 50))
-    t.append(f"  {row.channel}, received {local(row.received_at, tz).strftime('%d %b %H:%M')}, ")
+    t.append(f"  {row.channel}, received {shown(row.received_at, tz, now)}, ")
     t.append("OVERDUE by " + human_delta(-left) if left < 0 else f"due in {human_delta(left)}",
              style="bold red" if left < 0 else "")
     t.append("\nWhy: ", style="bold")

@@ -1,4 +1,5 @@
-"""The inbox's dialogs: log a contact (c), transfer (t), close or spam (x), a phone application (n).
+"""The inbox's dialogs: log a contact (c), transfer (t), close or spam (x), a phone application (n),
+convert (v: screens/convert.py, then the client card opens on the new deal).
 
 A mixin of InboxScreen: each form opens on the highlighted row, or (a draft reopened after a
 dropped connection) on the application it was typed for, read in a worker.
@@ -10,6 +11,15 @@ from typing import Callable
 from textual import work
 
 from models.usecases.inbox import InboxRow, RepChoice
+
+
+def then_field():
+    """What follows a contact: back to the inbox, or on to the conversion (the application leaves the inbox
+    once contacted, so this is where a contacted one is converted from the screen)."""
+    from screens.form import FieldSpec
+
+    return FieldSpec("then", "Then", choices=[("Back to the inbox", "inbox"),
+                                              ("Convert it: client card and deal (v)", "convert")])
 
 
 class InboxForms:
@@ -53,14 +63,18 @@ class InboxForms:
         app = self.app
         fields = [FieldSpec("kind", "How", choices=[("Call", "call"), ("E-mail", "email"),
                                                     ("Message", "message"), ("Meeting", "meeting")]),
-                  FieldSpec("note", "Note", placeholder="what was said")]
+                  FieldSpec("note", "Note", placeholder="what was said"), then_field()]
+        wanted = {}
 
         def submit(v):
+            wanted["then"] = v.get("then")
             return contact(app.rep, row.id, v["kind"], app.now(), note=v["note"] or None)
 
         def after(result):
             if result is not None:
                 self._done(f"Logged first contact on #{row.id}; the clock is stopped.")
+                if wanted.get("then") == "convert":
+                    self.action_convert(app_id=row.id)
 
         self._open_form(FormDialog(f"Log contact with #{row.id}", fields, submit, form_id=f"contact:{row.id}"),
                         after, restore)
@@ -129,7 +143,7 @@ class InboxForms:
     # ------------------------------------------------------------ n: a phone call
     def action_new(self, restore: dict | None = None, app_id: int | None = None) -> None:
         from models.errors import ValidationError
-        from models.usecases.inbox import add_phone_application
+        from models.inbox import add_phone_application
         from models.validation import normalize_email, normalize_phone, phone_region
 
         from screens.form import FieldSpec, FormDialog
@@ -152,18 +166,50 @@ class InboxForms:
                       validate=check(lambda v: normalize_phone(v, region))),
             FieldSpec("email", "E-mail", placeholder="name@example.com", validate=check(normalize_email)),
             FieldSpec("text", "What they want", required=True, multiline=True),
+            then_field(),
         ]
+        wanted = {}
 
         def submit(v):
+            wanted["then"] = v.get("then")
             phone = normalize_phone(v["phone"], region)
             email = normalize_email(v["email"])
             if not (phone or email):
                 raise ValidationError("A phone number or an e-mail is needed to answer.", field="phone")
-            return add_phone_application(app.rep.login, dict(name=v["name"], phone=phone or "", email=email or "",
-                                                             text=v["text"], received_at=app.now()), app.now())
+            return add_phone_application(app.rep, dict(name=v["name"], phone=phone or "", email=email or "",
+                                                       text=v["text"], received_at=app.now()), app.now())
 
         def after(result):
-            if result is not None:
-                self._done(f"Application #{result} added.", keep_id=result)
+            if result is not None:  # the call was its first contact: it leaves the inbox at once
+                if wanted.get("then") == "convert":
+                    self._done(f"Application #{result} added as your call, first contact logged.", keep_id=result)
+                    self.action_convert(app_id=result)
+                else:
+                    self._done(f"Application #{result} added as your call, first contact logged; repdesk convert "
+                               f"{result} makes its card and deal.", keep_id=result)
 
         self._open_form(FormDialog("New phone application", fields, submit, form_id="phone-intake"), after, restore)
+
+    # ------------------------------------------------------------ v: convert
+    def action_convert(self, restore: dict | None = None, app_id: int | None = None) -> None:
+        """The conversion dialog on the highlighted application (or APP_ID); once converted, the client card
+        opens on the new deal."""
+        from screens.convert import ConvertDialog
+
+        if app_id is None:
+            row = self.current
+            if row is None:
+                return
+            app_id = row.id
+
+        def after(done) -> None:
+            if done is None:
+                return
+            from screens.client import ClientCardScreen
+
+            self._done(f"Application #{done.application_id} converted: "
+                       f"{'new client' if done.created_client else 'client'} {done.client_id}, deal {done.deal_id} "
+                       f"({done.lines} line(s), {done.amount_text}).")
+            self.app.push_screen(ClientCardScreen(done.client_id, deal_id=done.deal_id, tab="tab-deals"))
+
+        self.app.push_screen(ConvertDialog(app_id), after)

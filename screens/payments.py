@@ -6,7 +6,11 @@ explained below it.
 `enter` shows the invoice (balance, payments, notes, installments), `p` records a payment, `F` a failed
 one (which opens a follow-up task for the deal's owner), `u` marks a failed payment followed up, `s`
 sends the selected reminder (in a worker thread: the SMTP relay may be slow), `o` shows the deal, `r`
-reloads. Every change goes through models/ (payments, reminders); refusals are shown as notifications.
+reloads. Issue 11 (screens.payments_actions): `i` issues an invoice for a deal (one due date or
+installments), `c`/`d` a credit or debit note on the selected invoice, `w` an order for a ready deal (its
+address prefilled from the client), `S`/`D` the order shipped and delivered, `a` (managers) the plans and
+credit notes waiting for their decision (screens.approvals); open invoices, orders at the warehouse and
+refunds due have their own sections. Every change goes through models/ (payments, reminders); refusals are shown as notifications.
 Text that came from outside (client names, reasons, reminder text) is shown literally (rich Text built
 from models.text.one_line / safe, never markup).
 
@@ -24,22 +28,29 @@ from textual.containers import Vertical
 from textual.widgets import OptionList, Static
 
 from screens.base import MainScreen
+from screens.payments_actions import PaymentActions
 from screens.payments_detail import PaymentDetailScreen, pane_text
-from screens.payments_list import INVOICE_KINDS, PaymentList, Row, totals_text
+from screens.payments_list import INVOICE_KINDS, PaymentList, PaymentsView, Row, totals_text
 
 __all__ = ["PaymentsScreen", "PaymentDetailScreen", "PaymentList", "Row"]
 
 
-class PaymentsScreen(MainScreen):
+class PaymentsScreen(PaymentActions, MainScreen):
     TITLE_TEXT = "Payments"
     BINDINGS = [
         Binding("enter", "open", "Open", id="payments.open", key_display="⏎"),
         Binding("p", "record", "Pay", id="payments.record"),
         Binding("F", "failed", "Failed", id="payments.failed"),
         Binding("u", "followed_up", "Done", id="payments.followed_up", tooltip="Followed up"),
-        Binding("s", "send", "Send", id="payments.send"),
+        Binding("s", "send", "Send reminder", show=False, id="payments.send"),
         Binding("o", "open_deal", "Deal", id="payments.deal"),
-        Binding("w", "warehouse", "Warehouse", id="payments.warehouse"),
+        Binding("w", "warehouse", "Order", id="payments.warehouse", tooltip="Order to the warehouse"),
+        Binding("i", "invoice", "Invoice", id="payments.invoice", tooltip="Issue an invoice for a deal"),
+        Binding("a", "approvals", "Waiting", id="payments.approvals", tooltip="Waiting for my approval"),
+        Binding("c", "credit", "Credit note", show=False, id="payments.credit"),
+        Binding("d", "debit", "Debit note", show=False, id="payments.debit"),
+        Binding("S", "ship", "Order shipped", show=False, id="payments.ship"),
+        Binding("D", "deliver", "Order delivered", show=False, id="payments.deliver"),
         Binding("r", "refresh", "Reload", show=False, id="payments.refresh"),
     ]
 
@@ -48,6 +59,8 @@ class PaymentsScreen(MainScreen):
         self.sending: set[int] = set()
         self._actor = None  # what the load worker reads (set on the UI thread)
         self._now = None
+        self.waiting = 0  # plans and credit notes waiting for this manager
+        self.go_after_load: str | None = None  # the row to select once the next read is painted
 
     def compose(self) -> ComposeResult:
         yield from self.compose_status()
@@ -79,21 +92,39 @@ class PaymentsScreen(MainScreen):
         counts = self.pay_list.counts if self.is_mounted else {}
         if not counts:
             return ""
-        return f"{counts.get('failed', 0)} failed · {counts.get('overdue', 0)} overdue"
+        text = f"{counts.get('failed', 0)} failed · {counts.get('overdue', 0)} overdue"
+        return text + (f" · {self.waiting} waiting for you (a)" if self.waiting else "")
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "approvals":  # managers decide plans and credit notes: the key is theirs
+            from models.access import is_manager
+
+            return is_manager(self.app.rep)
+        return True
 
     # ------------------------------------------------------------ loading
     def load(self) -> None:
         self._actor, self._now = self.app.rep, self.app.now()
         super().load()
 
-    def fetch(self) -> object:
-        from models.usecases.payments import payments_overview
+    def fetch(self) -> PaymentsView:
+        from models.usecases.payments import invoice_list, payments_overview
 
-        return payments_overview(self._actor, self._now)
+        from screens.payments_actions import orders_in_view, waiting_count
 
-    def paint(self, data) -> None:
+        actor, now = self._actor, self._now
+        invoices = tuple(i for i in invoice_list(actor, now, limit=200)
+                         if i.status in ("open", "partly_paid") and i.balance_minor > 0)
+        return PaymentsView(payments_overview(actor, now), invoices=invoices, orders=orders_in_view(actor),
+                            waiting=waiting_count(actor, now))
+
+    def paint(self, data: PaymentsView) -> None:
+        self.waiting = data.waiting
         self.query_one("#pay-totals", Static).update(totals_text(data.totals))
         self.pay_list.show(data, self._now, self._actor.timezone)
+        if self.go_after_load:
+            self.pay_list.go_to(self.go_after_load)
+            self.go_after_load = None
         self.show_detail()
         self.update_status()
 
@@ -220,19 +251,6 @@ class PaymentsScreen(MainScreen):
                         markup=False)
             self.load()
 
-    def action_warehouse(self) -> None:
-        """A shipment row that is ready: send the deal to the warehouse (an order with its lines)."""
-        from models.orders import create_order
-
-        row = self._target(("ship",), "w sends a deal to the warehouse: select a row under \"Shipments waiting\".")
-        if row is None:
-            return
-        ok, order = self._call(create_order, self.app.rep, row.deal_id, self.app.now())
-        if ok:
-            self.notify(f"Order {order.id} forwarded to the warehouse for deal {row.deal_id}.", timeout=5,
-                        markup=False)
-            self.load()
-
     def action_send(self) -> None:
         row = self._target(("rem",), "s sends a reminder: select a row under \"Reminders to send\".")
         if row is None:
@@ -280,9 +298,11 @@ class PaymentsScreen(MainScreen):
             self._refuse("Nothing is selected: the lists are empty." if not self.rows else "Select a row first.")
             return
         if row.kind == "ship":
-            actions = set()
+            actions = {"open_deal"}
+        elif row.kind == "order":
+            actions = {"ship", "deliver", "open_deal"}
         else:
-            actions = {"record", "failed", "open_deal"}
+            actions = {"record", "failed", "open_deal", "credit", "debit"}
             if row.kind == "failed":
                 actions.add("followed_up")
             if row.kind == "rem":
@@ -307,5 +327,13 @@ class PaymentsScreen(MainScreen):
         if row is None:
             self._refuse("Nothing is selected: the lists are empty." if not self.rows else "Select a row first.")
             return
-        self.app.push_screen(ClientCardScreen(row.client_id, deal_id=row.deal_id, tab="tab-deals"),
+        client_id = row.client_id
+        if client_id is None:  # an order row: its deal says whose it is
+            from models.usecases.payments import deal_detail
+
+            ok, deal = self._call(deal_detail, self.app.rep, row.deal_id)
+            if not ok:
+                return
+            client_id = deal.client_id
+        self.app.push_screen(ClientCardScreen(client_id, deal_id=row.deal_id, tab="tab-deals"),
                              lambda _: self.load())

@@ -13,12 +13,24 @@ from textual.widgets import Footer, Static
 from screens.base import LoadingScreen
 from screens.payments_list import Row, money, when
 
-KEYS_HINT = {"failed": "u followed up · p pay · F failed again · o deal · ⏎ invoice",
-             "overdue": "p pay · F failed · o deal · ⏎ invoice",
-             "inst": "p pay · F failed · o deal · ⏎ invoice",
+KEYS_HINT = {"failed": "u followed up · p pay · F failed again · c/d note · o deal · ⏎ invoice",
+             "overdue": "p pay · F failed · c credit · d debit · o deal · ⏎ invoice",
+             "inst": "p pay · F failed · c/d note · o deal · ⏎ invoice",
              "rem": "s send · p pay · o deal · ⏎ invoice and text",
-             "today": "p pay more · o deal · ⏎ invoice",
-             "ship": "o deal · ⏎ deal"}
+             "today": "p pay more · c credit · d debit · o deal · ⏎ invoice",
+             "inv": "p pay · c credit · d debit · o deal · ⏎ invoice",
+             "ship": "w warehouse · i invoice · o deal · ⏎ deal",
+             "order": "S shipped · D delivered · o deal · ⏎ deal",
+             "refund": "o deal · ⏎ invoice"}
+
+
+def zone_words(tz: str | None, now) -> str:
+    """The rep's zone as times are shown: "Europe/Madrid (CET)"."""
+    from models.clock import local
+
+    name = tz or "UTC"
+    abbr = local(now, tz).tzname() if now is not None else None
+    return f"{name} ({abbr})" if abbr and abbr != name else name
 
 
 def pane_text(row: Row | None, any_rows: bool, tz: str | None) -> tuple[Text, Text, Text]:
@@ -62,6 +74,25 @@ def pane_text(row: Row | None, any_rows: bool, tz: str | None) -> tuple[Text, Te
         head.append(f" · {money(d.amount_minor, d.currency)} by ")
         head.append(one_line(d.method, 14))
         head.append(f" · {when(d.received_at, tz, '%H:%M')} · {one_line(d.recorded_by, 16)} · {d.number}")
+    elif row.kind == "inv":
+        head.append(f"Invoice {d.number}", style="bold")
+        head.append(f" · deal {d.deal_id} · {d.status.replace('_', ' ')} · due {when(d.due_at, tz)}"
+                    + (f" · plan {d.plan}" if d.plan else ""))
+        body.append(f"Amount {money(d.amount_minor, d.currency)}, paid {money(d.paid_minor, d.currency)}, balance ")
+        body.append(money(d.balance_minor, d.currency), style="bold")
+    elif row.kind == "order":
+        head.append(f"Order {d.order_id}", style="bold")
+        head.append(f" · {d.status} · deal {d.deal_id} ")
+        head.append(one_line(d.title, 40))
+        body.append("To: ", style="bold")
+        body.append(one_line(d.address or "no address", 70) + "\n")
+        body.append(one_line("; ".join(d.lines) or "-", 150))
+    elif row.kind == "refund":
+        head.append(f"Refund {d.refund_id} due", style="bold")
+        head.append(f" · {money(d.amount_minor, d.currency)} · {d.number} · deal {d.deal_id}")
+        body.append("To ")
+        body.append(one_line(d.client, 60))
+        body.append(f", since {when(d.created_at, tz)}" + (f" (credit note {d.note_id})" if d.note_id else ""))
     elif row.kind == "ship":
         head.append(f"Deal {d.deal_id}", style="bold")
         head.append(" ")
@@ -91,7 +122,8 @@ def invoice_text(d, tz: str | None, reminder=None) -> Text:
         t.append(f" · owner {one_line(d.owner, 20)}")
     t.append("\nAmount    ", style="bold")
     t.append(f"{money(d.amount_minor, cur)}   paid {money(d.paid_minor, cur)}")
-    for minor, label in ((d.credits_minor, "credit notes"), (d.debits_minor, "debit notes")):
+    for minor, label in ((d.credits_minor, "credit notes"), (d.debits_minor, "debit notes"),
+                         (d.refunds_minor, "refunds")):
         if minor:
             t.append(f"   {label} {money(minor, cur)}")
     t.append("\nBalance   ", style="bold")
@@ -125,8 +157,18 @@ def invoice_text(d, tz: str | None, reminder=None) -> Text:
         t.append("\nCredit and debit notes\n", style="bold")
         for n in d.notes:
             t.append(f"  {when(n.created_at, tz)}  {n.kind:<6} {money(n.amount_minor, cur):>16}  ")
+            status = n.status
+            if status != "approved":
+                t.append(("WAITING for a manager" if status == "proposed" else status.upper()) + "  ",
+                         style="bold")
             t.append(one_line(n.reason, 60))
             t.append(f"  by {one_line(n.created_by, 16)}\n")
+    if d.refunds:
+        t.append("\nRefunds\n", style="bold")
+        for r in d.refunds:
+            t.append(f"  {when(r.created_at, tz)}  {money(r.amount_minor, r.currency):>16}  {r.status}"
+                     + (f" {when(r.paid_at, tz, '%d %b')}" if r.paid_at else "")
+                     + (f"  credit note {r.note_id}" if r.note_id else "") + "\n")
     if reminder is not None:
         t.append(f"\nReminder {reminder.reminder_id}", style="bold")
         t.append(f" ({reminder.kind}, {reminder.channel} to ")
@@ -137,6 +179,7 @@ def invoice_text(d, tz: str | None, reminder=None) -> Text:
             t.append(one_line(reminder.error, 200) + "\n")
         t.append(safe(reminder.text))
         t.append("\n")
+    t.append(f"\nTimes in {zone_words(tz, d.issued_at)}", style="italic")
     return t
 
 
@@ -172,7 +215,8 @@ def deal_text(d, tz: str | None) -> Text:
     if d.shipment is not None:
         t.append(f"{'Shipment':<10}", style="bold")
         t.append(one_line("; ".join(d.shipment), 64) + "\n")
-    t.append("\no opens the client card, where the deal is edited.", style="italic")
+    t.append(f"\nTimes in {zone_words(tz, d.stage_changed_at)}. o opens the client card, where the deal is "
+             "edited.", style="italic")
     return t
 
 
@@ -187,6 +231,10 @@ class PaymentDetailScreen(LoadingScreen, ModalScreen):
         Binding("u", "pick('followed_up')", "Followed up", id="payments_detail.followed_up"),
         Binding("s", "pick('send')", "Send", id="payments_detail.send"),
         Binding("o", "pick('open_deal')", "Deal", id="payments_detail.deal"),
+        Binding("c", "pick('credit')", "Credit", id="payments_detail.credit"),
+        Binding("S", "pick('ship')", "Shipped", id="payments_detail.ship"),
+        Binding("D", "pick('deliver')", "Delivered", id="payments_detail.deliver"),
+        Binding("d", "pick('debit')", "Debit", id="payments_detail.debit"),
         Binding("j,down", "scroll('down')", "Down", show=False, id="payments_detail.down"),
         Binding("k,up", "scroll('up')", "Up", show=False, id="payments_detail.up"),
     ]
@@ -210,12 +258,12 @@ class PaymentDetailScreen(LoadingScreen, ModalScreen):
     def fetch(self) -> object:
         from models.usecases.payments import deal_detail, invoice_detail
 
-        if self.row.kind == "ship":
+        if self.row.kind in ("ship", "order"):
             return deal_detail(self.actor, self.row.deal_id)
         return invoice_detail(self.actor, self.row.invoice_id, self.now)
 
     def paint(self, data: object) -> None:
-        if self.row.kind == "ship":
+        if self.row.kind in ("ship", "order"):
             body = deal_text(data, self.tz)
         else:
             body = invoice_text(data, self.tz, reminder=self.row.item if self.row.kind == "rem" else None)

@@ -19,9 +19,44 @@ SECTIONS = [
     ("inst", "Installments due this week"),
     ("rem", "Reminders to send"),
     ("today", "Received today"),
+    ("inv", "Open invoices"),
     ("ship", "Shipments waiting"),
+    ("order", "Orders at the warehouse"),
+    ("refund", "Refunds due"),
 ]
-INVOICE_KINDS = ("failed", "overdue", "inst", "rem", "today")
+INVOICE_KINDS = ("failed", "overdue", "inst", "rem", "today", "inv", "refund")
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    """An order not yet delivered (from models.orders.order_dict), as the list shows it."""
+
+    order_id: int
+    deal_id: int
+    title: str
+    client: str
+    status: str  # forwarded | shipped
+    address: str
+    lines: tuple[str, ...]  # "2 x SKU description"
+    created_at: str | None  # ISO 8601
+    shipped_at: str | None
+
+
+@dataclass(frozen=True)
+class PaymentsView:
+    """What the Payments screen paints: the use case's overview (models.usecases.payments) plus the open
+    invoices, the orders at the warehouse, the refunds due and how many decisions wait for the actor."""
+
+    overview: object
+    invoices: tuple = ()
+    orders: tuple[OrderRow, ...] = ()
+    refunds: tuple = ()
+    waiting: int = 0
+
+    def __getattr__(self, name: str):  # the overview's sections read as the view's own
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(self.overview, name)
 
 
 @dataclass(frozen=True)
@@ -38,8 +73,12 @@ class Row:
         return self.item.deal_id
 
     @property
-    def client_id(self) -> int:
-        return self.item.client_id
+    def client_id(self) -> int | None:
+        return getattr(self.item, "client_id", None)
+
+    @property
+    def order_id(self) -> int | None:
+        return getattr(self.item, "order_id", None)
 
     @property
     def invoice_id(self) -> int | None:
@@ -167,6 +206,42 @@ def ship_line(w, now, tz) -> Text:
     return t
 
 
+def invoice_line(d, now, tz) -> Text:
+    t = _line(d.number)
+    t.append(f"{money(d.balance_minor, d.currency):>15}", style="bold")
+    t.append(f"  of {money(d.amount_minor, d.currency)}  due {when(d.due_at, tz, '%d %b')}")
+    if d.plan:
+        t.append(f"  plan {d.plan}", style="bold" if d.plan == "proposed" else "")
+    waiting = getattr(d, "notes_waiting", 0)
+    if waiting:
+        t.append(f"  {waiting} note{'s' if waiting != 1 else ''} waiting", style="bold")
+    return t
+
+
+def order_line(o, now, tz) -> Text:
+    from models.text import one_line
+
+    t = _line()
+    t.append(f"order {o.order_id:<4} ")
+    t.append(f"{o.status.upper():<9} ", style="bold" if o.status == "forwarded" else "")
+    t.append(f"deal {o.deal_id} ")
+    t.append(one_line(o.title, 22))
+    t.append(" · ")
+    t.append(one_line(o.client, 20))
+    return t
+
+
+def refund_line(r, now, tz) -> Text:
+    from models.text import one_line
+
+    t = _line(r.number)
+    t.append(f"{money(r.amount_minor, r.currency):>15}  to ")
+    t.append(one_line(r.client, 24))
+    if r.note_id:
+        t.append(f"  credit note {r.note_id}")
+    return t
+
+
 # kind -> (the overview's field, the row's id field, the line renderer)
 KINDS = {
     "failed": ("failed", "payment_id", failed_line),
@@ -174,7 +249,10 @@ KINDS = {
     "inst": ("installments", "installment_id", inst_line),
     "rem": ("reminders", "reminder_id", reminder_line),
     "today": ("today", "payment_id", today_line),
+    "inv": ("invoices", "invoice_id", invoice_line),
     "ship": ("shipments", "deal_id", ship_line),
+    "order": ("orders", "order_id", order_line),
+    "refund": ("refunds_due", "refund_id", refund_line),
 }
 
 
@@ -194,7 +272,7 @@ class PaymentList(OptionList, inherit_bindings=False):
         self.counts: dict[str, int] = {}
 
     def show(self, data, now, tz) -> None:
-        """Replace the options by DATA's rows (a PaymentsOverview); the cursor stays on its row."""
+        """Replace the options by DATA's rows (a PaymentsView); the cursor stays on its row."""
         old_key = self.highlighted_option.id if self.highlighted_option is not None else None
         old_index = self.highlighted
         rows: dict[str, Row] = {}
@@ -203,7 +281,7 @@ class PaymentList(OptionList, inherit_bindings=False):
         counts: dict[str, int] = {}
         for kind, title in SECTIONS:
             field, ident, render = KINDS[kind]
-            items = getattr(data, field)
+            items = getattr(data, field, ())
             counts[kind] = len(items)
             head = Text(no_wrap=True, overflow="ellipsis")
             head.append(f"{title} ({len(items)})", style="bold" if items else "")

@@ -1,6 +1,8 @@
 """The pipeline: deals by stage with count and amount per stage; stale deals marked;
-`>`/`<` move the selected deal and, when the gate refuses, open its card with what is missing and the
-cursor on the first missing field; `enter` opens the card; `R` edits the stage rules (managers)."""
+`>`/`<` move the selected deal (models.flow.move_deal: a forward move checks every stage passed over) and,
+when the gate refuses, open its card with what is missing and the cursor on the first missing field; `L`
+closes it as lost with a reason (models.flow.lose_deal: what has not shipped is cancelled); `enter` opens
+the card; `R` edits the stage rules (managers)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -99,7 +101,8 @@ class PipelineScreen(MainScreen):
 
     def action_move(self, step: int) -> None:
         from models.errors import DomainError, StageGateError
-        from models.pipeline import move_deal, stage_step
+        from models.flow import move_deal
+        from models.pipeline import stage_step
 
         deal_id = self.selected_deal()
         if deal_id is None or self.data is None:

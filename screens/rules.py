@@ -1,7 +1,8 @@
 """Stage rules, edited by managers: what each stage requires before a deal may enter it, and after how
 many days a deal waiting in it is marked stale. `h`/`l` change stage, `a` adds a requirement, `x`
-removes the selected one, `s` sets the stale days; the same operations as `repdesk stage ...`. `C` sets the
-fields every client card must have (the `client.required` setting)."""
+removes the selected one, `s` sets the stale days, `K` whether forward moves may pass over the stage without
+its requirements (skippable); the same operations as `repdesk stage ...`. `C` sets the fields every client
+card must have (the `client.required` setting)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -29,11 +30,12 @@ class StageRulesScreen(LoadingScreen, ModalScreen):
     TITLE_TEXT = "Stage rules"
     BINDINGS = [
         Binding("escape", "dismiss_screen", "Close", id="rules.close"),
-        Binding("h,left", "stage(-1)", "Prev stage", id="rules.prev"),
-        Binding("l,right", "stage(1)", "Next stage", id="rules.next"),
+        Binding("h,left", "stage(-1)", "Prev", id="rules.prev", tooltip="Previous stage"),
+        Binding("l,right", "stage(1)", "Next", id="rules.next", tooltip="Next stage"),
         Binding("a", "add", "Add", id="rules.add"),
         Binding("x,delete", "remove", "Remove", id="rules.remove"),
         Binding("s", "stale", "Stale days", id="rules.stale"),
+        Binding("K", "skippable", "Skippable", id="rules.skippable", tooltip="May a forward move pass over it?"),
         Binding("C", "client_required", "Client fields", id="rules.client_required"),
     ]
 
@@ -68,7 +70,8 @@ class StageRulesScreen(LoadingScreen, ModalScreen):
         t = Text(no_wrap=True, overflow="ellipsis")
         t.append(f"Stage rules: {stage.name}", style="bold")
         t.append(f"  ({data.index + 1}/{len(data.stages)}, stale after "
-                 f"{str(stage.stale_days) + ' days' if stage.stale_days else 'never'})")
+                 f"{str(stage.stale_days) + ' days' if stage.stale_days else 'never'}"
+                 + (", skippable" if getattr(stage, "skippable", False) else "") + ")")
         self.query_one("#rules-title", Static).update(t)
         table = self.query_one(DataTable)
         keep = table.cursor_row
@@ -146,6 +149,30 @@ class StageRulesScreen(LoadingScreen, ModalScreen):
             FieldSpec("days", "Days without a move (empty: never)", value=str(current or "")),
         ], submit, form_id="rule-stale"), lambda _: self.load())
 
+    def action_skippable(self) -> None:
+        """Whether a forward move may pass over this stage without its requirements (models.pipeline)."""
+        from models.pipeline import set_skippable
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+        stage = self.data.stage if self.data and self.data.stage.key == self.stage_key else None
+        current = "yes" if getattr(stage, "skippable", False) else "no"
+
+        def submit(values):
+            return set_skippable(app.rep, self.stage_key, values["skippable"] == "yes", app.now())
+
+        def done(result) -> None:
+            if result is not None:
+                how = "may pass over it without" if result.skippable else "must meet"
+                self.notify(f"{self.stage_key}: forward moves {how} its requirements.", markup=False)
+                self.load()
+
+        app.push_screen(FormDialog(f"{self.stage_key}: skippable?", [
+            FieldSpec("skippable", "A forward move may pass over this stage without its requirements",
+                      value=current, choices=[("no: its requirements are checked", "no"),
+                                              ("yes: moves may pass over it", "yes")]),
+        ], submit, form_id="rule-skippable"), done)
+
     def action_client_required(self) -> None:
         from models.settings import put
         from screens.form import FieldSpec, FormDialog
@@ -176,7 +203,7 @@ class StageRulesScreen(LoadingScreen, ModalScreen):
 def ask_lost_reason(app, deal_id: int, after) -> None:
     """The form closing a deal as lost: a reason from the list (the Pipeline screen and the card use it)."""
     from models.clients import lost_reasons
-    from models.pipeline import lose_deal
+    from models.flow import lose_deal
     from screens.form import FieldSpec, FormDialog
 
     choices = [(label, key) for key, label in lost_reasons().items()]

@@ -1,4 +1,5 @@
-"""Today: the rep's agenda (tasks and meetings due today, overdue first) and what moved to or from them."""
+"""Today: the rep's agenda (tasks and meetings due today, overdue first, times in the rep's zone, named)
+and what moved to or from them; `d` marks a task done, `T` shows the team (mark yourself away or back)."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -15,6 +16,7 @@ class TodayScreen(MainScreen):
     TITLE_TEXT = "Today"
     BINDINGS = [
         Binding("d", "done", "Done", id="today.done"),
+        Binding("T", "team", "Team", id="today.team", tooltip="Away or back"),
         *bindings(NAV, without=("list.open",)),
     ]
 
@@ -52,10 +54,13 @@ class TodayScreen(MainScreen):
             table.add_row(when, Text(a.kind), Text(one_line(a.subject, 60)), key=str(a.id))
         if view.tasks:
             table.move_cursor(row=min(keep, len(view.tasks) - 1))
+        from screens.payments_detail import zone_words
+
         n, overdue = len(view.tasks), view.overdue
         self.query_one("#today-bar", Static).update(
             Text(f"{n} to do today" + (f" · {overdue} overdue" if overdue else "") +
-                 ("" if n else " · nothing due: a good time to call a sleeping client")))
+                 ("" if n else " · nothing due: a good time to call a sleeping client")
+                 + f" · times in {zone_words(tz, now)}", no_wrap=True, overflow="ellipsis"))
         t = Text()
         t.append("Moved today\n", style="bold")
         for m in view.moves:
@@ -84,6 +89,11 @@ class TodayScreen(MainScreen):
     def action_last(self) -> None:
         table = self.query_one(DataTable)
         table.move_cursor(row=max(table.row_count - 1, 0))
+
+    def action_team(self) -> None:
+        from screens.team import TeamScreen
+
+        self.app.push_screen(TeamScreen(), lambda _: self.load())
 
     def action_done(self) -> None:
         from models.activities import complete_task

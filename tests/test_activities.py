@@ -68,3 +68,53 @@ def test_activity_and_task_commands(db_url):
     assert cli("task", "done", tid, "--as", "sol").returncode == 4
     assert cli("task", "done", tid, "--as", "ana").returncode == 0
     assert json.loads(cli("tasks", "--json", "--as", "ana").stdout) == []
+
+
+def test_a_call_or_meeting_scheduled_for_later(team, now):
+    """Issue 11: a future call or meeting, not only a task: open until done, on the owner's agenda; a
+    cancelled activity is neither open nor done; a client's activities, newest first."""
+    from models.activities import agenda, client_activities, schedule
+    from models.tables import Activity
+
+    ana = team["ana"]
+    c = add_client(ana, now, name="Club", email="club@example.com")
+    log_activity(ana, "email", "sent the price list", now=now, client_id=c.id)
+    call = schedule(ana, c.id, "call", "agree the delivery date", now + timedelta(hours=3), now)
+    meeting = schedule(ana, c.id, "meeting", "visit the club", now + timedelta(days=3), now)
+    with pytest.raises(ValidationError) as exc:
+        schedule(ana, c.id, "call", "too late", now - timedelta(minutes=1), now)
+    assert exc.value.field == "due"
+    with pytest.raises(ValidationError):
+        schedule(ana, c.id, "task", "not a call", now + timedelta(days=1), now)
+    with pytest.raises(PermissionDenied):
+        schedule(team["sol"], c.id, "call", "not mine", now + timedelta(days=1), now)
+    assert [a.id for a in agenda(ana, now)] == [call.id]
+    assert {a.id for a in open_tasks(ana)} == {call.id, meeting.id}
+    rows = client_activities(ana, c.id)
+    assert [(r["kind"], r["status"]) for r in rows] == [("meeting", "scheduled"), ("call", "scheduled"),
+                                                        ("email", "done")]
+    Activity.update(cancelled_at=now).where(Activity.id == meeting.id).execute()
+    assert {a.id for a in open_tasks(ana)} == {call.id}
+    assert client_activities(ana, c.id)[0]["status"] == "cancelled"
+    with pytest.raises(PermissionDenied):
+        client_activities(team["sol"], c.id)
+
+
+def test_schedule_and_list_through_the_cli_in_the_reps_zone(db_url):
+    def cli(*args):
+        return run_cli(*args, "--now", "2026-11-20T09:00:00+00:00", db_url=db_url)
+
+    cli("rep", "add", "ana", "--name", "Ana", "--team", "North", "--timezone", "Europe/Madrid")
+    cid = cli("client", "add", "--name", "Club", "--email", "c@example.com", "--as", "ana").stdout.strip()
+    res = cli("activity", "add", "--client", cid, "--kind", "call", "--subject", "delivery date",
+              "--due", "2026-12-03 15:30", "--as", "ana")
+    assert res.returncode == 0, res.stderr
+    assert "2026-12-03 15:30 CET" in res.stdout
+    cli("activity", "add", "--client", cid, "--kind", "email", "--subject", "price list", "--as", "ana")
+    text = cli("activities", "--client", cid, "--as", "ana")
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert "2026-12-03 15:30 CET" in lines[1] and "scheduled" in lines[1] and "done" in lines[2]
+    rows = json.loads(cli("activities", "--client", cid, "--as", "ana", "--json").stdout)
+    assert rows[0]["due_at"] == "2026-12-03T15:30:00+01:00" and rows[0]["status"] == "scheduled"
+    assert cli("activities", "--client", "9999", "--as", "ana").returncode == 4

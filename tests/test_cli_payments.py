@@ -53,7 +53,12 @@ def test_invoice_payment_note_and_refusals(cli):
     assert out.strip().isdigit()  # prints the id
     inv = out.strip()
     ok(cli("payment", "add", "--invoice", inv, "--amount", "50.00", "--method", "card", "--as", "ana", *NOW))
-    ok(cli("note", "add", "--invoice", inv, "--credit", "--amount", "9.99", "--reason", "late", "--as", "ana", *NOW))
+    # a rep's credit note waits for a manager (issue 11: credit.rep_limit, default 0), then counts
+    note = json.loads(ok(cli("note", "add", "--invoice", inv, "--credit", "--amount", "9.99", "--reason", "late",
+                             "--as", "ana", "--json", *NOW)))
+    assert note["status"] == "proposed"
+    assert json.loads(ok(cli("invoice", "show", inv, "--json", "--as", "ana", *NOW)))["balance"] == "149.99"
+    assert "approved" in ok(cli("note", "approve", str(note["id"]), "--as", "mia", *NOW))
     shown = json.loads(ok(cli("invoice", "show", inv, "--json", "--as", "ana", "--now", "2026-11-20T10:00:00")))
     assert (shown["balance"], shown["status"], shown["paid"], shown["credits"]) == \
         ("140.00", "partly_paid", "50.00", "9.99")
@@ -84,7 +89,14 @@ def test_invoice_payment_note_and_refusals(cli):
 
 
 def test_plans_agreement_order_and_export(cli, tmp_path):
+    from conftest import SAMPLES
+
     deal = new_deal(cli, amount="1000.01")
+    # issue 11: an order takes its lines from the deal and needs a delivery address
+    ok(cli("import", "products", str(SAMPLES / "catalog.csv")))
+    ok(cli("deal", "line", "add", str(deal), "BALL-PRO5", "1", "--price", "1000.01", "--as", "ana", *NOW))
+    client = json.loads(ok(cli("deal", "show", str(deal), "--json", "--as", "ana")))["client_id"]
+    ok(cli("client", "set", str(client), "address=1 Pitch Lane", "city=Leeds", "--as", "ana", *NOW))
     inv = json.loads(ok(cli("invoice", "add", "--deal", str(deal), "--installments", "3", "--every", "30",
                             "--as", "ana", "--json", *NOW)))["id"]
     shown = json.loads(ok(cli("invoice", "show", str(inv), "--json", "--as", "ana", *NOW)))
@@ -105,7 +117,8 @@ def test_plans_agreement_order_and_export(cli, tmp_path):
                                "--json", *NOW)))
     assert signed["status"] == "signed" and signed["signed_by"] == "Carla Club"
     order = json.loads(ok(cli("order", "create", "--deal", str(deal), "--as", "ana", "--json", *NOW)))
-    assert order["status"] == "forwarded" and order["lines"] == [dict(sku="", description="Balls", quantity=1)]
+    assert order["status"] == "forwarded" and order["address"] == "1 Pitch Lane, Leeds"
+    assert [(x["sku"], x["quantity"]) for x in order["lines"]] == [("BALL-PRO5", 1)]
     refused(cli("order", "deliver", str(order["id"]), "--as", "ana"), 2, "forwarded, then shipped")
     refused(cli("order", "ship", str(order["id"]), "--as", "sol"), 5, "not yours")
     assert "shipped" in ok(cli("order", "ship", str(order["id"]), "--as", "ana", *NOW))
@@ -113,13 +126,14 @@ def test_plans_agreement_order_and_export(cli, tmp_path):
     out = tmp_path / "orders.csv"
     ok(cli("export", "orders", "--output", str(out), "--as", "ana"))
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
-    assert [(r["order_id"], r["client"], r["description"], r["quantity"], r["status"]) for r in rows] == [
-        (str(order["id"]), "Club", "Balls", "1", "delivered")]
+    assert [(r["order_id"], r["client"], r["sku"], r["quantity"], r["status"]) for r in rows] == [
+        (str(order["id"]), "Club", "BALL-PRO5", "1", "delivered")]
     data = json.loads(ok(cli("export", "orders", "--format", "json", "--as", "mia")))
     assert [o["id"] for o in data] == [order["id"]]
     assert json.loads(ok(cli("export", "orders", "--format", "json", "--as", "sol"))) == []
     assert ok(cli("export", "orders", "--as", "sol")).splitlines() == [
-        "order_id,status,deal_id,deal,client,address,sku,description,quantity,created_at,shipped_at,delivered_at"]
+        "order_id,status,deal_id,deal,client,address,sku,description,quantity,created_at,shipped_at,delivered_at,"
+        "cancelled_at,cancel_reason"]  # issue 11: a cancelled order shows as cancelled, with its reason
     refused(cli("export", "orders", "--output", str(tmp_path / "no" / "such" / "dir.csv"), "--as", "ana"), 2,
             "Cannot write")
 
@@ -173,3 +187,63 @@ def test_ensure_group_shares_export_with_another_module():
             ensure_group(sub, "export", "export", common).add_parser("clients").set_defaults(handler="clients")
         assert parser.parse_args(["export", "clients"]).handler == "clients"
         assert parser.parse_args(["export", "orders", "--format", "json"]).format == "json"
+
+
+def test_credit_notes_wait_approvals_and_refunds(cli):
+    """Issue 11 on the command line: a rep's credit note says it waits, `approvals` lists it (and a plan)
+    for the manager, `note approve` / `note reject` decide; a credit beyond what is owed is refused, the
+    part beyond the balance is a refund due (`refunds`, `refund paid`)."""
+    deal = new_deal(cli, amount="100.00")
+    inv = ok(cli("invoice", "add", "--deal", str(deal), "--as", "ana", *NOW)).strip()
+    plan_deal = new_deal(cli, amount="300.00")
+    plan_inv = ok(cli("invoice", "add", "--deal", str(plan_deal), "--installments", "3", "--as", "ana", *NOW)).strip()
+    ok(cli("payment", "add", "--invoice", inv, "--amount", "100.00", "--as", "ana", *NOW))
+    refused(cli("note", "add", "--invoice", inv, "--credit", "--amount", "100.01", "--reason", "x", "--as", "mia"), 2,
+            "at most 100.00 EUR")
+    out = ok(cli("note", "add", "--invoice", inv, "--credit", "--amount", "30.00", "--reason", "returned 3 balls",
+                 "--as", "ana", *NOW))
+    assert "waits for a manager's approval" in out and "balance is unchanged" in out
+    note_id = out.split()[2]
+    assert "Nothing waits for your decision." in ok(cli("approvals", "--as", "ana"))
+    waiting = json.loads(ok(cli("approvals", "--json", "--as", "mia", *NOW)))
+    assert [(w["kind"], w["invoice_id"], w["amount"], w["asked_by"]) for w in waiting] == [
+        ("plan", int(plan_inv), "300.00", "ana"), ("note", int(inv), "30.00", "ana")]
+    assert waiting[1]["id"] == int(note_id) and waiting[1]["what"] == "returned 3 balls"
+    text = ok(cli("approvals", "--as", "mia", *NOW))
+    assert "note approve|reject" in text and "2026-11-20 09:00 UTC" in text  # the rep's zone, named
+    assert json.loads(ok(cli("approvals", "--json", "--as", "sol"))) == []
+    refused(cli("note", "approve", note_id, "--as", "ana"), 5, "may not approve a credit note")
+    refused(cli("note", "approve", note_id, "--as", "sol"), 5, "may not approve a credit note")
+    assert "No refunds due." in ok(cli("refunds", "--as", "ana"))
+    out = ok(cli("note", "approve", note_id, "--as", "mia", *NOW))
+    assert "approved" in out and "Refund" in out and "30.00 EUR" in out
+    refused(cli("note", "reject", note_id, "--as", "mia"), 7, "already approved by mia")
+    shown = json.loads(ok(cli("invoice", "show", inv, "--json", "--as", "ana", *NOW)))
+    assert (shown["balance"], shown["credits"], shown["refunds"], shown["status"]) == ("0.00", "30.00", "30.00",
+                                                                                       "paid")
+    [refund] = json.loads(ok(cli("refunds", "--json", "--as", "ana")))
+    assert (refund["amount"], refund["status"], refund["invoice_id"], refund["note_id"]) == ("30.00", "due", int(inv),
+                                                                                           int(note_id))
+    assert json.loads(ok(cli("refunds", "--json", "--as", "sol"))) == []
+    refused(cli("refund", "paid", str(refund["id"]), "--as", "sol"), 5, "not yours")
+    assert "paid" in ok(cli("refund", "paid", str(refund["id"]), "--as", "ana", *NOW))
+    refused(cli("refund", "paid", str(refund["id"]), "--as", "ana"), 7, "already paid")
+    assert "No refunds due." in ok(cli("refunds", "--as", "ana"))
+    assert [r["status"] for r in json.loads(ok(cli("refunds", "--all", "--json", "--as", "ana")))] == ["paid"]
+    # a rejected note changes nothing; a debit note needs no approval
+    out = ok(cli("note", "add", "--invoice", inv, "--debit", "--amount", "5.00", "--reason", "delivery", "--as", "ana",
+                 *NOW))
+    assert "added to" in out
+    other = ok(cli("note", "add", "--invoice", inv, "--credit", "--amount", "5.00", "--reason", "x", "--as", "ana",
+                   *NOW)).split()[2]
+    assert "rejected" in ok(cli("note", "reject", other, "--as", "mia", *NOW))
+    assert json.loads(ok(cli("invoice", "show", inv, "--json", "--as", "ana", *NOW)))["balance"] == "5.00"
+    assert [w["kind"] for w in json.loads(ok(cli("approvals", "--json", "--as", "mia")))] == ["plan"]
+    # the limit is a managers' setting, in minor units (once an admin exists, see models.access)
+    ok(cli("rep", "add", "root", "--name", "Root", "--role", "admin"))
+    refused(cli("config", "set", "credit.rep_limit", "1000", "--as", "ana"), 5, "credit.rep_limit")
+    ok(cli("config", "set", "credit.rep_limit", "1000", "--as", "mia"))
+    out = ok(cli("note", "add", "--invoice", inv, "--credit", "--amount", "5.00", "--reason", "small", "--as", "ana",
+                 *NOW))
+    assert "added to" in out
+    assert json.loads(ok(cli("invoice", "show", inv, "--json", "--as", "ana", *NOW)))["balance"] == "0.00"

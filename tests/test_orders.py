@@ -21,11 +21,18 @@ from models.payments import (add_note, approve_plan, cancel_invoice, issue_invoi
 from models.tables import Client, Deal, DealLine, Order, Product, Stage
 
 
-def make_deal(owner, now, amount=100000, title="Balls", name="Club", address="1 Pitch Lane"):
+def make_deal(owner, now, amount=100000, title="Balls", name="Club", address="1 Pitch Lane", line=True):
+    """A deal in New; with LINE (issue 11: an order takes its lines from the deal) one line making AMOUNT."""
     c = Client.create(name=name, email="c@example.com", address=address, city="Leeds", country="GB", owner=owner,
                       team=owner.team_id, created_at=now, updated_at=now)
-    return Deal.create(client=c, owner=owner, team=owner.team_id, title=title, stage=Stage.get(Stage.key == "new"),
-                       amount_minor=amount, currency="EUR", stage_changed_at=now, created_at=now, updated_at=now)
+    d = Deal.create(client=c, owner=owner, team=owner.team_id, title=title, stage=Stage.get(Stage.key == "new"),
+                    amount_minor=amount, currency="EUR", stage_changed_at=now, created_at=now, updated_at=now)
+    if line:
+        p = Product.get_or_none(Product.sku == "TEST-BALL") or Product.create(
+            sku="TEST-BALL", name="Test ball", category="balls", price_minor=1000, currency="EUR")
+        DealLine.create(deal=d, product=p, description=p.name, quantity=amount // 1000 or 1, unit_price_minor=1000,
+                        currency="EUR")
+    return d
 
 
 def signed(rep, deal, now):
@@ -97,7 +104,7 @@ def test_shipment_checks_again_and_the_flow(team, now):
         ship_order(ana, o.id, now)
     o = deliver_order(ana, o.id, now + timedelta(days=2))
     assert (o.status, o.shipped_at, o.delivered_at) == ("delivered", now + timedelta(hours=1), now + timedelta(days=2))
-    assert [(h["action"], h["old"], h["new"]) for h in history("order", o.id)][::-1] == [
+    assert [(h["action"], h["old"], h["new"]) for h in history("order", o.id) if h["field"] == "status"][::-1] == [
         ("create", None, "forwarded"), ("ship", "forwarded", "shipped"), ("deliver", "shipped", "delivered")]
 
 
@@ -136,22 +143,28 @@ def test_roles(team, now):
 def test_lines_and_export(team, now, catalog):
     ana = team["ana"]
     p1, p2 = list(Product.select().order_by(Product.id).limit(2))
-    d = make_deal(ana, now, name="=HYPERLINK(\"http://evil\")", address="2 Goal St\x1b]0;pwned\x07")
+    d = make_deal(ana, now, name="=HYPERLINK(\"http://evil\")", address="2 Goal St\x1b]0;pwned\x07", line=False)
     DealLine.create(deal=d, product=p1, description=p1.name, quantity=3, unit_price_minor=1000, currency="EUR")
     DealLine.create(deal=d, product=p2, description="Nets\u202egnp.exe", quantity=1, unit_price_minor=500,
                     currency="EUR")
-    d2 = make_deal(ana, now, title="Training day", name="Plain Club")
+    d2 = make_deal(ana, now, title="Training day", name="Plain Club", line=False)
     for deal in (d, d2):
         signed(ana, deal, now)
         inv = issue_invoice(ana, deal.id, now)
         record_payment(ana, inv.id, inv.amount_minor, now)
-    o1, o2 = create_order(ana, d.id, now), create_order(ana, d2.id, now)
+    o1 = create_order(ana, d.id, now)
+    # issue 11: an order takes its lines from the deal; a deal without lines has nothing for the warehouse
+    with pytest.raises(ValidationError, match="no lines") as err:
+        create_order(ana, d2.id, now)
+    assert err.value.field == "lines"
+    DealLine.create(deal=d2, product=p1, description="Training day", quantity=1, unit_price_minor=0, currency="EUR")
+    o2 = create_order(ana, d2.id, now)
     assert [x["sku"] for x in order_dict(o1)["lines"]] == [p1.sku, p2.sku]
-    assert order_dict(o2)["lines"] == [dict(sku="", description="Training day", quantity=1)]
+    assert order_dict(o2)["lines"] == [dict(sku=p1.sku, description="Training day", quantity=1)]
     assert order_dict(o2)["address"] == "1 Pitch Lane, Leeds, GB"
     rows = list(csv.DictReader(io.StringIO(export_orders(ana, "csv"))))
     assert [(r["order_id"], r["sku"], r["quantity"]) for r in rows] == [
-        (str(o1.id), p1.sku, "3"), (str(o1.id), p2.sku, "1"), (str(o2.id), "", "1")]
+        (str(o1.id), p1.sku, "3"), (str(o1.id), p2.sku, "1"), (str(o2.id), p1.sku, "1")]
     assert rows[0]["client"].startswith("'=HYPERLINK")  # no formula for the spreadsheet
     assert "\x1b" not in rows[0]["address"] and "\u202e" not in rows[1]["description"]
     assert rows[2]["client"] == "Plain Club" and rows[2]["status"] == "forwarded" and rows[2]["deal"] == "Training day"

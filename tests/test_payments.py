@@ -58,12 +58,14 @@ def test_schedule_dates_every_n_days(total, parts, every):
        ops=st.lists(st.tuples(st.sampled_from(["pay", "fail", "credit", "debit"]),
                               st.integers(min_value=1, max_value=10**9)), max_size=12))
 def test_balance_never_drifts(team, now, amount, ops):
-    """balance == amount + debits - credits - payments, exactly, after every step; overpayment refused."""
-    ana = team["ana"]
+    """balance == amount + debits - credits - payments + refunds, exactly, after every step; overpayment
+    refused; a credit beyond what is owed plus what was paid refused, the part beyond what is owed a refund
+    (issue 11: the balance never goes below zero; credits here are a manager's, approved at once)."""
+    ana, mia = team["ana"], team["mia"]
     inv = issue_invoice(ana, make_deal(ana, now).id, now, amount_minor=amount)
-    paid = credits = debits = 0
+    paid = credits = debits = refunds = 0
     for kind, value in ops:
-        expected = amount + debits - credits - paid
+        expected = amount + debits - credits - paid + refunds
         if kind == "pay":
             if value > expected:
                 with pytest.raises(ValidationError):
@@ -74,14 +76,19 @@ def test_balance_never_drifts(team, now, amount, ops):
         elif kind == "fail":
             record_payment(ana, inv.id, value, now, failed=True, reason="declined")
         elif kind == "credit":
-            add_note(ana, inv.id, "credit", value, "goodwill", now)
+            if value > expected + paid - refunds:
+                with pytest.raises(ValidationError, match="more than invoice .* can take"):
+                    add_note(mia, inv.id, "credit", value, "goodwill", now)
+                continue
+            add_note(mia, inv.id, "credit", value, "goodwill", now)
             credits += value
+            refunds += max(0, value - expected)
         else:
             add_note(ana, inv.id, "debit", value, "delivery", now)
             debits += value
         t = ledger.invoice_totals(inv.id)
-        assert (t["paid"], t["credits"], t["debits"]) == (paid, credits, debits)
-        assert t["balance"] == amount + debits - credits - paid
+        assert (t["paid"], t["credits"], t["debits"], t["refunds"]) == (paid, credits, debits, refunds)
+        assert t["balance"] == amount + debits - credits - paid + refunds >= 0
         fresh = Invoice.get_by_id(inv.id)
         assert fresh.status == ("paid" if t["balance"] <= 0 else ("partly_paid" if paid or credits else "open"))
     assert ledger.totals_for([inv])[inv.id] == ledger.invoice_totals(inv.id)
@@ -179,6 +186,10 @@ def test_overpayment_refused_with_the_balance(team, now):
 
 
 def test_notes_change_the_balance_and_are_audited(team, now):
+    """A debit note counts at once; a rep's credit note (above credit.rep_limit, default 0) waits for a
+    manager and counts once approved (issue 11)."""
+    from models.payments import decide_note
+
     ana = team["ana"]
     inv = issue_invoice(ana, make_deal(ana, now, amount=10000).id, now)
     with pytest.raises(ValidationError, match="reason"):
@@ -186,14 +197,21 @@ def test_notes_change_the_balance_and_are_audited(team, now):
     with pytest.raises(ValidationError):
         add_note(ana, inv.id, "refund", 100, "x", now)
     add_note(ana, inv.id, "debit", 1550, "delivery", now)
-    add_note(ana, inv.id, "credit", 550, "scratched box", now)
+    waiting = add_note(ana, inv.id, "credit", 550, "scratched box", now)
+    assert waiting.status == "proposed"
+    assert invoice_dict(Invoice.get_by_id(inv.id), now)["balance"] == "115.50"
+    decide_note(team["mia"], waiting.id, True, now)
     info = invoice_dict(Invoice.get_by_id(inv.id), now)
     assert (info["balance"], info["debits"], info["credits"]) == ("110.00", "15.50", "5.50")
     rows = [(h["action"], h["field"], h["old"], h["new"]) for h in history("invoice", inv.id)]
     assert ("update", "balance", "100.00 EUR", "115.50 EUR") in rows
     assert ("update", "balance", "115.50 EUR", "110.00 EUR") in rows
-    assert all(h["actor"] == "ana" and h["at"].startswith("2026-11-20T09:00") for h in history("invoice", inv.id))
-    add_note(ana, inv.id, "credit", 11000, "returned in full", now)
+    assert ("approve_note", "note", "proposed", f"{waiting.id}: approved") in rows
+    assert all(h["actor"] in ("ana", "mia") and h["at"].startswith("2026-11-20T09:00")
+               for h in history("invoice", inv.id))
+    with pytest.raises(ValidationError, match=r"at most 110\.00 EUR"):
+        add_note(team["mia"], inv.id, "credit", 11001, "more than owed", now)
+    add_note(team["mia"], inv.id, "credit", 11000, "returned in full", now)
     assert invoice_dict(Invoice.get_by_id(inv.id), now)["status"] == "paid"
 
 

@@ -61,52 +61,69 @@ def test_gate_through_the_cli(db_url):
     assert [a["new"] for a in audit if a["action"] == "move"][::-1] == ["qualified", "lost", "new"]
 
 
-def test_every_stage_refuses_until_its_requirements_hold(team, now):
-    """Walk one deal New -> Shipped -> Won: each stage refuses with exactly its own missing fields, then
-    accepts once they are filled; installments: an approved plan is enough to ship."""
+def test_every_stage_refuses_until_its_requirements_hold(team, now, catalog):
+    """Walk one deal New -> Won: each stage refuses with exactly its own missing fields (and those of the
+    stages it would pass over), then accepts once they are filled. Issue 11: from the agreement on, the
+    deal follows its papers and money by itself (signed -> Agreement signed, invoiced -> Invoiced, an
+    approved plan -> Paid, order shipped -> Shipped, delivered -> Won); Paid means paid in full or an
+    approved plan; Won asks what Shipped asks."""
     import pytest
 
     from models.clients import add_client
     from models.errors import StageGateError
-    from models.payments import approve_plan, issue_invoice, record_payment, sign_agreement, upsert_agreement
-    from models.pipeline import add_deal, move_deal, update_deal
+    from models.flow import move_deal
+    from models.orders import create_order, deliver_order, ship_order
+    from models.payments import approve_plan, issue_invoice, sign_agreement, upsert_agreement
+    from models.pipeline import add_deal, add_line, update_deal
 
     ana = team["ana"]
 
     def refused(stage):
         with pytest.raises(StageGateError) as exc:
             move_deal(ana, deal.id, stage, now)
-        assert Deal.get_by_id(deal.id).stage.key == before
+        assert stage_of(deal) == before
         return [m["field"] for m in exc.value.missing]
 
     from models.tables import Deal
+
+    def stage_of(d):
+        return Deal.get_by_id(d.id).stage.key
 
     c = add_client(ana, now, name="Club", email="club@example.com")
     deal = add_deal(ana, c.id, "balls", now)
     before = "new"
     assert refused("qualified") == ["deal.need", "deal.budget", "deal.timeline", "deal.decision_maker"]
+    assert refused("won")[:4] == ["deal.need", "deal.budget", "deal.timeline", "deal.decision_maker"]
     update_deal(ana, deal.id, dict(need="balls", budget="2000", timeline="May", decision_maker="Marta"), now)
     before = move_deal(ana, deal.id, "qualified", now).stage.key
     assert refused("proposal") == ["deal.products", "deal.amount"]  # the client has an e-mail already
-    update_deal(ana, deal.id, dict(products="40 x BALL-PRO5", amount="1800.00"), now)
+    add_line(ana, deal.id, "BALL-PRO5", 40, now)  # lines make the products and the amount
     before = move_deal(ana, deal.id, "proposal", now).stage.key
     before = move_deal(ana, deal.id, "negotiation", now).stage.key  # negotiation needs nothing more
     assert refused("agreement_signed") == ["agreement.provides", "agreement.receives", "agreement.signed"]
-    upsert_agreement(ana, deal.id, "40 balls delivered to the club", "1800.00 EUR within 30 days", now)
+    upsert_agreement(ana, deal.id, "40 balls delivered to the club", "1596.00 EUR within 30 days", now)
     assert refused("agreement_signed") == ["agreement.signed"]
     sign_agreement(ana, deal.id, now, signed_by="Marta")
-    before = move_deal(ana, deal.id, "agreement_signed", now).stage.key
+    before = stage_of(deal)
+    assert before == "agreement_signed"  # by itself
     assert refused("invoiced") == ["invoice.issued"]
-    inv = issue_invoice(ana, deal.id, now, installments=3, every_days=30)
-    before = move_deal(ana, deal.id, "invoiced", now).stage.key
-    assert refused("paid") == ["payment.full"]
-    assert refused("shipped") == ["payment.full", "payment.full_or_plan"]  # skipping paid: both must hold
+    inv = issue_invoice(ana, deal.id, now, installments=3, every_days=30)  # a rep's plan waits
+    before = stage_of(deal)
+    assert before == "invoiced"  # by itself
+    assert refused("paid") == ["payment.full_or_plan"]
+    assert refused("shipped") == ["payment.full_or_plan", "order.shipped"]  # skipping paid: its money too
     approve_plan(team["mia"], inv.id, now)
-    assert refused("shipped") == ["payment.full"]  # the plan ships, but skipping "paid" still needs the money
-    record_payment(ana, inv.id, inv.amount_minor, now, method="card")
-    before = move_deal(ana, deal.id, "paid", now).stage.key
-    before = move_deal(ana, deal.id, "shipped", now).stage.key
-    assert move_deal(ana, deal.id, "won", now).stage.key == "won"
+    before = stage_of(deal)
+    assert before == "paid"  # an approved plan is what Paid means
+    assert refused("shipped") == ["order.shipped"]
+    assert refused("won") == ["order.shipped", "order.delivered"]  # Won asks what Shipped asks
+    o = create_order(ana, deal.id, now, address="1 Pitch Lane, Leeds")
+    assert stage_of(deal) == "paid"
+    ship_order(ana, o.id, now)
+    before = stage_of(deal)
+    assert before == "shipped"
+    deliver_order(ana, o.id, now)
+    assert stage_of(deal) == "won"
     lost = add_deal(ana, c.id, "goals", now)
     deal, before = lost, "new"
     assert refused("lost") == ["deal.lost_reason"]
@@ -119,7 +136,8 @@ def test_lose_deal_is_one_step(team, now):
 
     from models.clients import add_client
     from models.errors import ValidationError
-    from models.pipeline import add_deal, lose_deal
+    from models.flow import lose_deal
+    from models.pipeline import add_deal, move_deal
     from models.tables import Deal
 
     c = add_client(team["ana"], now, name="Club", email="club@example.com")
@@ -127,5 +145,8 @@ def test_lose_deal_is_one_step(team, now):
     with pytest.raises(ValidationError):
         lose_deal(team["ana"], d.id, "moon phase", now)
     assert (Deal.get_by_id(d.id).stage.key, Deal.get_by_id(d.id).lost_reason) == ("new", None)
+    with pytest.raises(ValidationError, match="reason") as exc:  # issue 11: lost only with a reason, via flow
+        move_deal(team["ana"], d.id, "lost", now)
+    assert exc.value.field == "lost_reason"
     lost = lose_deal(team["ana"], d.id, "price", now)
     assert (lost.stage.key, lost.lost_reason) == ("lost", "price")

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from conftest import run_cli
-from models import clients, payments, pipeline
+from models import activities, clients, flow, payments, pipeline
 from models.audit import visible_history
 from models.errors import PermissionDenied
 from models.usecases.card import client_card
@@ -34,6 +34,10 @@ OPERATIONS = {
     "deal show": lambda a, r, now: pipeline.get_deal(a, r["deal"]),
     "deal set": lambda a, r, now: pipeline.update_deal(a, r["deal"], {"need": f"by {a.login}"}, now),
     "deal move": lambda a, r, now: pipeline.move_deal(a, r["deal"], "new", now),
+    "deal move (flow)": lambda a, r, now: flow.move_deal(a, r["deal"], "new", now),
+    "client activities": lambda a, r, now: activities.client_activities(a, r["client"]),
+    "schedule a call": lambda a, r, now: activities.schedule(a, r["client"], "call", "follow up",
+                                                             now + timedelta(days=1), now),
     "deal history": lambda a, r, now: visible_history(a, "deal", r["deal"]),
     "agreement set": lambda a, r, now: payments.upsert_agreement(a, r["deal"], "balls", "money", now),
     "invoice show": lambda a, r, now: payments.get_invoice(a, r["invoice"]),
@@ -59,8 +63,11 @@ def test_manager_only_operations(team, north, now):
             pipeline.add_requirement(team[login], "qualified", "client.company", "Company", now)
         with pytest.raises(PermissionDenied):
             pipeline.set_stale_days(team[login], "qualified", 3, now)
+        with pytest.raises(PermissionDenied):
+            pipeline.set_skippable(team[login], "shipped", True, now)
     pipeline.add_requirement(team["mia"], "qualified", "client.company", "Company", now)
     pipeline.set_stale_days(team["dan"], "qualified", 3, now)
+    assert pipeline.set_skippable(team["mia"], "shipped", True, now).skippable
 
 
 def test_search_and_lists_never_show_another_teams_client(team, north, now):
@@ -87,6 +94,10 @@ def test_roles_through_the_cli(db_url):
     did = cli("deal", "add", "--client", cid, "--title", "balls", "--amount", "10", "--as", "ana").stdout.strip()
     for args in (("client", "show", cid), ("client", "set", cid, "notes=x"), ("client", "lost", cid, "price"),
                  ("deal", "show", did), ("deal", "set", did, "need=x"), ("deal", "move", did, "lost"),
+                 ("deal", "lose", did, "price"), ("deal", "line", "add", did, "BALL-PRO5", "2"),
+                 ("deal", "line", "remove", did, "1"), ("order", "create", "--deal", did),
+                 ("activities", "--client", cid),
+                 ("activity", "add", "--client", cid, "--kind", "call", "--subject", "x", "--due", "+1d"),
                  ("invoice", "add", "--deal", did), ("agreement", "set", "--deal", did, "--provides", "a",
                                                      "--receives", "b"),
                  ("audit", "--record", f"client:{cid}")):

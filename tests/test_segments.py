@@ -74,3 +74,40 @@ def test_parallel_cadence_sweeps_create_each_task_once(db, team, now):
     assert sum(created) == 40
     assert Activity.select().count() == 40
     assert Activity.select(Activity.client).distinct().count() == 40
+
+
+def test_the_next_cadence_task_supersedes_the_undone_one(team, now):
+    """Cadence tasks do not pile up (issue 11): a new one cancels the client's earlier undone one (neither
+    open nor done, audited with its cause); a done one stays done; other clients' tasks are untouched."""
+    from models.audit import history
+
+    hot = Client.create(name="Hot", owner=team["ana"], last_purchase_at=now - timedelta(days=3),
+                        created_at=now, updated_at=now)
+    other = Client.create(name="Other", owner=team["ben"], last_purchase_at=now - timedelta(days=3),
+                          created_at=now, updated_at=now)
+    assert sweep_cadence(now) == 2
+    first = Activity.get(Activity.client == hot.id)
+    week = now + timedelta(days=7)  # the next weekly period
+    Activity.update(done_at=now).where(Activity.client == other.id).execute()  # ben did his
+    assert sweep_cadence(week) == 2
+    first = Activity.get_by_id(first.id)
+    assert first.cancelled_at == week and first.done_at is None
+    live = Activity.select().where((Activity.client == hot.id) & Activity.done_at.is_null()
+                                   & Activity.cancelled_at.is_null())
+    assert live.count() == 1 and live.get().id != first.id
+    done = Activity.select().where((Activity.client == other.id) & Activity.done_at.is_null(False)).count()
+    assert done == 1  # a task done stays done
+    cancel = [h for h in history("activity", first.id) if h["action"] == "cancel"]
+    assert cancel and cancel[0]["cause"] == f"superseded by cadence task {live.get().id}"
+    later = now + timedelta(days=100)  # hot -> warm: the warm call supersedes the hot message
+    assert sweep_cadence(later) == 2
+    open_hot = [a for a in Activity.select().where((Activity.client == hot.id) & Activity.done_at.is_null()
+                                                  & Activity.cancelled_at.is_null())]
+    assert [a.kind for a in open_hot] == ["call"]
+    assert sweep_cadence(later) == 0  # once per period, still
+    # a task typed by a rep is no cadence task: never superseded
+    from models.activities import create_task
+
+    mine = create_task("ana", team["ana"].id, "Bring the samples", later, now=later, client_id=hot.id)
+    assert sweep_cadence(later + timedelta(days=14)) >= 1
+    assert Activity.get_by_id(mine.id).cancelled_at is None

@@ -369,3 +369,25 @@ async def test_a_new_deal_from_the_card(team, now):
         assert (deal.title, deal.amount_minor, deal.stage.key) == ("2 goals", 130000, "new")
         assert app.screen.query_one("TabbedContent").active == "tab-deals"
         assert typed(app, "#d-title") == "2 goals"
+
+
+async def test_a_refused_move_says_which_card_key_gets_the_missing_paper(team, now):
+    """Issue 11: the agreement is signed on the card (S), not on a Payments screen that has no such key."""
+    from models.flow import move_deal
+    from models.pipeline import update_deal
+
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    d = add_deal(team["ana"], c.id, "40 balls", now, amount="1800.00")
+    update_deal(team["ana"], d.id, dict(need="balls", budget="1,800", timeline="December", decision_maker="Marta",
+                                        products="40 BALL-PRO5"), now)
+    move_deal(team["ana"], d.id, "negotiation", now)
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_first_card(pilot)
+        await pilot.press("escape", "d", "greater_than_sign")
+        await settle(pilot)
+        gate = shown(app, "#gate")
+        assert "Cannot move to agreement_signed" in gate
+        assert "S records it signed" in gate and "T: the agreement's terms" in gate
+        assert "Payments screen" not in gate.split("Signed agreement")[1].split("\n")[0]
+        assert Deal.get_by_id(d.id).stage.key == "negotiation"

@@ -107,3 +107,21 @@ async def test_a_card_left_open_in_another_mode_is_kept_too(team, now):
         assert type(app.screen).__name__ == "InboxScreen"
         assert app.save_drafts() == 1
     assert Draft.get().form == f"card:{c.id}"
+
+
+async def test_a_contact_draft_that_was_going_on_to_convert_still_does(team, now):
+    """The contact form's "then convert" comes back with the draft, and saving it opens the conversion."""
+    from conftest import until
+    from models import inbox
+    from models.drafts import save_draft
+
+    app_id = inbox.add_application("t", dict(channel="email", name="Marta Ruiz", email="marta@club.es",
+                                             text="40 balls please", received_at=now - timedelta(minutes=5)), now)
+    save_draft(team["ana"], f"contact:{app_id}", {"kind": "email", "note": "called", "then": "convert"}, now)
+    app = make_app("ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: type(app.screen).__name__ == "FormDialog" and app.screen.values()["note"])
+        assert app.screen.values() == {"kind": "email", "note": "called", "then": "convert"}
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: type(app.screen).__name__ == "ConvertDialog" and app.screen.preview is not None)
+        assert "A new card: Marta Ruiz" in str(app.screen.query_one("#cv-client").get_option_at_index(0).prompt)

@@ -110,8 +110,10 @@ async def test_sections_failed_first_and_text_literal(books, now):
     async with app.run_test(size=(80, 24)) as pilot:
         await open_payments(pilot)
         heads = [x for x in lines(app) if not x.startswith(("  ", "▸ "))]
+        # issue 11 adds the open invoices (notes go on them), the orders at the warehouse and the refunds due
         assert heads == ["Failed payments to follow up (1)", "Overdue invoices (1)", "Installments due this week (1)",
-                         "Reminders to send (1)", "Received today (1)", "Shipments waiting (3)"]
+                         "Reminders to send (1)", "Received today (1)", "Open invoices (2)", "Shipments waiting (3)",
+                         "Orders at the warehouse (0)", "Refunds due (0)"]
         assert selected(app) == f"failed:{books['failed']}"  # the cursor starts on the first failed payment
         assert "card declined [red]twice[/red]" in section(app, "Failed")[0]  # markup shown literally
         assert "500.00 EUR" in section(app, "Overdue")[0] and "2 days late" in section(app, "Overdue")[0]
@@ -414,13 +416,16 @@ async def test_long_list_scrolls_with_headers(team, now):
         assert lst.scroll_offset.y == 0  # with the headers above it on screen again
 
 
-async def test_w_sends_a_ready_deal_to_the_warehouse(team, now):
+async def test_w_sends_a_ready_deal_to_the_warehouse(team, now, catalog):
     from models.payments import sign_agreement, upsert_agreement
+    from models.pipeline import add_line
     from models.tables import Order
 
     ana = team["ana"]
-    c = add_client(ana, now, name="Club Norte", email="pagos@clubnorte.es")
-    d = add_deal(ana, c.id, "40 match balls", now, amount="500.00")
+    # issue 11: an order takes its lines from the deal and needs a delivery address (the client's, prefilled)
+    c = add_client(ana, now, name="Club Norte", email="pagos@clubnorte.es", address="Calle Mayor 1", city="Madrid")
+    d = add_deal(ana, c.id, "40 match balls", now)
+    add_line(ana, d.id, "BALL-PRO5", 10, now, price_minor=5000)
     inv = issue_invoice(ana, d.id, now)
     record_payment(ana, inv.id, 50000, now)  # paid, but no signed agreement yet
     app = make_app("ana", now)
@@ -437,6 +442,10 @@ async def test_w_sends_a_ready_deal_to_the_warehouse(team, now):
         await settle(pilot)
         await select(pilot, f"ship:{d.id}")
         await pilot.press("w")
+        await settle(pilot)
+        assert app.screen.__class__.__name__ == "FormDialog"
+        assert app.screen.values()["address"] == "Calle Mayor 1, Madrid"
+        await pilot.press("ctrl+s")
         await settle(pilot)
         order = Order.get(Order.deal == d.id)
         assert order.status == "forwarded"

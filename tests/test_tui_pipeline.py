@@ -84,3 +84,59 @@ async def test_l_closes_a_deal_as_lost_with_a_reason(team, now):
         deal = Deal.get_by_id(d.id)
         assert (deal.stage.key, deal.lost_reason) == ("lost", "competitor")
         assert "Lost 1" in str(app.screen.query_one("#board").render())
+
+
+async def test_a_manager_marks_a_stage_skippable_in_the_rules(team, now):
+    """Issue 11: `K` in the stage rules (R on the Pipeline) lets forward moves pass over a stage."""
+    from models.reps import get_rep
+    from models.tables import Stage
+    from tui.app import RepdeskApp
+
+    app = RepdeskApp(rep=get_rep("mia"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("R")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "StageRulesScreen"
+        from textual.widgets._footer import FooterKey
+
+        assert all(k.region.right <= 80 for k in app.screen.query(FooterKey))
+        await pilot.press("l", "l", "l")  # negotiation
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("K")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "FormDialog"
+        app.screen.query_one("#f-skippable").value = "yes"
+        await pilot.press("ctrl+s")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert Stage.get(Stage.key == "negotiation").skippable
+        assert any("may pass over it" in str(n.message) for n in app._notifications)
+
+
+async def test_moves_go_through_the_flow_gate_every_stage_passed_over(team, now):
+    """`>` from New asks what Qualified needs; a deal in Lost by `L` is lost through models.flow."""
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
+    d = add_deal(team["ana"], c.id, "40 balls", now, amount="100.00")
+    update_deal(team["ana"], d.id, dict(need="balls", budget="100", timeline="Dec", decision_maker="Marta"), now)
+    app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("3")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("greater_than_sign")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert Deal.get_by_id(d.id).stage.key == "qualified"
+        assert any("moved to Qualified" in str(n.message) for n in app._notifications)
+        await pilot.press("l", "less_than_sign")  # back to New from the Qualified column
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert Deal.get_by_id(d.id).stage.key == "new"

@@ -46,10 +46,15 @@ async def test_a_move_made_elsewhere_is_announced_to_the_rep_it_concerns(team, n
     app = RepdeskApp(rep=get_rep("ana"), frozen_now=now, live=False)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: app.current_mode == "inbox")
-        app.announce_moves()  # the first look: nothing is announced, the clock starts
+        app.refresh_notices()  # the first look (the app does it on start): what is known is not announced
+        await until(pilot, lambda: app.notices is not None)
         transfer(team["ben"], app_id, "ana", "I am off sick", now)  # ben, in another session
         app.frozen_now = now + timedelta(seconds=5)
         app.notify_changed()
         await until(pilot, lambda: any("moved from ben to you" in n.message and "off sick" in n.message
                                        for n in app._notifications),
                     what="the move to be announced")
+        # announced once: the next change elsewhere does not repeat it
+        app.notify_changed()
+        await until(pilot, lambda: True)
+        assert sum("moved from ben to you" in n.message for n in app._notifications) == 1

@@ -11,8 +11,8 @@ from models.activities import create_task
 from models.clients import add_client
 from models.errors import PermissionDenied, StaleRecord, ValidationError
 from models.payments import issue_invoice, upsert_agreement
-from models.pipeline import add_deal, move_deal, update_deal
-from models.tables import Agreement, Client, Deal
+from models.pipeline import add_deal, update_deal
+from models.tables import Agreement, Client, Deal, Stage
 from models.usecases.card import card_update, changed_meanwhile, client_card, save_card
 
 
@@ -24,7 +24,7 @@ def club(team, now):
     upsert_agreement(team["ana"], d.id, "40 balls", "1800 EUR", now, expected_version=0)
     issue_invoice(team["ana"], d.id, now)
     won = add_deal(team["ana"], c.id, "old kit", now)
-    move_deal(team["ana"], won.id, "won", now)
+    Deal.update(stage=Stage.get(Stage.key == "won").id, closed_at=now).where(Deal.id == won.id).execute()  # won long ago
     create_task("ana", team["ana"].id, "call about the balls", now, now=now, client_id=c.id)
     return dict(client=c.id, deal=d.id, won=won.id)
 

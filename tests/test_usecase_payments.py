@@ -204,3 +204,46 @@ def test_invoice_json_keeps_the_keys_the_cli_printed(books, team, now, plain):
             plain(rows)
             assert [invoice_json(r) for r in rows] == \
                 [invoice_dict(i, now) for i in list_invoices(actor, now, overdue=overdue, limit=1000)]
+
+
+def test_notes_waiting_and_refunds_due_are_read_in_a_fixed_number_of_queries(team, now, plain):
+    """Issue 11: the overview carries, for a manager, the credit notes waiting for a decision, and the
+    refunds due; more of them cost no more queries."""
+    from models.engine import database
+
+    ana, mia = team["ana"], team["mia"]
+
+    def count() -> tuple[int, object]:
+        n = 0
+        real_db = database.obj
+        real = real_db.execute_sql
+
+        def counting(*args, **kwargs):
+            nonlocal n
+            n += 1
+            return real(*args, **kwargs)
+
+        real_db.execute_sql = counting
+        try:
+            data = payments_overview(mia, now)
+        finally:
+            del real_db.execute_sql
+        return n, data
+
+    def more(k: int) -> None:
+        for i in range(k):
+            c = add_client(ana, now, name=f"Club {i}", email=f"c{i}@club.example")
+            inv = issue_invoice(ana, add_deal(ana, c.id, "Balls", now, amount="10.00").id, now)
+            record_payment(ana, inv.id, 1000, now)
+            add_note(mia, inv.id, "credit", 300, "returned", now)  # all paid: the credit is a refund due
+            add_note(ana, inv.id, "credit", 100, "goodwill", now)  # waits for mia
+
+    more(2)
+    few, data = count()
+    plain(data)
+    assert [(n.amount_minor, n.created_by) for n in data.notes_waiting] == [(100, "ana")] * 2
+    assert [(r.amount_minor, r.created_by) for r in data.refunds_due] == [(300, "mia")] * 2
+    more(5)
+    many, data = count()
+    assert few == many and len(data.notes_waiting) == len(data.refunds_due) == 7
+    assert payments_overview(ana, now).notes_waiting == () and len(payments_overview(ana, now).refunds_due) == 7

@@ -40,9 +40,11 @@ class RepdeskApp(App):
     BINDINGS = [
         *[Binding(key, f"go('{name}')", label, id=f"go.{name}", show=False) for name, label, key in SCREENS],
         *bindings(GLOBAL),
+        Binding("exclamation_mark", "notices", "Notices", id="app.notices", show=False),
     ]
     LIVE_POLL_SECONDS = 1.0
     SWEEP_SECONDS = 60.0
+    NOTICES_SECONDS = 60.0
 
     def __init__(self, rep=None, login: str = "", db_url: str | None = None,
                  frozen_now: datetime | None = None, live: bool = True) -> None:
@@ -91,10 +93,11 @@ class RepdeskApp(App):
     def start_session(self) -> None:
         self.switch_mode("inbox")
         if self.live:
-            self._moves_seen_at = self.now()
             self._data_version = self._read_version()
             self.set_interval(self.LIVE_POLL_SECONDS, self.check_changes, name="live")
             self.set_interval(self.SWEEP_SECONDS, self.background_sweep, name="sweep")
+            self.set_interval(self.NOTICES_SECONDS, self.refresh_notices, name="notices")  # tasks falling due
+            self.refresh_notices()
 
     # ------------------------------------------------------------ live updates
     def _read_version(self):
@@ -136,46 +139,99 @@ class RepdeskApp(App):
     def notify_changed(self) -> None:
         for screen in self.all_screens():
             screen.post_message(DataChanged())
-        self.announce_moves()
+        self.refresh_notices()
 
-    def announce_moves(self) -> None:
-        """Tell the rep (and a manager, for the team) about applications that moved since the last look."""
+    # ------------------------------------------------------------ notices (models.usecases.notices)
+    notices = None            # the last NoticesView read: the status line's counter
+    _notice_keys: dict | None = None   # notices already toasted (None: nothing read yet this session)
+    _approvals_told = 0
+    TOASTS_AT_ONCE = 3
+
+    def refresh_notices(self) -> None:
+        """Read the rep's notices in a worker (on start, when the live poll sees a change, once a minute
+        for tasks falling due); new ones become toasts and the counter in every status line."""
         if self.rep is None:
             return
-        since = getattr(self, "_moves_seen_at", None)
-        self._moves_seen_at = self.now()
-        if since is not None:
-            self._read_moves(since)
+        self._read_notices(self.now())
 
-    @work(thread=True, exclusive=True, group="moves")
-    def _read_moves(self, since: datetime) -> None:
+    @work(thread=True, exclusive=True, group="notices")
+    def _read_notices(self, now: datetime) -> None:
         from models.engine import in_own_connection
-        from models.usecases.inbox import moves_seen
+        from models.usecases.notices import notices_view
 
         try:
-            moves = in_own_connection(moves_seen, self.rep, since=since, limit=5)
+            view = in_own_connection(notices_view, self.rep, now)
         except Exception:  # the database went away: the live poll says so
             return
-        self.call_from_thread(self._announce, moves)
+        self.call_from_thread(self._got_notices, view)
 
-    def _announce(self, moves) -> None:
-        from models.text import one_line
+    def _got_notices(self, view) -> None:
+        first = self._notice_keys is None
+        known = self._notice_keys if self._notice_keys is not None else {}
+        fresh = [n for n in view.items if n.key not in known]
+        for n in view.items:
+            known[n.key] = True
+        while len(known) > 1000:  # bounded: the oldest keys go first
+            known.pop(next(iter(known)))
+        self._notice_keys = known
+        self.notices = view
+        if first:
+            if view.count:
+                self.notify(f"{view.counter.replace(' new', '')} notice(s) since you last looked: press ! to "
+                            "see them.", title="Notices", timeout=8, markup=False)
+        else:
+            for n in reversed(fresh[:self.TOASTS_AT_ONCE]):
+                self.notify(n.text, title=n.title, timeout=8, markup=False,
+                            severity="warning" if n.kind == "payment_failed" else "information")
+            if len(fresh) > self.TOASTS_AT_ONCE:
+                self.notify(f"{len(fresh) - self.TOASTS_AT_ONCE} more: press ! to see every notice.",
+                            title="Notices", timeout=8, markup=False)
+        if view.approvals > self._approvals_told or (first and view.approvals):
+            self.notify(f"{view.approvals} plan(s) or credit note(s) wait for your approval (Payments).",
+                        title="Waiting for you", timeout=8, markup=False)
+        self._approvals_told = view.approvals
+        self._status_everywhere()
 
-        me = self.rep.login
-        for m in reversed(moves):
-            who_from = "you" if m.from_rep == me else (m.from_rep or "the open inbox")
-            who_to = "you" if m.to_rep == me else m.to_rep
-            self.notify(f"Application #{m.application_id} moved from {who_from} to {who_to}: "
-                        f"{one_line(m.reason, 60)}", title="Moved", timeout=8, markup=False)
+    def notices_seen(self, view) -> None:
+        """The notices list showed VIEW and marked it seen: the counter starts again."""
+        from dataclasses import replace
+
+        if self._notice_keys is None:
+            self._notice_keys = {}
+        for n in view.items:
+            self._notice_keys[n.key] = True
+        self.notices = replace(view, since=view.now, items=(), count=0, more=False)
+        self._status_everywhere()
+
+    def _status_everywhere(self) -> None:
+        for screen in self.all_screens():
+            status = getattr(screen, "update_status", None)
+            if status:
+                status()
+
+    def action_notices(self) -> None:
+        from screens.base import NoticesScreen
+
+        if self.rep is not None and not isinstance(self.screen, NoticesScreen):
+            self.push_screen(NoticesScreen())
+
+    def open_notice(self, notice) -> None:
+        """Go where a notice points: the client's card, else the inbox (an application), else Today."""
+        if notice.client_id is not None:
+            from screens.client import ClientCardScreen
+
+            deal_id = notice.record_id if notice.record == "deal" else None
+            self.push_screen(ClientCardScreen(notice.client_id, deal_id=deal_id))
+        elif notice.record == "application":
+            self.action_go("inbox")
+        else:
+            self.action_go("today")
 
     def set_db_state(self, ok: bool, why: str = "") -> None:
         if ok == self.db_ok:
             return
         self.db_ok = ok
-        for screen in self.all_screens():
-            status = getattr(screen, "update_status", None)
-            if status:
-                status()
+        self._status_everywhere()
         if not ok:
             self.notify(f"Database unreachable ({why}); retrying.", severity="error", timeout=5, markup=False)
         else:
@@ -287,6 +343,8 @@ class RepdeskApp(App):
                 yield SystemCommand(b.description, f"{screen.__class__.__name__.replace('Screen', '')}: key "
                                     f"{self.get_key_display(b)}",
                                     lambda n=active.node, a=b.action: self.run_action(a, n))
+            yield SystemCommand("Notices", "What happened that concerns you since you last looked (!)",
+                                self.action_notices)
         yield SystemCommand("Keys", "Show the keys of this screen (?)", self.action_keys)
         yield SystemCommand("Theme", "Change the colours", self.action_change_theme)
         yield SystemCommand("Quit", "Quit repdesk (q)", self.exit)

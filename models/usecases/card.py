@@ -10,11 +10,12 @@ from ..access import scope
 from ..activities import activity_dict
 from ..audit import changes_since, visible_history
 from ..clients import EDITABLE, field_text, get_client, lost_reasons, required_fields, update_client
+from ..clock import iso
 from ..engine import write_txn
 from ..money import format_amount
 from ..payments import invoice_dict, upsert_agreement
-from ..pipeline import deal_dict, get_deal, missing_for, stage_step, stages, update_deal
-from ..tables import Activity, Agreement, Deal, Invoice
+from ..pipeline import deal_dict, deal_lines, get_deal, missing_for, stage_step, stages, update_deal
+from ..tables import Activity, Agreement, Deal, Invoice, Order
 from ..validation import phone_region
 
 DEAL_FORM = ("title", "need", "budget", "timeline", "decision_maker", "products", "amount", "currency")
@@ -26,7 +27,33 @@ class CardAgreement:
     provides: str = ""
     receives: str = ""
     version: int = 0
-    status: str | None = None
+    status: str | None = None        # None (no agreement yet), draft, sent or signed
+    signed_at: str | None = None     # ISO 8601, UTC
+    signed_by: str | None = None
+
+
+@dataclass(frozen=True)
+class CardLine:
+    """One line of a deal: a catalog product, how many, at what price."""
+    id: int
+    sku: str
+    description: str
+    quantity: int
+    unit_price_text: str             # "39.90 EUR"
+    total_text: str
+
+
+@dataclass(frozen=True)
+class CardOrder:
+    """The deal's warehouse order."""
+    id: int
+    status: str                      # forwarded, shipped, delivered, cancelled
+    address: str
+    created_at: str | None           # ISO 8601, UTC
+    shipped_at: str | None
+    delivered_at: str | None
+    cancelled_at: str | None
+    cancel_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -44,6 +71,8 @@ class CardDeal:
     backward: str | None             # where `<` moves it
     form: tuple[tuple[str, str], ...]  # the deal's editable fields as text, in DEAL_FORM order
     agreement: CardAgreement
+    lines: tuple[CardLine, ...] = ()  # the amount is their sum when there are any
+    order: CardOrder | None = None
 
     def text(self, name: str) -> str:
         return dict(self.form).get(name, "")
@@ -82,6 +111,7 @@ class CardHistory:
     field: str | None
     old: str | None
     new: str | None
+    cause: str | None = None         # why an automatic change happened ("order 3 shipped")
 
 
 @dataclass(frozen=True)
@@ -142,6 +172,7 @@ def client_card(actor, client_id: int, now: datetime) -> ClientCard:
                 .order_by(Deal.created_at.desc(), Deal.id.desc()).limit(100))
     deal_ids = [d.id for d in rows]
     agreements = {a.deal_id: a for a in Agreement.select().where(Agreement.deal.in_(deal_ids))} if deal_ids else {}
+    orders = {o.deal_id: o for o in Order.select().where(Order.deal.in_(deal_ids))} if deal_ids else {}
     deals = []
     for d in rows:  # a closed deal can stay with the rep who worked it: only the visible ones
         row = deal_dict(d)
@@ -151,6 +182,7 @@ def client_card(actor, client_id: int, now: datetime) -> ClientCard:
             steps[stage.key] = (stage_step(stage.key, 1), stage_step(stage.key, -1))
         forward, backward = steps.get(stage.key, (None, None))
         ag = agreements.get(d.id)
+        o = orders.get(d.id)
         deals.append(CardDeal(
             id=d.id, title=_text(d.title), stage=stage.key, stage_name=stage.name, closed=bool(stage.terminal),
             amount_text=format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-",
@@ -159,7 +191,15 @@ def client_card(actor, client_id: int, now: datetime) -> ClientCard:
             forward=forward, backward=backward,
             form=tuple((f, _text(row.get(f))) for f in DEAL_FORM),
             agreement=CardAgreement(provides=ag.provides or "", receives=ag.receives or "", version=ag.version,
-                                    status=ag.status) if ag else CardAgreement()))
+                                    status=ag.status, signed_at=iso(ag.signed_at), signed_by=ag.signed_by)
+            if ag else CardAgreement(),
+            lines=tuple(CardLine(id=x["id"], sku=x["sku"], description=_text(x["description"]), quantity=x["quantity"],
+                                 unit_price_text=format_amount(x["unit_price_minor"], x["currency"]),
+                                 total_text=format_amount(x["total_minor"], x["currency"]))
+                        for x in deal_lines(d.id)),
+            order=CardOrder(id=o.id, status=o.status, address=_text(o.address), created_at=iso(o.created_at),
+                            shipped_at=iso(o.shipped_at), delivered_at=iso(o.delivered_at),
+                            cancelled_at=iso(o.cancelled_at), cancel_reason=o.cancel_reason) if o else None))
     mine = Activity.client == c.id
     if deal_ids:
         mine |= Activity.deal.in_(deal_ids)
@@ -182,7 +222,7 @@ def client_card(actor, client_id: int, now: datetime) -> ClientCard:
         required=tuple(sorted(required_fields())), phone_region=phone_region(),
         lost_reasons=tuple(lost_reasons().items()), deals=tuple(deals), activities=activities, invoices=invoices,
         history=tuple(CardHistory(id=h["id"], at=h["at"], actor=h["actor"], kind=h["kind"], record_id=h["record_id"],
-                                  action=h["action"], field=h["field"], old=h["old"], new=h["new"])
+                                  action=h["action"], field=h["field"], old=h["old"], new=h["new"], cause=h.get("cause"))
                       for h in history[:150]),
         stage_names=tuple((s.key, s.name) for s in all_stages))
 

@@ -181,11 +181,6 @@ def close(actor, app_id: int, status: str, reason: str, now: datetime) -> InboxR
     return row_of(inbox.close(actor, app_id, status, reason, now))
 
 
-def add_phone_application(actor_login: str, data: dict, now: datetime) -> int:
-    """A phone application typed in by a rep; returns its id."""
-    return inbox.add_application(actor_login, dict(data, channel="phone"), now)
-
-
 # ---------------------------------------------------------------- JSON (the CLI's --json)
 
 def row_json(row: InboxRow) -> dict:

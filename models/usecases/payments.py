@@ -1,10 +1,11 @@
 """What the Payments screen (and the invoice and deal views it opens) paints, as frozen data.
 
-`payments_overview` reads the six sections (failed payments to follow up, overdue invoices,
-installments due this week, reminders to send, received today, shipments waiting and why) and the
-totals per currency, role-scoped, in a fixed number of queries (joins and grouped reads, never one
-query per row). `invoice_detail` and `deal_detail` read one invoice or deal for its view. Amounts are
-minor units with their currency; times are UTC datetimes (naive, as stored).
+`payments_overview` reads the sections (failed payments to follow up, overdue invoices, installments
+due this week, reminders to send, received today, shipments waiting and why, credit notes waiting for a
+manager's decision (for a manager), refunds due to clients) and the totals per currency, role-scoped,
+in a fixed number of queries (joins and grouped reads, never one query per row). `invoice_detail` and
+`deal_detail` read one invoice or deal for its view. Amounts are minor units with their currency; times
+are UTC datetimes (naive, as stored).
 """
 from __future__ import annotations
 
@@ -14,10 +15,10 @@ from datetime import datetime, timedelta
 from peewee import JOIN, fn
 
 from .. import ledger
-from ..access import owned_row, scope
+from ..access import is_manager, owned_row, scope
 from ..payments import day_bounds, installment_status
 from ..tables import (Agreement, Client, Deal, Installment, InstallmentPlan, Invoice, Note, Order, Payment,
-                      Reminder, Rep, Stage)
+                      Refund, Reminder, Rep, Stage)
 
 READY = "ready to send to the warehouse"
 
@@ -121,6 +122,43 @@ class ShipmentWaiting:
 
 
 @dataclass(frozen=True)
+class NoteWaiting:
+    """A rep's credit note waiting for a manager's decision (models.payments.decide_note takes note_id)."""
+
+    note_id: int
+    invoice_id: int
+    number: str
+    deal_id: int
+    client_id: int
+    client: str
+    owner: str | None
+    amount_minor: int
+    currency: str
+    reason: str
+    created_by: str  # who asked (login)
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class RefundDue:
+    """Money owed back to a client: the part of an approved credit note beyond what was still owed
+    (models.payments.mark_refund_paid takes refund_id)."""
+
+    refund_id: int
+    invoice_id: int
+    number: str
+    deal_id: int
+    client_id: int
+    client: str
+    owner: str | None
+    note_id: int | None
+    amount_minor: int
+    currency: str
+    created_at: datetime
+    created_by: str
+
+
+@dataclass(frozen=True)
 class CurrencyTotals:
     currency: str
     open_minor: int
@@ -137,6 +175,8 @@ class PaymentsOverview:
     today: tuple[ReceivedToday, ...]
     shipments: tuple[ShipmentWaiting, ...]
     totals: tuple[CurrencyTotals, ...]  # by currency code
+    notes_waiting: tuple[NoteWaiting, ...] = ()  # for a manager (a rep decides none): oldest first
+    refunds_due: tuple[RefundDue, ...] = ()  # oldest first
 
 
 # ---------------------------------------------------------------- the invoice and the deal
@@ -172,6 +212,20 @@ class NoteLine:
     reason: str
     created_at: datetime
     created_by: str
+    status: str = "approved"  # proposed (waits for a manager: changes nothing yet) | approved | rejected
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class RefundLine:
+    refund_id: int
+    note_id: int | None
+    amount_minor: int
+    currency: str
+    status: str  # due | paid
+    created_at: datetime
+    paid_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -184,8 +238,9 @@ class InvoiceSummary:
     currency: str
     amount_minor: int
     paid_minor: int
-    credits_minor: int
+    credits_minor: int  # approved credit notes only
     debits_minor: int
+    refunds_minor: int  # owed back to the client (due or paid): balance = amount + debits - credits - paid + refunds
     balance_minor: int
     status: str  # open | partly_paid | overdue | paid | cancelled
     issued_at: datetime
@@ -206,7 +261,8 @@ class InvoiceDetail(InvoiceSummary):
     owner: str | None  # login
     owner_name: str | None
     payments: tuple[PaymentLine, ...]  # oldest first
-    notes: tuple[NoteLine, ...]  # oldest first
+    notes: tuple[NoteLine, ...]  # oldest first, proposed and rejected ones included (see status)
+    refunds: tuple[RefundLine, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True)
@@ -345,6 +401,27 @@ def _shipments(actor, limit: int = 200, show: int = 50) -> tuple[ShipmentWaiting
     return tuple(out[:show])
 
 
+def notes_waiting(actor, limit: int = 200) -> tuple[NoteWaiting, ...]:
+    """Proposed credit notes on live invoices that ACTOR may decide (a manager: the team's; a director:
+    all), oldest first; a rep decides none."""
+    if not is_manager(actor):
+        return ()
+    q = _scoped(_joined(Note.select(Note.id.alias("note_id"), Invoice.id.alias("invoice_id"), Invoice.number,
+                                    *_PARTY, Note.amount_minor, Invoice.currency, Note.reason, Note.created_by,
+                                    Note.created_at).join(Invoice).join(Deal))
+                .where((Note.status == "proposed") & (Invoice.status != "cancelled")), actor)
+    return tuple(NoteWaiting(**r) for r in q.order_by(Note.created_at, Note.id).limit(limit).dicts())
+
+
+def refunds_due(actor, limit: int = 200) -> tuple[RefundDue, ...]:
+    """Refunds not yet paid out, in ACTOR's scope, oldest first."""
+    q = _scoped(_joined(Refund.select(Refund.id.alias("refund_id"), Invoice.id.alias("invoice_id"), Invoice.number,
+                                      *_PARTY, Refund.note.alias("note_id"), Refund.amount_minor, Refund.currency,
+                                      Refund.created_at, Refund.created_by).join(Invoice).join(Deal))
+                .where(Refund.status == "due"), actor)
+    return tuple(RefundDue(**r) for r in q.order_by(Refund.created_at, Refund.id).limit(limit).dicts())
+
+
 def payments_overview(actor, now: datetime, tz: str | None = None) -> PaymentsOverview:
     """The Payments screen, role-scoped: every section and the totals per currency ("today" is NOW's day
     in TZ, default the actor's zone)."""
@@ -355,7 +432,8 @@ def payments_overview(actor, now: datetime, tz: str | None = None) -> PaymentsOv
     totals = tuple(CurrencyTotals(c, sums.get(c, [0, 0])[0], sums.get(c, [0, 0])[1], received.get(c, 0))
                    for c in currencies)
     return PaymentsOverview(failed=_failed(actor), overdue=overdue, installments=_installments(actor, now),
-                            reminders=_reminders(actor), today=today, shipments=_shipments(actor), totals=totals)
+                            reminders=_reminders(actor), today=today, shipments=_shipments(actor), totals=totals,
+                            notes_waiting=notes_waiting(actor), refunds_due=refunds_due(actor))
 
 
 def _summary_fields(inv, t: dict, plan, parts, now: datetime) -> dict:
@@ -363,6 +441,7 @@ def _summary_fields(inv, t: dict, plan, parts, now: datetime) -> dict:
     return dict(
         invoice_id=inv.id, number=inv.number, deal_id=inv.deal_id, currency=inv.currency,
         amount_minor=inv.amount_minor, paid_minor=t["paid"], credits_minor=t["credits"], debits_minor=t["debits"],
+        refunds_minor=t["refunds"],
         balance_minor=t["balance"], status=ledger.known_status(inv, now, t, plan, parts), issued_at=inv.issued_at,
         due_at=inv.due_at, plan=plan.status if plan else None, plan_approved_by=plan.approved_by if plan else None,
         parts=tuple(PlanPart(p.seq, p.amount_minor, p.due_at, installment_status(p, covered, now), p.paid_at)
@@ -401,11 +480,16 @@ def invoice_detail(actor, invoice_id: int, now: datetime) -> InvoiceDetail:
         Payment.reason, Payment.received_at, Payment.followed_up_at, Payment.recorded_by)
         .where(Payment.invoice == invoice_id).order_by(Payment.received_at, Payment.id).dicts())
     notes = tuple(NoteLine(**r) for r in Note.select(
-        Note.id.alias("note_id"), Note.kind, Note.amount_minor, Note.reason, Note.created_at, Note.created_by)
+        Note.id.alias("note_id"), Note.kind, Note.amount_minor, Note.reason, Note.created_at, Note.created_by,
+        Note.status, Note.decided_by, Note.decided_at)
         .where(Note.invoice == invoice_id).order_by(Note.created_at, Note.id).dicts())
+    refunds = tuple(RefundLine(**r) for r in Refund.select(
+        Refund.id.alias("refund_id"), Refund.note.alias("note_id"), Refund.amount_minor, Refund.currency,
+        Refund.status, Refund.created_at, Refund.paid_at)
+        .where(Refund.invoice == invoice_id).order_by(Refund.created_at, Refund.id).dicts())
     return InvoiceDetail(**_summary_fields(inv, t, plan, parts, now), deal_title=inv.deal_title,
                          client_id=inv.client_id, client=inv.client, owner_id=inv.owner_id, owner=inv.owner,
-                         owner_name=inv.owner_name, payments=payments, notes=notes)
+                         owner_name=inv.owner_name, payments=payments, notes=notes, refunds=refunds)
 
 
 def deal_detail(actor, deal_id: int) -> DealDetail:

@@ -9,4 +9,5 @@ MODULES = [
     "tui.commands.orders",
     "tui.commands.audit",
     "tui.commands.clientio",
+    "tui.commands.notices",
 ]

@@ -31,6 +31,27 @@ class Context:
             self._actor = get_rep(self.login)
         return self._actor
 
+    @property
+    def tz(self) -> str:
+        """The acting rep's time zone (UTC when the command acts as nobody known)."""
+        try:
+            return self.actor.timezone or "UTC"
+        except Exception:  # no such rep: times in UTC, the command's own check says who is unknown
+            return "UTC"
+
+    def when(self, value) -> str:
+        """A stored moment (naive UTC, or ISO text from a dict of models/) as the CLI prints it: the rep's
+        zone with the zone named, "2026-12-03 15:30 CET"; "-" for none (models.clock.stamp)."""
+        from models.clock import stamp
+
+        return stamp(value, self.tz)
+
+    def when_json(self, value) -> str | None:
+        """The same moment for --json: ISO 8601 with the rep's offset, "2026-12-03T15:30:00+01:00"."""
+        from models.clock import iso_local
+
+        return iso_local(value, self.tz)
+
     def emit(self, data, text: str | None = None) -> None:
         """Print DATA as JSON with --json, else TEXT (already made safe by the caller)."""
         if self.json:

@@ -1,5 +1,6 @@
-"""Client and deal commands: client add/set/show/merge/duplicates, clients, deal add/set/move/show,
-stage list/require/unrequire, lost-reasons."""
+"""Client and deal commands: client add/set/show/merge/duplicates, clients, deal add/set/move/lose/show,
+deal line add/remove, stage list/require/unrequire/stale/skippable, lost-reasons, activity add (now or
+scheduled with --due), activities --client, task add/done."""
 from __future__ import annotations
 
 import sys
@@ -53,14 +54,20 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_lost_reasons)
 
     act = group(sub, "activity", "what happened with a client: calls, e-mails, messages, meetings", common)
-    p = act.add_parser("add", help="log a call, e-mail, message or meeting with a client (done now)",
-                       parents=[common])
+    p = act.add_parser("add", help="log a call, e-mail, message or meeting with a client (done now), or with "
+                                   "--due schedule one for later", parents=[common])
     p.add_argument("--client", type=int, required=True)
     p.add_argument("--deal", type=int)
     p.add_argument("--kind", required=True, choices=["call", "email", "message", "meeting"])
     p.add_argument("--subject", required=True)
     p.add_argument("--note")
+    p.add_argument("--due", help="schedule it: 2026-12-03 15:30 (your zone), 2026-12-03, +2d, +3h")
     p.set_defaults(handler=cmd_activity_add)
+    p = sub.add_parser("activities", help="a client's activities: what happened and what is planned, newest first",
+                       parents=[common])
+    p.add_argument("--client", type=int, required=True)
+    p.add_argument("--limit", type=int, default=200)
+    p.set_defaults(handler=cmd_activities)
     tk = group(sub, "task", "tasks with a due date (repdesk tasks lists mine)", common)
     p = tk.add_parser("add", help="a task about a client, for its owner; prints the id", parents=[common])
     p.add_argument("--client", type=int, required=True)
@@ -95,9 +102,22 @@ def register(sub, common) -> None:
     p.add_argument("id", type=int)
     p.add_argument("reason")
     p.set_defaults(handler=cmd_deal_lose)
-    p = dl.add_parser("show", help="one deal", parents=[common])
+    p = dl.add_parser("show", help="one deal, with its lines", parents=[common])
     p.add_argument("id", type=int)
     p.set_defaults(handler=cmd_deal_show)
+    ln = group(dl, "line", "the deal's lines: catalog products, quantities, prices (the amount is their sum)",
+               common)
+    p = ln.add_parser("add", help="add QTY of the catalog product SKU (at the catalog price, or --price)",
+                      parents=[common])
+    p.add_argument("deal", type=int)
+    p.add_argument("sku")
+    p.add_argument("qty", type=int)
+    p.add_argument("--price", help="the unit price in the deal's currency (default the catalog's)")
+    p.set_defaults(handler=cmd_deal_line_add)
+    p = ln.add_parser("remove", help="take line LINE off the deal", parents=[common])
+    p.add_argument("deal", type=int)
+    p.add_argument("line", type=int)
+    p.set_defaults(handler=cmd_deal_line_remove)
 
     st = group(sub, "stage", "stage rules (managers edit them)", common)
     p = st.add_parser("list", help="stages and what each requires", parents=[common])
@@ -116,6 +136,11 @@ def register(sub, common) -> None:
     p.add_argument("stage")
     p.add_argument("days", type=int)
     p.set_defaults(handler=cmd_stage_stale)
+    p = st.add_parser("skippable", help="let forward moves pass over STAGE without its requirements (on|off)",
+                      parents=[common])
+    p.add_argument("stage")
+    p.add_argument("state", choices=["on", "off"])
+    p.set_defaults(handler=cmd_stage_skippable)
 
 
 def _assignments(items: list[str]) -> dict:
@@ -300,7 +325,8 @@ def cmd_deal_move(ctx: Context) -> int:
     import json
 
     from models.errors import StageGateError
-    from models.pipeline import deal_dict, move_deal
+    from models.flow import move_deal
+    from models.pipeline import deal_dict
 
     try:
         d = move_deal(ctx.actor, ctx.args.id, ctx.args.stage, ctx.now)
@@ -316,7 +342,8 @@ def cmd_deal_move(ctx: Context) -> int:
 
 
 def cmd_deal_lose(ctx: Context) -> int:
-    from models.pipeline import deal_dict, lose_deal
+    from models.flow import lose_deal
+    from models.pipeline import deal_dict
 
     d = lose_deal(ctx.actor, ctx.args.id, ctx.args.reason, ctx.now)
     ctx.emit(deal_dict(d), f"Deal {d.id} is lost: {d.lost_reason}.")
@@ -324,21 +351,64 @@ def cmd_deal_lose(ctx: Context) -> int:
 
 
 def cmd_deal_show(ctx: Context) -> int:
-    from models.pipeline import deal_dict, get_deal
+    from models.pipeline import deal_dict, deal_lines, get_deal
     from models.text import one_line
 
     d = deal_dict(get_deal(ctx.actor, ctx.args.id))
-    ctx.emit(d, "\n".join(f"{k:>16}: {one_line(v)}" for k, v in d.items() if v not in (None, "")))
+    d["lines"] = deal_lines(d["id"])
+    text = "\n".join(f"{k:>16}: {one_line(v)}" for k, v in d.items() if v not in (None, "") and k != "lines")
+    if d["lines"]:
+        text += "\n           lines:\n" + table(
+            [[str(x["id"]), x["sku"], x["description"], str(x["quantity"]), f"{x['unit_price']} {x['currency']}",
+              f"{x['total']} {x['currency']}"] for x in d["lines"]], ["LINE", "SKU", "PRODUCT", "QTY", "PRICE", "TOTAL"])
+    ctx.emit(d, text)
     return 0
+
+
+def cmd_deal_line_add(ctx: Context) -> int:
+    from models.errors import ValidationError
+    from models.money import parse_amount
+    from models.pipeline import deal_lines, get_deal, add_line
+
+    price = None
+    if ctx.args.price not in (None, ""):
+        try:
+            price = parse_amount(ctx.args.price, get_deal(ctx.actor, ctx.args.deal).currency)
+        except ValueError as exc:
+            raise ValidationError(str(exc), field="price") from None
+    line_id = add_line(ctx.actor, ctx.args.deal, ctx.args.sku, ctx.args.qty, ctx.now, price_minor=price)
+    d = get_deal(ctx.actor, ctx.args.deal)
+    line = next(x for x in deal_lines(d.id) if x["id"] == line_id)
+    ctx.emit(dict(line, deal_id=d.id, deal_amount_minor=d.amount_minor),
+             f"Line {line_id}: {line['quantity']} x {line['sku']} at {line['unit_price']} {line['currency']} "
+             f"on deal {d.id} (amount now {_amount(d)}).")
+    return 0
+
+
+def cmd_deal_line_remove(ctx: Context) -> int:
+    from models.pipeline import get_deal, remove_line
+
+    remove_line(ctx.actor, ctx.args.deal, ctx.args.line, ctx.now)
+    d = get_deal(ctx.actor, ctx.args.deal)
+    ctx.emit({"deal_id": d.id, "removed": ctx.args.line, "deal_amount_minor": d.amount_minor},
+             f"Line {ctx.args.line} removed from deal {d.id} (amount {_amount(d)}).")
+    return 0
+
+
+def _amount(d) -> str:
+    from models.money import format_amount
+
+    return format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "none"
 
 
 def cmd_stage_list(ctx: Context) -> int:
     from models.pipeline import stages
 
-    rows = [dict(key=s.key, name=s.name, stale_days=s.stale_days,
+    rows = [dict(key=s.key, name=s.name, stale_days=s.stale_days, skippable=bool(s.skippable),
                  requires=[r.field for r in s.requirements.order_by(s.requirements.model.position)]) for s in stages()]
     ctx.emit(rows, table([[r["key"], r["name"], f"{r['stale_days']}d" if r["stale_days"] else "-",
-                           ", ".join(r["requires"]) or "-"] for r in rows], ["KEY", "NAME", "STALE", "REQUIRES"]))
+                           "yes" if r["skippable"] else "-", ", ".join(r["requires"]) or "-"] for r in rows],
+                         ["KEY", "NAME", "STALE", "SKIPPABLE", "REQUIRES"]))
     return 0
 
 
@@ -367,24 +437,60 @@ def cmd_stage_stale(ctx: Context) -> int:
     return 0
 
 
-def cmd_activity_add(ctx: Context) -> int:
-    from models.activities import activity_dict, log_activity
+def cmd_stage_skippable(ctx: Context) -> int:
+    from models.pipeline import set_skippable
 
+    s = set_skippable(ctx.actor, ctx.args.stage, ctx.args.state == "on", ctx.now)
+    ctx.emit({"stage": s.key, "skippable": bool(s.skippable)},
+             f"{s.name}: forward moves may pass over it without its requirements." if s.skippable
+             else f"{s.name}: forward moves passing over it need its requirements.")
+    return 0
+
+
+def _due(ctx: Context, text: str):
+    from models.clock import parse_local
+    from models.errors import ValidationError
+
+    try:
+        return parse_local(text, ctx.actor.timezone, ctx.now)
+    except ValueError as exc:
+        raise ValidationError(f"{exc}.", field="due") from None
+
+
+def cmd_activity_add(ctx: Context) -> int:
+    from models.activities import activity_dict, log_activity, schedule
+
+    if ctx.args.due:
+        a = schedule(ctx.actor, ctx.args.client, ctx.args.kind, ctx.args.subject, _due(ctx, ctx.args.due), ctx.now,
+                     deal_id=ctx.args.deal, note=ctx.args.note)
+        d = activity_dict(a)
+        ctx.emit(dict(d, due_at=ctx.when_json(a.due_at)), f"{a.id} ({a.kind} scheduled for {ctx.when(a.due_at)})")
+        return 0
     a = log_activity(ctx.actor, ctx.args.kind, ctx.args.subject, now=ctx.now, client_id=ctx.args.client,
                      deal_id=ctx.args.deal, note=ctx.args.note)
     ctx.emit(activity_dict(a), str(a.id))
     return 0
 
 
+def cmd_activities(ctx: Context) -> int:
+    from models.activities import client_activities
+
+    rows = client_activities(ctx.actor, ctx.args.client, limit=ctx.args.limit)
+    out = [dict(r, **{k: ctx.when_json(r[k]) for k in ("due_at", "done_at", "created_at", "cancelled_at")})
+           for r in rows]
+    ctx.emit(out, table([[str(r["id"]), r["kind"], r["status"],
+                          ctx.when(r["due_at"] if r["status"] == "scheduled" else (r["done_at"] or r["due_at"]
+                                                                                  or r["created_at"])),
+                          r["rep"] or "-", str(r["deal_id"] or "-"), r["subject"]] for r in rows],
+                        ["ID", "KIND", "STATUS", "WHEN", "REP", "DEAL", "SUBJECT"])
+             if rows else f"No activities with client {ctx.args.client}.")
+    return 0
+
+
 def cmd_task_add(ctx: Context) -> int:
     from models.activities import activity_dict, add_task
-    from models.clock import parse_local
-    from models.errors import ValidationError
 
-    try:
-        due = parse_local(ctx.args.due, ctx.actor.timezone, ctx.now)
-    except ValueError as exc:
-        raise ValidationError(f"{exc}.", field="due") from None
+    due = _due(ctx, ctx.args.due)
     a = add_task(ctx.actor, ctx.args.client, ctx.args.subject, due, ctx.now, deal_id=ctx.args.deal,
                  kind=ctx.args.kind)
     ctx.emit(activity_dict(a), str(a.id))

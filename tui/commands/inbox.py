@@ -1,4 +1,4 @@
-"""Inbox commands: inbox, claim, contact, transfer, close, sweep, moves."""
+"""Inbox commands: inbox, claim, contact, transfer, close, convert, sweep, moves."""
 from __future__ import annotations
 
 from tui.commands.base import Context, table
@@ -41,6 +41,14 @@ def register(sub, common) -> None:
     p.add_argument("--spam", action="store_true")
     p.set_defaults(handler=cmd_close)
 
+    p = sub.add_parser("convert", help="make a client card (new or the known one) and a deal with the products "
+                                       "asked for; the application closes as converted", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("--client", type=int, metavar="ID", help="use this client card (one of the likely duplicates)")
+    p.add_argument("--title", help="the deal's title (default: the products asked for)")
+    p.add_argument("--preview", action="store_true", help="show what the conversion would make; change nothing")
+    p.set_defaults(handler=cmd_convert)
+
     p = sub.add_parser("sweep", help="do every due transfer, follow-up task and reminder (cron, every minute)",
                        parents=[common])
     p.set_defaults(handler=cmd_sweep)
@@ -73,12 +81,12 @@ def cmd_inbox(ctx: Context) -> int:
     return 0
 
 
-def _detail_text(d: dict) -> str:
+def _detail_text(d: dict, ctx) -> str:
     from models.text import one_line, safe
 
     lines = [f"Application {d['id']} ({d['channel']}, {d['status']}, score {d['score']})",
              f"From:     {one_line(d['name'])} <{one_line(d['email'])}> {one_line(d['phone'])}",
-             f"Received: {d['received_at']}   Due: {d['due_at']}   Owner: {d['owner'] or '-'}",
+             f"Received: {ctx.when(d['received_at'])}   Due: {ctx.when(d['due_at'])}   Owner: {d['owner'] or '-'}",
              f"Why:      {one_line('; '.join(d['reasons']))}"]
     if d.get("subject"):
         lines.append(f"Subject:  {one_line(d['subject'])}")
@@ -92,7 +100,7 @@ def cmd_show(ctx: Context) -> int:
     from models.usecases.inbox import application_detail
 
     d = application_detail(ctx.actor, ctx.args.id)
-    ctx.emit(d, _detail_text(d))
+    ctx.emit(d, _detail_text(d, ctx))
     return 0
 
 
@@ -104,7 +112,7 @@ def cmd_claim(ctx: Context) -> int:
         raise ValidationError("Give an application ID or --next (not both).")
     a = claim_next(ctx.actor, ctx.now) if ctx.args.next else claim(ctx.actor, ctx.args.id, ctx.now)
     d = row_json(a)
-    ctx.emit(d, f"Claimed application {a.id} ({a.who}); first contact due {d['due_at']}.")
+    ctx.emit(d, f"Claimed application {a.id} ({a.who}); first contact due {ctx.when(d['due_at'])}.")
     return 0
 
 
@@ -132,6 +140,28 @@ def cmd_close(ctx: Context) -> int:
     return 0
 
 
+def cmd_convert(ctx: Context) -> int:
+    from models.text import one_line
+    from models.usecases.convert import conversion_json, conversion_preview, convert, preview_json
+
+    if ctx.args.preview:
+        p = conversion_preview(ctx.actor, ctx.args.id)
+        lines = [f"Application {p.application_id} would become:",
+                 "  client: " + (f"{p.known_client.id} (known client)" if p.known_client
+                                 else f"new card {one_line(p.new_client_name)!r}"),
+                 f"  deal:   {one_line(p.title)!r}, {p.total_text}"]
+        lines += [f"    {x.quantity} x {x.sku} {one_line(x.name)} at {x.price_text}" for x in p.lines]
+        lines += [f"  or client {c.id} {one_line(c.name) if c.visible else '(' + str(c.owner) + chr(39) + 's)'}"
+                  f" - {c.reason} (--client {c.id})" for c in p.duplicates]
+        ctx.emit(preview_json(p), "\n".join(lines))
+        return 0
+    c = convert(ctx.actor, ctx.args.id, ctx.now, client_id=ctx.args.client, title=ctx.args.title)
+    ctx.emit(conversion_json(c), f"Application {c.application_id} converted: client {c.client_id}"
+                                 f"{' (new card)' if c.created_client else ''}, deal {c.deal_id} "
+                                 f"{one_line(c.title)!r} with {c.lines} line(s), {c.amount_text}.")
+    return 0
+
+
 def cmd_sweep(ctx: Context) -> int:
     from models.usecases.sweep import run_sweep
 
@@ -152,7 +182,7 @@ def cmd_moves(ctx: Context) -> int:
     from models.inbox import transfers_visible_to
 
     rows = transfers_visible_to(ctx.actor, limit=ctx.args.limit)
-    ctx.emit(rows, table([[str(r["application_id"]), r["at"], r["from_rep"] or "-", r["to_rep"] or "-",
+    ctx.emit(rows, table([[str(r["application_id"]), ctx.when(r["at"]), r["from_rep"] or "-", r["to_rep"] or "-",
                            r["reason"], r["actor"]] for r in rows],
                          ["APP", "AT", "FROM", "TO", "WHY", "BY"]) if rows else "No moves.")
     return 0

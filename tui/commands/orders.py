@@ -1,4 +1,4 @@
-"""Warehouse orders: create, ship, deliver, list, export."""
+"""Warehouse orders: create, ship, deliver, cancel, list, export."""
 from __future__ import annotations
 
 from tui.commands.payments import ensure_group
@@ -9,21 +9,26 @@ def register(sub, common) -> None:
     p = od.add_parser("create", help="send a deal to the warehouse (signed agreement and money needed)",
                       parents=[common])
     p.add_argument("--deal", type=int, required=True)
+    p.add_argument("--address", help="the delivery address (default the client's address)")
     p.set_defaults(handler=cmd_order_create)
+    p = od.add_parser("cancel", help="cancel an order that has not shipped", parents=[common])
+    p.add_argument("id", type=int)
+    p.add_argument("--reason", required=True)
+    p.set_defaults(handler=cmd_order_cancel)
     for name, help_text in (("ship", "mark an order shipped (agreement and money checked again)"),
                             ("deliver", "mark an order delivered"), ("show", "one order with its lines")):
         p = od.add_parser(name, help=help_text, parents=[common])
         p.add_argument("id", type=int)
         p.set_defaults(handler=cmd_order, action=name)
     p = sub.add_parser("orders", help="my orders (my team's for a manager)", parents=[common])
-    p.add_argument("--status", choices=["forwarded", "shipped", "delivered"])
+    p.add_argument("--status", choices=["forwarded", "shipped", "delivered", "cancelled"])
     p.set_defaults(handler=cmd_orders)
 
     ex = ensure_group(sub, "export", "export data for other systems", common)
     p = ex.add_parser("orders", help="what the warehouse needs (CSV: one row per line; JSON: orders with lines)",
                       parents=[common])
     p.add_argument("--format", choices=["csv", "json"], default="csv")
-    p.add_argument("--status", choices=["forwarded", "shipped", "delivered"])
+    p.add_argument("--status", choices=["forwarded", "shipped", "delivered", "cancelled"])
     p.add_argument("--output", metavar="FILE", help="write to FILE instead of standard output")
     p.set_defaults(handler=cmd_export_orders)
 
@@ -31,8 +36,15 @@ def register(sub, common) -> None:
 def cmd_order_create(ctx):
     from models.orders import create_order, order_dict
 
-    o = create_order(ctx.actor, ctx.args.deal, ctx.now)
+    o = create_order(ctx.actor, ctx.args.deal, ctx.now, address=ctx.args.address)
     ctx.emit(order_dict(o), f"Order {o.id} forwarded to the warehouse.")
+
+
+def cmd_order_cancel(ctx):
+    from models.orders import cancel_order, order_dict
+
+    o = cancel_order(ctx.actor, ctx.args.id, ctx.args.reason, ctx.now)
+    ctx.emit(order_dict(o), f"Order {o.id} cancelled.")
 
 
 def cmd_order(ctx):
@@ -47,7 +59,11 @@ def cmd_order(ctx):
         ctx.emit(d, text)
         return
     o = (ship_order if ctx.args.action == "ship" else deliver_order)(ctx.actor, ctx.args.id, ctx.now)
-    ctx.emit(order_dict(o), f"Order {o.id} {o.status}.")
+    d = order_dict(o)
+    from models.tables import Deal
+
+    d["deal_stage"] = Deal.get_by_id(o.deal_id).stage.key
+    ctx.emit(d, f"Order {o.id} {o.status}; deal {o.deal_id} is {d['deal_stage']}.")
 
 
 def cmd_orders(ctx):
@@ -55,7 +71,7 @@ def cmd_orders(ctx):
     from tui.commands.base import table
 
     rows = [order_dict(o) for o in list_orders(ctx.actor, ctx.args.status)]
-    ctx.emit(rows, table([[str(r["id"]), str(r["deal_id"]), r["client"], r["status"], (r["created_at"] or "")[:16],
+    ctx.emit(rows, table([[str(r["id"]), str(r["deal_id"]), r["client"], r["status"], ctx.when(r["created_at"]),
                            str(sum(x["quantity"] for x in r["lines"]))] for r in rows],
                          ["ID", "DEAL", "CLIENT", "STATUS", "CREATED", "QTY"]) if rows else "No orders.")
 

@@ -1,5 +1,6 @@
-"""Payment commands: invoice, invoices, payment, note, agreement, order, orders, export orders,
-reminders, reminder send, tasks. Amounts are decimal strings in the currency's units ("199.99")."""
+"""Payment commands: invoice, invoices, payment, note (add, approve, reject), approvals, refunds,
+refund paid, agreement, reminders, reminder send, tasks. Amounts are decimal strings in the currency's
+units ("199.99")."""
 from __future__ import annotations
 
 import argparse
@@ -80,6 +81,23 @@ def register(sub, common) -> None:
     p.add_argument("--amount", required=True)
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_note_add)
+    for name, help_text in (("approve", "approve a rep's credit note that waits (managers)"),
+                            ("reject", "reject a rep's credit note that waits (managers)")):
+        p = note.add_parser(name, help=help_text, parents=[common])
+        p.add_argument("id", type=int)
+        p.set_defaults(handler=cmd_note_decide, decision=name)
+
+    p = sub.add_parser("approvals", help="what waits for my decision: installment plans and credit notes",
+                       parents=[common])
+    p.set_defaults(handler=cmd_approvals)
+    p = sub.add_parser("refunds", help="money owed back to clients (credit notes beyond what was owed)",
+                       parents=[common])
+    p.add_argument("--all", action="store_true", help="paid ones too")
+    p.set_defaults(handler=cmd_refunds)
+    ref = ensure_group(sub, "refund", "refunds owed to clients", common)
+    p = ref.add_parser("paid", help="the refund was paid out to the client", parents=[common])
+    p.add_argument("id", type=int)
+    p.set_defaults(handler=cmd_refund_paid)
 
     ag = ensure_group(sub, "agreement", "agreements: what we provide, what we get in return", common)
     p = ag.add_parser("set", help="what we provide and what we get in return", parents=[common])
@@ -110,14 +128,15 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_tasks)
 
 
-def _invoice_text(d: dict) -> str:
+def _invoice_text(d: dict, ctx) -> str:
     from models.text import one_line
 
-    keys = ("id", "number", "deal_id", "status", "amount", "paid", "credits", "debits", "balance", "currency",
-            "issued_at", "due_at", "plan")
-    text = "\n".join(f"{k:>10}: {one_line(d[k]) if d[k] is not None else '-'}" for k in keys)
+    keys = ("id", "number", "deal_id", "status", "amount", "paid", "credits", "debits", "refunds", "balance",
+            "currency", "issued_at", "due_at", "plan")
+    shown = {k: ctx.when(d[k]) if k in ("issued_at", "due_at") else d[k] for k in keys}
+    text = "\n".join(f"{k:>10}: {one_line(shown[k]) if shown[k] is not None else '-'}" for k in keys)
     for i in d["installments"]:
-        text += f"\n  part {i['seq']}: {i['amount']} {d['currency']} due {i['due_at']} ({i['status']})"
+        text += f"\n  part {i['seq']}: {i['amount']} {d['currency']} due {ctx.when(i['due_at'])} ({i['status']})"
     return text
 
 
@@ -147,6 +166,7 @@ def invoice_json(d) -> dict:
     return dict(id=d.invoice_id, number=d.number, deal_id=d.deal_id, currency=cur,
                 amount=plain_amount(d.amount_minor, cur), paid=plain_amount(d.paid_minor, cur),
                 credits=plain_amount(d.credits_minor, cur), debits=plain_amount(d.debits_minor, cur),
+                refunds=plain_amount(d.refunds_minor, cur),
                 balance=plain_amount(d.balance_minor, cur), balance_minor=d.balance_minor, status=d.status,
                 issued_at=iso(d.issued_at), due_at=iso(d.due_at), plan=d.plan, plan_approved_by=d.plan_approved_by,
                 installments=[dict(seq=p.seq, amount=plain_amount(p.amount_minor, cur), due_at=iso(p.due_at),
@@ -157,7 +177,7 @@ def cmd_invoice_show(ctx):
     from models.usecases.payments import invoice_detail
 
     d = invoice_json(invoice_detail(ctx.actor, ctx.args.id, ctx.now))
-    ctx.emit(d, _invoice_text(d))
+    ctx.emit(d, _invoice_text(d, ctx))
 
 
 def cmd_plan_decide(ctx):
@@ -181,7 +201,7 @@ def cmd_invoices(ctx):
     rows = [invoice_json(i) for i in invoice_list(ctx.actor, ctx.now, overdue=ctx.args.overdue, limit=1000)]
     empty = "No overdue invoices." if ctx.args.overdue else "No invoices."
     ctx.emit(rows, table([[str(r["id"]), r["number"], r["amount"], r["balance"], r["currency"], r["status"],
-                           (r["due_at"] or "")[:16], r["plan"] or ""] for r in rows],
+                           ctx.when(r["due_at"]), r["plan"] or ""] for r in rows],
                          ["ID", "NUMBER", "AMOUNT", "BALANCE", "CUR", "STATUS", "DUE", "PLAN"]) if rows else empty)
 
 
@@ -206,13 +226,78 @@ def cmd_followed_up(ctx):
     ctx.emit(payment_dict(p), f"Payment {p.id} followed up.")
 
 
+def _note_outcome(n, inv, decided: bool = False) -> tuple[dict, str]:
+    """The note as JSON (with its refund due, if any) and what happened, in a sentence or two."""
+    from models.money import plain_amount
+    from models.payments import note_dict
+    from models.tables import Refund
+
+    d = note_dict(n)
+    refund = Refund.get_or_none(Refund.note == n.id)
+    d["refund"] = plain_amount(refund.amount_minor, refund.currency) if refund is not None else None
+    d["refund_id"] = refund.id if refund is not None else None
+    kind = n.kind.capitalize()
+    if n.status == "proposed":
+        return d, (f"{kind} note {n.id} on {inv.number} waits for a manager's approval; the balance is unchanged "
+                   "until then.")
+    text = (f"{kind} note {n.id} on {inv.number} {n.status}." if decided
+            else f"{kind} note {n.id} added to {inv.number}.")
+    if refund is not None:
+        text += f" Refund {refund.id} due to the client: {d['refund']} {refund.currency} (repdesk refunds)."
+    return d, text
+
+
 def cmd_note_add(ctx):
     from models.payments import add_note, get_invoice
 
     inv = get_invoice(ctx.actor, ctx.args.invoice)
     kind = "credit" if ctx.args.credit else "debit"
     n = add_note(ctx.actor, inv.id, kind, _amount(ctx.args.amount, inv.currency), ctx.args.reason, ctx.now)
-    ctx.emit({"id": n.id, "kind": kind}, f"{kind.capitalize()} note {n.id} added to {inv.number}.")
+    ctx.emit(*_note_outcome(n, inv))
+
+
+def cmd_note_decide(ctx):
+    from models.payments import decide_note
+    from models.tables import Invoice
+
+    n = decide_note(ctx.actor, ctx.args.id, ctx.args.decision == "approve", ctx.now)
+    ctx.emit(*_note_outcome(n, Invoice.get_by_id(n.invoice_id), decided=True))
+
+
+def cmd_approvals(ctx):
+    from models.clock import iso
+    from models.money import plain_amount
+    from models.usecases.approvals import waiting_for_me
+    from tui.commands.base import table
+
+    rows = [dict(kind=w.kind, id=w.id, invoice_id=w.invoice_id, number=w.number, deal_id=w.deal_id,
+                 client_id=w.client_id, client=w.client, owner=w.owner, amount=plain_amount(w.amount_minor, w.currency),
+                 currency=w.currency, what=w.what, asked_by=w.asked_by, asked_at=iso(w.asked_at))
+            for w in waiting_for_me(ctx.actor, ctx.now)]
+    how = {"plan": "invoice approve-plan|reject-plan {invoice_id}", "note": "note approve|reject {id}"}
+    ctx.emit(rows, table([[r["kind"], str(r["id"]), r["number"], r["client"], f"{r['amount']} {r['currency']}",
+                           r["what"], r["asked_by"] or "", ctx.when(r["asked_at"]), how[r["kind"]].format(**r)]
+                          for r in rows],
+                         ["KIND", "ID", "INVOICE", "CLIENT", "AMOUNT", "WHAT", "ASKED BY", "WHEN", "DECIDE WITH"])
+             if rows else "Nothing waits for your decision.")
+
+
+def cmd_refunds(ctx):
+    from models.payments import list_refunds, refund_dict
+    from tui.commands.base import table
+
+    rows = [refund_dict(r) for r in list_refunds(ctx.actor, None if ctx.args.all else "due")]
+    ctx.emit(rows, table([[str(r["id"]), r["number"], f"{r['amount']} {r['currency']}", r["status"],
+                           ctx.when(r["created_at"]), str(r["note_id"] or "")] for r in rows],
+                         ["ID", "INVOICE", "AMOUNT", "STATUS", "SINCE", "NOTE"])
+             if rows else ("No refunds." if ctx.args.all else "No refunds due."))
+
+
+def cmd_refund_paid(ctx):
+    from models.payments import mark_refund_paid, refund_dict
+
+    r = refund_dict(mark_refund_paid(ctx.actor, ctx.args.id, ctx.now))
+    ctx.emit(r, f"Refund {r['id']} of {r['amount']} {r['currency']} on {r['number']} paid.")
 
 
 def cmd_agreement_set(ctx):
@@ -252,7 +337,7 @@ def cmd_reminders(ctx):
     from tui.commands.base import table
 
     rows = outbox(ctx.actor)
-    ctx.emit(rows, table([[str(r["id"]), (r["due_at"] or "")[:16], r["kind"], r["status"], r["channel"],
+    ctx.emit(rows, table([[str(r["id"]), ctx.when(r["due_at"]), r["kind"], r["status"], r["channel"],
                            r["recipient"], r["text"]] for r in rows],
                          ["ID", "DUE", "KIND", "STATUS", "CH", "TO", "TEXT"]) if rows else "The outbox is empty.")
 
@@ -270,5 +355,5 @@ def cmd_tasks(ctx):
     from tui.commands.base import table
 
     rows = [activity_dict(a) for a in open_tasks(ctx.actor)]
-    ctx.emit(rows, table([[str(r["id"]), (r["due_at"] or "")[:16], r["kind"], r["subject"]] for r in rows],
+    ctx.emit(rows, table([[str(r["id"]), ctx.when(r["due_at"]), r["kind"], r["subject"]] for r in rows],
                          ["ID", "DUE", "KIND", "SUBJECT"]) if rows else "No open tasks.")
