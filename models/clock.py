@@ -142,3 +142,13 @@ def parse_local(text: str, tz: str | None, now: datetime) -> datetime:
     if not 2000 <= out.year <= 2999:
         raise ValueError(f"{text!r} is not a plausible date (years 2000 to 2999)")
     return out
+
+
+def day_bounds(now: datetime, tz: str | None) -> tuple[datetime, datetime]:
+    """The UTC start and end (naive, as stored) of NOW's day in the time zone TZ: "today" for a rep."""
+    loc = local(now, tz)
+    start_local = loc.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = start_local.astimezone(timezone.utc).replace(tzinfo=None)
+    end_local = (start_local + timedelta(days=1)).replace(tzinfo=None).replace(tzinfo=zone(tz))
+    end = end_local.astimezone(timezone.utc).replace(tzinfo=None)
+    return start, end

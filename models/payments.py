@@ -26,7 +26,7 @@ from . import ledger, settings
 from .access import is_manager, owned_row, require_manager, scope
 from .activities import create_task
 from .audit import record, record_changes
-from .clock import iso, local, zone
+from .clock import day_bounds, iso
 from .engine import write_txn
 from .errors import DomainError, NotFound, NothingToDo, ValidationError
 from .money import plain_amount
@@ -666,16 +666,6 @@ def installments_due(actor: Rep, now: datetime, days: int = 7, limit: int = 100)
                       .where(Installment.paid_at.is_null() & (InstallmentPlan.status == "approved")
                              & (Invoice.status != "cancelled") & (Installment.due_at <= now + timedelta(days=days))),
                       actor, Deal.owner, Deal.team).order_by(Installment.due_at, Installment.id).limit(limit))
-
-
-def day_bounds(now: datetime, tz: str | None) -> tuple[datetime, datetime]:
-    """The UTC start and end of NOW's day in the time zone TZ."""
-    loc = local(now, tz)
-    start_local = loc.replace(hour=0, minute=0, second=0, microsecond=0)
-    start = start_local.astimezone(zone("UTC")).replace(tzinfo=None)
-    end_local = (start_local + timedelta(days=1)).replace(tzinfo=None).replace(tzinfo=zone(tz))
-    end = end_local.astimezone(zone("UTC")).replace(tzinfo=None)
-    return start, end
 
 
 def payments_today(actor: Rep, now: datetime, tz: str | None = None, limit: int = 200) -> list[Payment]:

@@ -320,6 +320,13 @@ class RepdeskApp(App):
         if self.current_mode != name:
             self.switch_mode(name)
 
+    def action_approvals(self) -> None:
+        """What waits for a manager's decision, from any screen (the palette; `a` on Payments)."""
+        from screens.approvals import ApprovalsScreen
+
+        if not isinstance(self.screen, ApprovalsScreen):
+            self.push_screen(ApprovalsScreen(), lambda _decided: self.notify_changed())
+
     def action_keys(self) -> None:
         from screens.help import HelpScreen
 
@@ -345,6 +352,11 @@ class RepdeskApp(App):
                                     lambda n=active.node, a=b.action: self.run_action(a, n))
             yield SystemCommand("Notices", "What happened that concerns you since you last looked (!)",
                                 self.action_notices)
+            from models.access import is_manager
+
+            if is_manager(self.rep):
+                yield SystemCommand("Waiting for me", "Installment plans and credit notes waiting for your decision",
+                                    self.action_approvals)
         yield SystemCommand("Keys", "Show the keys of this screen (?)", self.action_keys)
         yield SystemCommand("Theme", "Change the colours", self.action_change_theme)
         yield SystemCommand("Quit", "Quit repdesk (q)", self.exit)

@@ -16,7 +16,8 @@ from peewee import JOIN, fn
 
 from .. import ledger
 from ..access import is_manager, owned_row, scope
-from ..payments import day_bounds, installment_status
+from ..clock import day_bounds
+from ..payments import installment_status
 from ..tables import (Agreement, Client, Deal, Installment, InstallmentPlan, Invoice, Note, Order, Payment,
                       Refund, Reminder, Rep, Stage)
 

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..activities import agenda
+from ..clock import day_bounds
 from .inbox import Move, moves_seen
 
 
@@ -31,5 +32,5 @@ class TodayView:
 def today_view(actor, now: datetime, moves: int = 6) -> TodayView:
     tasks = tuple(AgendaItem(id=a.id, kind=a.kind, subject=a.subject, due_at=a.due_at, overdue=a.due_at < now)
                   for a in agenda(actor, now))
-    since = now.replace(hour=0, minute=0, second=0)
+    since, _end = day_bounds(now, actor.timezone)  # the rep's midnight, not UTC's
     return TodayView(now=now, tasks=tasks, moves=moves_seen(actor, since=since, limit=moves))
