@@ -11,7 +11,7 @@ admin (managers may also set the client and segment rules and the catalog, and m
 from __future__ import annotations
 
 from .engine import locked
-from .errors import NotFound, PermissionDenied
+from .errors import NotYours, PermissionDenied
 from .tables import Client, Deal, Rep
 
 SEE_ALL = ("director", "admin")
@@ -81,27 +81,34 @@ def owned_row(model, row_id: int, actor: Rep, noun: str, *, lock: bool = False, 
               owner_noun: str = "deal"):
     """The row of MODEL with ROW_ID, if ACTOR may see it: the one place for "get it, then check it".
 
-    NotFound when there is none; PermissionDenied when it is not the actor's (OWNER_OF maps a row to
-    the record that carries its owner, e.g. an invoice to its deal). LOCK takes the row lock too."""
+    NotYours (exit 4) both when there is none and when it is not the actor's, with the same sentence
+    ("There is no invoice 7, or it is not yours."), so a refusal never reveals that the record exists.
+    OWNER_OF maps a row to the record that carries its owner (e.g. an invoice to its deal); OWNER_NOUN is
+    kept for callers but no longer named in the refusal. LOCK takes the row lock too."""
     q = model.select().where(model.id == row_id)
     row = (locked(q) if lock else q).first()
     if row is None:
-        raise NotFound(f"There is no {noun} {row_id}.")
+        raise NotYours(noun, row_id)
     owner = owner_of(row) if owner_of is not None else row
     if not can_see_owned(actor, owner.owner_id, owner.team_id):
-        who = f"{owner_noun.capitalize()} {owner.id}" if owner_of is not None else f"{noun.capitalize()} {row_id}"
-        raise PermissionDenied(f"{who} is not yours to see.")
+        raise NotYours(noun, row_id)
     return row
 
 
 def check_client(actor: Rep, client: Client) -> None:
     if not can_see_owned(actor, client.owner_id, client.team_id):
-        raise PermissionDenied(f"Client {client.id} is not yours to see.")
+        raise NotYours("client", client.id)
 
 
 def check_deal(actor: Rep, deal: Deal) -> None:
     if not can_see_owned(actor, deal.owner_id, deal.team_id):
-        raise PermissionDenied(f"Deal {deal.id} is not yours to see.")
+        raise NotYours("deal", deal.id)
+
+
+def can_see_application(actor: Rep, owner_id: int | None, team_id: int | None, is_open: bool) -> bool:
+    """An open application is in everyone's inbox; once contacted, closed or converted it is its owner's
+    (their manager's team's, a director's) like any owned record."""
+    return bool(is_open) or can_see_owned(actor, owner_id, team_id)
 
 
 def admin_gate(login: str, what: str, roles: tuple[str, ...] = ("admin",)) -> None:

@@ -15,6 +15,33 @@ class PermissionDenied(DomainError):
     exit_code = 5
 
 
+class NotYours(NotFound, PermissionDenied):
+    """A record the actor may not see, or that does not exist: one sentence for both, so a refusal never
+    tells that the record is there ("There is no deal 14, or it is not yours."). Caught as NotFound and as
+    PermissionDenied; exits like NotFound."""
+
+    exit_code = 4
+
+    def __init__(self, noun: str, record_id: object):
+        super().__init__(hidden_text(noun, record_id))
+        self.noun = noun
+        self.record_id = record_id
+
+
+def hidden_text(noun: str, record_id: object) -> str:
+    """The one refusal for a record that is missing or not the actor's."""
+    return f"There is no {noun} {record_id}, or it is not yours."
+
+
+ID_MAX = 2 ** 63 - 1
+LIMIT_MAX = 100_000
+
+
+def id_range_text(what: str = "ID", high: int = ID_MAX) -> str:
+    """The sentence for an id (or another whole number) outside what the database can hold."""
+    return f"{what} must be a whole number from 1 to {high}."
+
+
 class ValidationError(DomainError):
     """Bad input for one field (or several)."""
 

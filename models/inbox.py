@@ -120,12 +120,23 @@ def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | 
     if channel not in CHANNELS:
         raise ValidationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel or '(empty)'!r}",
                               field="channel")
+    from .text import clean_incoming
+
     received = data.get("received_at") or now
-    text = str(data.get("text") or "")
-    name = str(data.get("name") or "").strip()[:200]
-    email = str(data.get("email") or "").strip()[:254]
-    phone = str(data.get("phone") or "").strip()[:64]
-    subject = str(data.get("subject") or "").strip()[:300]
+    if not isinstance(received, datetime):
+        raise ValidationError("received_at must be a date and time", field="received_at")
+    # the last line of the boundary (models/intake.py is the first): nothing either engine refuses
+    text = clean_incoming(data.get("text"))
+    name = clean_incoming(data.get("name")).strip()[:200]
+    email = clean_incoming(data.get("email")).strip()
+    if len(email) > 254:
+        raise ValidationError(f"the e-mail address is {len(email)} characters long; at most 254 fit.", field="email")
+    phone = clean_incoming(data.get("phone")).strip()[:64]
+    subject = clean_incoming(data.get("subject")).strip()[:300]
+    message_id = clean_incoming(data.get("message_id")).strip() or None
+    if message_id and len(message_id) > 300:
+        raise ValidationError(f"the Message-ID is {len(message_id)} characters long; at most 300 fit.",
+                              field="message_id")
     if not (text.strip() or subject):
         raise ValidationError("the application has no text", field="text")
     if not (name or email or phone):
@@ -134,7 +145,7 @@ def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | 
                                phone=phone, subject=subject, channel=channel, catalog=catalog,
                                known_client=known, weights=weights)
     return dict(channel=channel, received_at=received, name=name, email=email, phone=phone, subject=subject,
-                text=text, message_id=data.get("message_id") or None, score=scored.score, rank=-scored.score,
+                text=text, message_id=message_id, score=scored.score, rank=-scored.score,
                 reasons=json.dumps(scored.reasons, ensure_ascii=False),
                 due_at=received + timedelta(minutes=sla_minutes(channel, sla)), status="new", open=True,
                 created_at=now)
@@ -173,13 +184,16 @@ def _client_key(row: dict) -> list[str]:
     return keys
 
 
-def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int = 2000) -> list[int]:
+def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int = 2000,
+                     rejected: list | None = None) -> list[int | None]:
     """Store already-validated applications (dicts from prepare_application's input) in one transaction.
 
     Each is scored, linked to a known client (same e-mail or phone), and marked as a
     likely duplicate of an earlier open application from the same contact with
     similar text within a day (marked, never merged). Returns the new ids in order.
     Messages whose Message-ID is already stored are skipped (id None in the result).
+    With REJECTED (a list), an item prepare_application refuses is appended to it as (index, reason)
+    and gets id None, instead of failing the whole batch.
     """
     from .scoring import load_catalog
 
@@ -203,8 +217,15 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
                     continue
                 keys = _client_key({"email": d.get("email") or "", "phone": d.get("phone") or ""})
                 client_id = next((known[k] for k in keys if k in known), None)
-                row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None,
-                                          weights=weights)
+                try:
+                    row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None,
+                                              weights=weights)
+                except ValidationError as exc:
+                    if rejected is None:
+                        raise
+                    rejected.append((start + len(rows), str(exc)))
+                    rows.append(None)
+                    continue
                 row["client"] = client_id
                 if row["message_id"]:
                     seen_mids.add(row["message_id"])

@@ -1,77 +1,198 @@
 """Intake from files: one JSON application per line. Bad lines are reported by number and
-kept in the quarantine; the good ones are stored together in one transaction."""
+kept in the quarantine; the good ones and the quarantine rows are stored together in one transaction.
+
+Every outside value passes one boundary here (issue 12): text cleaned (lone surrogates replaced, NUL
+removed: models.text.clean_incoming), lengths checked against the column (name and subject cut with
+"…", since the text is kept whole; an e-mail address too long is an error for that line; a Message-ID
+longer than its column is kept as its SHA-256, so the message still imports once), `received_at` in
+the plausible window (models.validation.parse_moment), JSON nesting bounded.
+
+Idempotent: a JSONL line without a "message_id" of its own is stored with message_id
+"sha256:<hex of the line>", so re-running the same file imports nothing new; skipped lines are
+counted ("skipped")."""
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import datetime
 
 from .audit import record
-from .clock import parse_iso
 from .engine import write_txn
 from .errors import ValidationError
-from .tables import CHANNELS, Quarantine
+from .tables import CHANNELS, Application, Quarantine
+from .text import clean_incoming
 
-KEYS = ("channel", "received_at", "name", "email", "phone", "text", "subject")
+KEYS = ("channel", "received_at", "name", "email", "phone", "text", "subject", "message_id")
+MAX_DEPTH = 32
+RAW_KEEP = 10000
+
+
+def _max(field: str) -> int:
+    return Application._meta.fields[field].max_length
+
+
+def check_depth(raw: str, limit: int = MAX_DEPTH) -> None:
+    """A ValidationError when the JSON text RAW nests arrays/objects deeper than LIMIT (a 60 KB
+    "[[[[..." would otherwise exhaust the parser's recursion)."""
+    if raw.count("[") + raw.count("{") <= limit:
+        return
+    depth = 0
+    in_str = esc = False
+    for ch in raw:
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > limit:
+                raise ValidationError(f"the JSON nests deeper than {limit} levels")
+        elif ch in "]}":
+            depth -= 1
+
+
+def loads(raw: str | bytes):
+    """json.loads with bounded nesting; every failure a ValidationError with a sentence."""
+    if isinstance(raw, bytes):
+        try:
+            raw = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(f"not UTF-8 text (byte {exc.start})") from None
+    check_depth(raw)
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise ValidationError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of more than 4300 digits
+        raise ValidationError(f"not valid JSON ({str(exc)[:80]})") from None
+
+
+def line_hash(raw: str) -> str:
+    """The message_id a line without its own is stored under: "sha256:<hex>" of the line (spaces at
+    either end ignored), so the same line from any file imports once."""
+    return "sha256:" + hashlib.sha256(raw.strip().encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def fit_message_id(mid: str | None) -> str | None:
+    """A Message-ID as stored: cleaned; longer than the column, its SHA-256 (still unique, still found
+    again on the next import)."""
+    mid = clean_incoming(mid).strip()
+    if not mid:
+        return None
+    if len(mid) > _max("message_id"):
+        return "sha256:" + hashlib.sha256(b"message-id\0" + mid.encode("utf-8")).hexdigest()
+    return mid
+
+
+def clean_contact(data: dict) -> dict:
+    """Name, subject, e-mail and phone fitted to their columns (see the module doc)."""
+    from .validation import fit_length
+
+    data["name"] = fit_length(clean_incoming(data.get("name")).strip(), _max("name"), "name", "name", cut=True)
+    data["subject"] = fit_length(clean_incoming(data.get("subject")).strip(), _max("subject"), "subject",
+                                 "subject", cut=True)
+    data["email"] = fit_length(clean_incoming(data.get("email")).strip(), _max("email"), "email", "e-mail")
+    data["text"] = clean_incoming(data.get("text"))
+    return data
 
 
 def parse_line(raw: str, now: datetime) -> dict:
     """One line -> an application dict, or ValidationError with the reason."""
-    try:
-        obj = json.loads(raw)
-    except json.JSONDecodeError as exc:
-        raise ValidationError(f"not valid JSON ({exc.msg} at column {exc.colno})") from None
+    from .validation import normalize_email, normalize_phone, parse_moment
+
+    obj = loads(raw)
     if not isinstance(obj, dict):
         raise ValidationError("not a JSON object")
     data = {k: obj.get(k) for k in KEYS}
-    for k in ("name", "email", "phone", "text", "subject", "channel"):
+    for k in ("name", "email", "phone", "text", "subject", "channel", "message_id"):
         if data[k] is not None and not isinstance(data[k], str):
             raise ValidationError(f"{k} must be a string")
+        if data[k] is not None:
+            data[k] = clean_incoming(data[k])
     channel = (data["channel"] or "").strip().lower()
     if channel not in CHANNELS:
-        raise ValidationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel or '(empty)'!r}")
+        raise ValidationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel[:20] or '(empty)'!r}")
     data["channel"] = channel
-    if data["received_at"]:
+    if data["received_at"] not in (None, ""):
         if not isinstance(data["received_at"], str):
             raise ValidationError("received_at must be an ISO 8601 string")
-        try:
-            data["received_at"] = parse_iso(data["received_at"])
-        except ValueError as exc:
-            raise ValidationError(f"received_at: {exc}") from None
+        data["received_at"] = parse_moment(data["received_at"], "received_at", now)
     else:
         data["received_at"] = now
     if not (data["text"] or "").strip():
         raise ValidationError("text is empty")
+    clean_contact(data)
     if data["email"]:
-        from .validation import normalize_email
-
         normalize_email(data["email"])
     if data["phone"]:
-        from .validation import normalize_phone
-
         data["phone"] = normalize_phone(data["phone"])
     if not (data["name"] or data["email"] or data["phone"]):
         raise ValidationError("no name, e-mail or phone to answer")
+    data["message_id"] = fit_message_id(data["message_id"])
     return data
 
 
+def split_lines(text: str):
+    """(line number, line) for TEXT split on "\\n" only ("\\r\\n" too), never on U+2028, U+2029, U+0085
+    or the other separators str.splitlines() knows: line numbers are the ones an editor shows."""
+    for no, raw in enumerate(text.split("\n"), start=1):
+        yield no, raw[:-1] if raw.endswith("\r") else raw
+
+
+def _quarantine(actor: str, bad: list[tuple[str, int | None, str, str]], now: datetime, what: str) -> int:
+    """Store BAD (source, line, raw, reason) rows inside the caller's transaction (so a batch and its
+    rejected lines commit together). A row already quarantined unresolved with the same source, line and
+    text is not stored again (re-running a file). Returns how many were new."""
+    rows = [dict(source=clean_incoming(src)[:300], line_no=no, raw=clean_incoming(raw)[:RAW_KEEP] or "(unreadable)",
+                 reason=clean_incoming(why), created_at=now) for src, no, raw, why in bad]
+    have = set()
+    for src in {r["source"] for r in rows}:
+        have |= {(src, q.line_no, q.raw) for q in Quarantine.select(Quarantine.line_no, Quarantine.raw)
+                 .where((Quarantine.source == src) & (Quarantine.resolved == False))}  # noqa: E712
+    rows = [r for r in rows if (r["source"], r["line_no"], r["raw"]) not in have]
+    if rows:
+        Quarantine.insert_many(rows).execute()
+        record(actor, "quarantine", 0, "intake", new=f"{len(rows)} {what} rejected", at=now)
+    return len(rows)
+
+
 def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
+    """Import TEXT (JSONL). Result: imported, ids, skipped (already imported), rejected [{line, reason}]."""
     from .inbox import add_applications
 
-    good, bad = [], []
-    for no, raw in enumerate(text.splitlines(), start=1):
+    good, nos, bad = [], [], []
+    for no, raw in split_lines(text):
         if not raw.strip():
             continue
         try:
-            good.append(parse_line(raw, now))
+            data = parse_line(raw, now)
         except ValidationError as exc:
             bad.append((no, raw, str(exc)))
-    ids = add_applications(actor, good, now) if good else []
-    if bad:
-        with write_txn():
-            Quarantine.insert_many([dict(source=source[:300], line_no=no, raw=raw[:10000], reason=why,
-                                         created_at=now) for no, raw, why in bad]).execute()
-            record(actor, "quarantine", 0, "intake", new=f"{len(bad)} line(s) of {source} rejected", at=now)
-    return dict(imported=sum(1 for i in ids if i is not None), ids=[i for i in ids if i is not None],
+            continue
+        if not data.get("message_id"):
+            data["message_id"] = line_hash(raw)
+        good.append(data)
+        nos.append(no)
+    later: list[tuple[int, str]] = []
+    with write_txn():
+        ids = add_applications(actor, good, now, rejected=later) if good else []
+        lines = text.split("\n")
+        for i, why in later:
+            no = nos[i]
+            bad.append((no, lines[no - 1].rstrip("\r"), why))
+        bad.sort(key=lambda b: b[0])
+        if bad:
+            _quarantine(actor, [(source, no, raw, why) for no, raw, why in bad], now,
+                        f"line(s) of {clean_incoming(source)[:200]}")
+    failed = {i for i, _ in later}
+    made = [i for i in ids if i is not None]
+    return dict(imported=len(made), ids=made,
+                skipped=sum(1 for k, i in enumerate(ids) if i is None and k not in failed),
                 rejected=[dict(line=no, reason=why) for no, _raw, why in bad])
 
 
@@ -124,17 +245,30 @@ def _html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def message_to_application(msg, now: datetime) -> dict:
-    """An e-mail application from a message: sender, subject, plain text (HTML-only mail converted)."""
+def _received(msg, now: datetime) -> datetime:
+    """The message's Date in UTC; NOW when it is missing, unreadable or outside the plausible window
+    (a mail is never refused for its Date header)."""
     from email.utils import parsedate_to_datetime
 
     from .clock import to_utc
+    from .validation import check_moment
 
+    if not msg["Date"]:
+        return now
+    try:
+        return check_moment(to_utc(parsedate_to_datetime(str(msg["Date"]))), "received_at", now)
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return now
+
+
+def message_to_application(msg, now: datetime) -> dict:
+    """An e-mail application from a message: sender, subject, plain text (HTML-only mail converted)."""
     sender = msg["From"]
     name = email_addr = ""
     if sender is not None and getattr(sender, "addresses", None):
         addr = sender.addresses[0]
         name, email_addr = addr.display_name or "", addr.addr_spec or ""
+    email_addr = clean_incoming(email_addr).strip()
     if not email_addr:
         raise ValidationError("the message has no sender address")
     body = msg.get_body(preferencelist=("plain",))
@@ -143,48 +277,57 @@ def message_to_application(msg, now: datetime) -> dict:
     else:
         html = msg.get_body(preferencelist=("html",))
         text = _html_to_text(html.get_content()) if html is not None else ""
-    subject = str(msg["Subject"] or "").strip()
+    text = clean_incoming(text)
+    subject = clean_incoming(msg["Subject"] or "").strip()
     if not text.strip() and not subject:
         raise ValidationError("the message has neither subject nor text")
-    received = now
-    if msg["Date"]:
-        try:
-            received = to_utc(parsedate_to_datetime(str(msg["Date"])))
-        except (TypeError, ValueError):
-            received = now
-    return dict(channel="email", received_at=received, name=name.strip(), email=email_addr.strip(), phone="",
-                subject=subject[:300], text=text.strip() or subject, message_id=(str(msg["Message-ID"] or "").strip()
-                                                                               or None))
+    data = clean_contact(dict(channel="email", received_at=_received(msg, now), name=name, email=email_addr,
+                              phone="", subject=subject, text=text.strip() or subject,
+                              message_id=fit_message_id(str(msg["Message-ID"] or ""))))
+    return data
 
 
 def intake_email(actor: str, path: str, now: datetime) -> dict:
-    """Import a .eml, Maildir or mbox; a message already imported (same Message-ID) is skipped."""
+    """Import a .eml, Maildir or mbox; a message already imported (same Message-ID) is skipped. The
+    imported messages and the quarantined ones commit in one transaction."""
     from .inbox import add_applications
 
-    good, bad = [], []
+    good, labels, bad = [], [], []
     for label, msg in read_messages(path):
         if isinstance(msg, Exception):
             bad.append((label, "", f"cannot be read ({msg})"))
             continue
         try:
             good.append(message_to_application(msg, now))
+            labels.append(label)
         except ValidationError as exc:
-            bad.append((label, str(msg)[:10000], str(exc)))
+            bad.append((label, _raw_message(msg), str(exc)))
         except Exception as exc:  # a broken MIME structure
             bad.append((label, "", f"cannot be parsed ({type(exc).__name__}: {exc})"))
     # the same Message-ID twice inside one mailbox counts once
-    seen, unique, dupes = set(), [], 0
-    for d in good:
+    seen, unique, ulabels, dupes = set(), [], [], 0
+    for d, label in zip(good, labels):
         if d["message_id"] and d["message_id"] in seen:
             dupes += 1
             continue
         seen.add(d["message_id"])
         unique.append(d)
-    ids = add_applications(actor, unique, now) if unique else []
-    dupes += sum(1 for i in ids if i is None)
-    if bad:
-        with write_txn():
-            Quarantine.insert_many([dict(source=label[:300], raw=raw or "(unreadable)", reason=why, created_at=now)
-                                    for label, raw, why in bad]).execute()
+        ulabels.append(label)
+    later: list[tuple[int, str]] = []
+    with write_txn():
+        ids = add_applications(actor, unique, now, rejected=later) if unique else []
+        bad += [(ulabels[i], "", why) for i, why in later]
+        if bad:
+            _quarantine(actor, [(label, None, raw, why) for label, raw, why in bad], now,
+                        f"message(s) of {clean_incoming(path)[:200]}")
+    failed = {i for i, _ in later}
+    dupes += sum(1 for k, i in enumerate(ids) if i is None and k not in failed)
     return dict(imported=sum(1 for i in ids if i is not None), ids=[i for i in ids if i is not None],
                 duplicates=dupes, rejected=[dict(message=label, reason=why) for label, _raw, why in bad])
+
+
+def _raw_message(msg) -> str:
+    try:
+        return str(msg)[:RAW_KEEP]
+    except Exception:  # a header that cannot be rendered again
+        return ""

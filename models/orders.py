@@ -77,8 +77,8 @@ def create_order(actor: Rep, deal_id: int, now: datetime, address: str | None = 
 
         if Stage.get_by_id(d.stage_id).key == "lost":
             raise DomainError(f"Deal {deal_id} is lost; it does not go to the warehouse.")
-        existing = Order.get_or_none(Order.deal == deal_id)
-        if existing is not None:
+        existing = _locked(Order.select().where(Order.deal == deal_id)).first()
+        if existing is not None and existing.status != "cancelled":
             raise NothingToDo(f"Deal {deal_id} already has order {existing.id} ({existing.status}).")
         why = ledger.shipment_blockers(deal_id)
         if why:
@@ -94,11 +94,20 @@ def create_order(actor: Rep, deal_id: int, now: datetime, address: str | None = 
         if address is None:
             raise ValidationError(f"Deal {deal_id} needs a delivery address: client {client.id} has none; give "
                                   "the delivery address.", field="address")
-        try:
-            with database.atomic():  # savepoint: a racing second order for the deal is refused, not a crash
-                o = Order.create(deal=deal_id, status="forwarded", address=address, created_at=now)
-        except IntegrityError:
-            raise NothingToDo(f"Deal {deal_id} already has an order.") from None
+        if existing is not None:  # a cancelled order goes out again: the same row, forwarded anew (one per deal)
+            n = (Order.update(status="forwarded", address=address, created_at=now, shipped_at=None,
+                              delivered_at=None, cancelled_at=None, cancel_reason=None, version=Order.version + 1)
+                 .where((Order.id == existing.id) & (Order.status == "cancelled")).execute())
+            if n != 1:
+                raise NothingToDo(f"Deal {deal_id} already has an order.")
+            OrderLine.delete().where(OrderLine.order == existing.id).execute()
+            o = Order.get_by_id(existing.id)
+        else:
+            try:
+                with database.atomic():  # savepoint: a racing second order for the deal is refused, not a crash
+                    o = Order.create(deal=deal_id, status="forwarded", address=address, created_at=now)
+            except IntegrityError:
+                raise NothingToDo(f"Deal {deal_id} already has an order.") from None
         for x in lines:
             OrderLine.create(order=o, sku=x.product.sku if x.product_id else "", description=x.description,
                              quantity=x.quantity)

@@ -23,7 +23,7 @@ from uuid import uuid4
 from peewee import JOIN, fn
 
 from . import ledger, settings
-from .access import is_manager, owned_row, require_manager, scope
+from .access import is_manager, owned_row, require_manager, scope, sees_only_own
 from .activities import create_task
 from .audit import record, record_changes
 from .clock import day_bounds, iso
@@ -219,8 +219,14 @@ def issue_invoice(actor: Rep, deal_id: int, now: datetime, amount_minor: int | N
                               "first, or add a debit or credit note.")
         if amount_minor is not None and amount_minor <= 0:
             raise ValidationError("An invoice's amount is positive.", field="amount")
+        deal_amount = _deal_amount(d)
         if amount_minor is None:
-            amount_minor = _deal_amount(d)
+            amount_minor = deal_amount
+        elif sees_only_own(actor) and deal_amount and amount_minor < deal_amount:
+            # less than the deal is a discount: a credit note, which a manager approves above the rep's limit
+            raise ValidationError(f"An invoice of {_amt(amount_minor, d.currency)} is less than the deal's "
+                                  f"{_amt(deal_amount, d.currency)}: invoice the deal and give the discount as a "
+                                  "credit note.", field="amount")
         if not amount_minor or amount_minor <= 0:
             raise ValidationError(f"Deal {deal_id} has no amount; give the invoice's amount.",
                                   field="amount")
@@ -404,9 +410,16 @@ def record_payment(actor: Rep, invoice_id: int, amount_minor: int, now: datetime
     return p
 
 
-def _note_waits(actor: Rep, kind: str, amount_minor: int) -> bool:
-    """A rep's credit note above credit.rep_limit waits for a manager; managers' and debit notes do not."""
-    return kind == "credit" and actor.role == "rep" and amount_minor > int(settings.get("credit.rep_limit"))
+def _note_waits(actor: Rep, kind: str, amount_minor: int, invoice_id: int) -> bool:
+    """A rep's credit notes above credit.rep_limit wait for a manager; managers' and debit notes do not. The
+    limit counts what the rep already credited on the invoice without a manager, so ten small notes are not
+    a way around one large one."""
+    if kind != "credit" or not sees_only_own(actor):
+        return False
+    already = (Note.select(fn.COALESCE(fn.SUM(Note.amount_minor), 0))
+               .where((Note.invoice == invoice_id) & (Note.kind == "credit") & (Note.status == "approved")
+                      & (Note.created_by == actor.login) & (Note.decided_by == actor.login)).scalar()) or 0
+    return int(already) + amount_minor > int(settings.get("credit.rep_limit"))
 
 
 def _check_credit_room(inv: Invoice, amount_minor: int, totals: dict) -> None:
@@ -454,7 +467,7 @@ def add_note(actor: Rep, invoice_id: int, kind: str, amount_minor: int, reason: 
         before = ledger.invoice_totals(inv)
         if kind == "credit":
             _check_credit_room(inv, amount_minor, before)
-        waits = _note_waits(actor, kind, amount_minor)
+        waits = _note_waits(actor, kind, amount_minor, inv.id)
         status = "proposed" if waits else "approved"
         n = Note.create(invoice=inv, kind=kind, amount_minor=amount_minor, reason=reason, created_at=now,
                         created_by=actor.login, status=status, decided_by=None if waits else actor.login,
@@ -685,7 +698,7 @@ def shipments_waiting(actor: Rep, limit: int = 200) -> list[dict]:
                   | Deal.id.in_(Agreement.select(Agreement.deal)))
     q = scope(Deal.select(Deal, Client).join(Client).switch(Deal)
               .join(Order, JOIN.LEFT_OUTER, on=(Order.deal == Deal.id))
-              .where(candidates & Order.id.is_null() & Deal.stage.not_in(lost)),
+              .where(candidates & (Order.id.is_null() | (Order.status == "cancelled")) & Deal.stage.not_in(lost)),
               actor, Deal.owner, Deal.team).order_by(Deal.id).limit(limit)
     out = []
     for d in q:

@@ -210,12 +210,16 @@ def _stale(current: Deal, seen: int):
 def gate_missing(deal: Deal, current: Stage, target: Stage) -> list[dict]:
     """What stops DEAL moving from CURRENT to TARGET: a forward move checks the target and every stage it
     passes over (Won included: it asks what Shipped asks), except stages a manager marked skippable;
-    a move back, out of a closed stage or into Lost checks only the target. Each field once, in stage order."""
-    if target.position > current.position and not current.terminal and target.key != "lost":
-        to_check = [s for s in stages() if current.position < s.position <= target.position
-                    and (s.id == target.id or (not s.terminal and not s.skippable))]
+    reopening a won or lost deal checks every open stage up to the target; a move back or into Lost checks
+    only the target. Each field once, in stage order."""
+    if target.key == "lost" or (target.position < current.position and not current.terminal):
+        to_check = [target]  # closing as lost, or a step back: only the target's own requirements
     else:
-        to_check = [target]
+        # forward, or reopening a won or lost deal: every open stage up to the target counts (from the
+        # first one when reopening: a closed deal's stage says nothing about what it has)
+        start = -1 if current.terminal else current.position
+        to_check = [s for s in stages() if start < s.position <= target.position
+                    and (s.id == target.id or (not s.terminal and not s.skippable))]
     seen, unique = set(), []
     for m in (m for s in to_check for m in missing_for(deal, s)):
         if m["field"] not in seen:

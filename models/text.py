@@ -85,3 +85,22 @@ def strip_controls(text: str, *, keep_newlines: bool = True) -> str:
         else:
             out.append(ch)
     return "".join(out)
+
+
+# ---------------------------------------------------------------- incoming text (issue 12)
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_incoming(value: object) -> str:
+    """Text that came from outside as it may be stored on either engine: code points UTF-8 cannot carry
+    (lone surrogates such as "\\ud800") become U+FFFD, NUL characters are removed (PostgreSQL refuses
+    them). Nothing else changes; controls are kept (output goes through `safe()`)."""
+    s = "" if value is None else str(value)
+    if "\x00" in s:
+        s = s.replace("\x00", "")
+    return _SURROGATE.sub("\ufffd", s)
+
+
+def had_nul(value: object) -> bool:
+    return value is not None and "\x00" in str(value)

@@ -80,3 +80,45 @@ def require_text(value: str | None, field: str, label: str, max_len: int = 200) 
     if len(value) > max_len:
         raise ValidationError(f"{label} is longer than {max_len} characters.", field=field)
     return value
+
+
+# ---------------------------------------------------------------- the boundary for outside values (issue 12)
+
+from datetime import datetime as _datetime, timedelta as _timedelta  # noqa: E402
+
+EARLIEST = _datetime(2000, 1, 1)
+AHEAD = _timedelta(days=1)
+
+
+def fit_length(value: str, max_len: int, field: str, label: str, *, cut: bool = False) -> str:
+    """VALUE when it fits a column of MAX_LEN characters (PostgreSQL counts characters as Python does);
+    longer: cut with "…" when CUT (where losing the tail is harmless), else a ValidationError."""
+    if len(value) <= max_len:
+        return value
+    if cut:
+        return value[: max_len - 1] + "…"
+    raise ValidationError(f"{label} is {len(value)} characters long; at most {max_len} fit.", field=field)
+
+
+def check_moment(value: _datetime, field: str, now: _datetime, label: str | None = None) -> _datetime:
+    """VALUE (naive UTC) when it lies in the plausible window 2000-01-01 .. NOW + 1 day, else a sentence."""
+    if not (EARLIEST <= value <= now + AHEAD):
+        raise ValidationError(f"{label or field} {value:%Y-%m-%d %H:%M} is outside the plausible window "
+                              f"({EARLIEST:%Y-%m-%d} to {now + AHEAD:%Y-%m-%d}).", field=field)
+    return value
+
+
+def parse_moment(text: str, field: str, now: _datetime, label: str | None = None) -> _datetime:
+    """ISO 8601 text -> naive UTC in the plausible window; every failure a ValidationError (never an
+    OverflowError at the ends of the ISO range, e.g. 0001-01-01T00:00:00+05:00)."""
+    from .clock import parse_iso
+
+    label = label or field
+    try:
+        value = parse_iso(text)
+    except ValueError as exc:
+        raise ValidationError(f"{label}: {exc}", field=field) from None
+    except OverflowError:
+        raise ValidationError(f"{label} {text.strip()[:40]!r} is outside the plausible window "
+                              f"({EARLIEST:%Y-%m-%d} to {now + AHEAD:%Y-%m-%d}).", field=field) from None
+    return check_moment(value, field, now, label)

@@ -241,8 +241,12 @@ class InboxScreen(InboxForms, MainScreen):
         self.update_filterbar()
 
     def action_quarantine(self) -> None:
+        from models.access import is_manager
         from screens.quarantine import QuarantineScreen
 
+        if not is_manager(self.app.rep):  # the rejected lines carry every team's names, e-mails and phones
+            self.notify("The quarantine is for managers, directors and admins.", severity="warning", markup=False)
+            return
         self.app.push_screen(QuarantineScreen())
 
     def action_cycle_channel(self) -> None:

@@ -47,7 +47,7 @@ class QuarantineScreen(ScrollNav, LoadingScreen, ModalScreen):
     def fetch(self) -> tuple[QuarantineRow, ...]:
         from models.usecases.inbox import quarantine_rows
 
-        return quarantine_rows(100)
+        return quarantine_rows(self.app.rep, 100)
 
     def paint(self, rows: tuple[QuarantineRow, ...]) -> None:
         self.query_one("#q-title", Label).update(f"Quarantine: {len(rows)} line(s) that could not be imported")

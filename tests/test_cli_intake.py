@@ -34,6 +34,7 @@ def test_bad_lines_reported_by_number_and_quarantined(db_url):
     assert "Imported 2 application(s); 5 rejected." in proc.stdout
     for n in (2, 3, 5, 6, 7):
         assert f"line {n}:" in proc.stderr
-    q = json.loads(run_cli("quarantine", "--json", db_url=db_url).stdout)
+    assert run_cli("rep", "add", "boss", "--name", "Boss", "--role", "admin", db_url=db_url).returncode == 0
+    q = json.loads(run_cli("quarantine", "--json", "--as", "boss", db_url=db_url).stdout)  # managers and up
     assert sorted(r["line"] for r in q) == [2, 3, 5, 6, 7]
     assert any("channel" in r["reason"] for r in q)

@@ -168,7 +168,7 @@ def test_clients_cli_segment_json_and_duplicates(db_url):
     text = cli("clients", "--as", "ana").stdout.splitlines()
     assert text[0].startswith("ID") and "Adam FC" in text[1] and len(text) == 4
     dup_id = str(int(first) + 3)  # 2 is Adam, 3 is sol's, 4 the duplicate
-    assert cli("client", "merge", first, "3", "--as", "ana").returncode == 5
+    assert cli("client", "merge", first, "3", "--as", "ana").returncode == 4
     merged = cli("client", "merge", first, dup_id, "--as", "ana")
     assert merged.returncode == 0 and "merged into" in merged.stdout
     assert len(json.loads(cli("clients", "--json", "--as", "ana").stdout)) == 2

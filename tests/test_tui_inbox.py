@@ -224,7 +224,7 @@ async def test_quarantine_is_shown_literally(filled, team, now):
     from models.intake import intake_jsonl
 
     intake_jsonl("t", '{"channel": "fax", "name": "[bold]x[/bold]", "text": "hi"}\n', "upload.jsonl", now)
-    app = make_app(team, "ana", now)
+    app = make_app(team, "mia", now)  # the quarantine is a manager's (every team's contacts are in it)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         await settle(pilot)

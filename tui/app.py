@@ -152,20 +152,26 @@ class RepdeskApp(App):
         for tasks falling due); new ones become toasts and the counter in every status line."""
         if self.rep is None:
             return
-        self._read_notices(self.now())
+        self._notices_seq += 1
+        self._read_notices(self.now(), self._notices_seq)
+
+    _notices_seq = 0
 
     @work(thread=True, exclusive=True, group="notices")
-    def _read_notices(self, now: datetime) -> None:
+    def _read_notices(self, now: datetime, seq: int) -> None:
         from models.engine import in_own_connection
+        from models.errors import database_errors
         from models.usecases.notices import notices_view
 
         try:
             view = in_own_connection(notices_view, self.rep, now)
-        except Exception:  # the database went away: the live poll says so
+        except database_errors():  # the database went away: the live poll says so
             return
-        self.call_from_thread(self._got_notices, view)
+        self.call_from_thread(self._got_notices, view, seq)
 
-    def _got_notices(self, view) -> None:
+    def _got_notices(self, view, seq: int | None = None) -> None:
+        if seq is not None and seq != self._notices_seq:
+            return  # an older read finished after a newer one (or after the list marked them seen)
         first = self._notice_keys is None
         known = self._notice_keys if self._notice_keys is not None else {}
         fresh = [n for n in view.items if n.key not in known]
@@ -196,6 +202,7 @@ class RepdeskApp(App):
         """The notices list showed VIEW and marked it seen: the counter starts again."""
         from dataclasses import replace
 
+        self._notices_seq += 1  # a read still under way counted what is seen now: it is not painted
         if self._notice_keys is None:
             self._notice_keys = {}
         for n in view.items:

@@ -9,6 +9,17 @@ import importlib
 import sys
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with what it prints (usage, help, "invalid choice: '...'" echoing an argument) passed
+    through the output filter; subcommand parsers are of this class too (add_subparsers uses type(self))."""
+
+    def _print_message(self, message, file=None):
+        if message:
+            from tui.commands.base import terminal_text
+
+            super()._print_message(terminal_text(message), file)
+
+
 def common_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     S = argparse.SUPPRESS
@@ -23,7 +34,7 @@ def common_parser() -> argparse.ArgumentParser:
 
 def build_parser() -> argparse.ArgumentParser:
     common = common_parser()
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="repdesk", parents=[common],
         description="A keyboard-driven sales workstation. With no command, opens the workstation.")
     from tui import __version__
@@ -42,34 +53,49 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     from models.errors import DomainError
 
+    from tui.commands.base import say
+
     try:
         return _dispatch(parser, args)
     except DomainError as exc:
         from models.text import safe
 
-        print(f"repdesk: {safe(with_flag(str(exc), getattr(exc, 'field', None), parser, args))}", file=sys.stderr)
+        say(f"repdesk: {safe(with_flag(str(exc), getattr(exc, 'field', None), parser, args))}")
         return exc.exit_code
     except KeyboardInterrupt:
-        print("repdesk: interrupted.", file=sys.stderr)
+        say("repdesk: interrupted.")
         return 130
     except BrokenPipeError:
         return 0
+    except OverflowError as exc:  # SQLite: "Python int too large to convert to SQLite INTEGER"
+        if not _is_integer_overflow(exc):
+            from models.text import safe
+
+            say(f"repdesk: a value is out of range: {safe(exc)}.")
+            return 2
+        from models.errors import id_range_text
+
+        say(f"repdesk: {id_range_text()}")
+        return 2
     except Exception as exc:  # the last line of defence: one sentence, no traceback
-        from models.errors import database_error_text, database_errors
+        from models.errors import database_error_text, database_errors, id_range_text
 
         if isinstance(exc, database_errors()):
             text = database_error_text(exc)
+            if _is_integer_overflow(exc):  # PostgreSQL: "integer out of range", "bigint out of range"
+                say(f"repdesk: {id_range_text()}")
+                return 2
             if "readonly" in text or "read-only" in text:
                 text = "the database is read-only (check the file's and its folder's permissions)"
             from models.text import safe
 
-            print(f"repdesk: database error: {safe(text)}.", file=sys.stderr)
+            say(f"repdesk: database error: {safe(text)}.")
             return 10
         if getattr(args, "debug", False):
             raise
         from models.text import safe
 
-        print(f"repdesk: unexpected error: {type(exc).__name__}: {safe(exc)}", file=sys.stderr)
+        say(f"repdesk: unexpected error: {type(exc).__name__}: {safe(exc)}")
         return 1
     finally:
         try:
@@ -78,6 +104,16 @@ def main(argv: list[str] | None = None) -> int:
             close_database()
         except Exception:
             pass
+
+
+def _is_integer_overflow(exc: BaseException) -> bool:
+    """Whether EXC says a whole number did not fit the database's integer (an id or a limit beyond 64 bits
+    on SQLite, beyond a column's type on PostgreSQL)."""
+    text = str(exc).lower()
+    if isinstance(exc, OverflowError):
+        return "int" in text and "date" not in text
+    return ("integer out of range" in text or "bigint out of range" in text or "smallint out of range" in text
+            or ("out of range for type" in text and "int" in text))
 
 
 def _command_parser(parser: argparse.ArgumentParser, handler):

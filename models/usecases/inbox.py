@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .. import inbox
-from ..access import takes_applications
+from ..access import can_see_application, takes_applications
 from ..clock import iso
 
 
@@ -133,9 +133,19 @@ def application_row(app_id: int) -> InboxRow:
 
 
 def application_view(actor, app_id: int) -> ApplicationView:
-    """The application, its moves and its activities (NotFound when there is none)."""
+    """The application, its moves and its activities, if ACTOR may see it (models.access
+    .can_see_application): NotYours, "There is no application N, or it is not yours.", both when there is
+    none and when it is another's (a contacted or closed application of someone else's team)."""
+    from ..errors import NotFound, NotYours
+
+    try:
+        a = inbox.get_application(app_id)
+    except NotFound:
+        raise NotYours("application", app_id) from None
+    if not can_see_application(actor, a.owner_id, a.team_id, a.open):
+        raise NotYours("application", app_id)
     return ApplicationView(
-        application=application_row(app_id),
+        application=row_of(a),
         history=tuple(_move(m) for m in inbox.moves_of(app_id)),
         activities=tuple(ActivityLine(kind=x["kind"], at=x["at"], subject=x["subject"], note=x["note"])
                          for x in inbox.activities_of(app_id)))
@@ -146,8 +156,12 @@ def moves_seen(actor, since: datetime | None = None, limit: int = 50) -> tuple[M
     return tuple(_move(m) for m in inbox.visible_moves(actor, since=since, limit=limit))
 
 
-def quarantine_rows(limit: int = 100) -> tuple[QuarantineRow, ...]:
-    """Intake lines and messages that could not be imported, newest first."""
+def quarantine_rows(actor, limit: int = 100) -> tuple[QuarantineRow, ...]:
+    """Intake lines and messages that could not be imported, newest first: for managers, directors and
+    admins only (the rejected lines carry every team's names, e-mails and phones)."""
+    from ..access import require_manager
+
+    require_manager(actor, "see the quarantine (the lines intake refused)")
     return tuple(QuarantineRow(**q) for q in inbox.quarantined(limit))
 
 

@@ -393,7 +393,7 @@ def _shipments(actor, limit: int = 200, show: int = 50) -> tuple[ShipmentWaiting
                                     Agreement.status.alias("agreement")))
                 .switch(Deal).join(Agreement, JOIN.LEFT_OUTER, on=(Agreement.deal == Deal.id))
                 .switch(Deal).join(Order, JOIN.LEFT_OUTER, on=(Order.deal == Deal.id))
-                .where(candidates & Order.id.is_null() & Deal.stage.not_in(lost)), actor)
+                .where(candidates & (Order.id.is_null() | (Order.status == "cancelled")) & Deal.stage.not_in(lost)), actor)
     rows = list(q.order_by(Deal.id).limit(limit).dicts())
     why = ledger.shipment_blockers_for([r["deal_id"] for r in rows])
     out = [ShipmentWaiting(**r, ready=not why[r["deal_id"]], why=tuple(why[r["deal_id"]]) or (READY,))

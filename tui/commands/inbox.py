@@ -1,7 +1,7 @@
 """Inbox commands: inbox, claim, contact, transfer, close, convert, sweep, moves."""
 from __future__ import annotations
 
-from tui.commands.base import Context, table
+from tui.commands.base import Context, id_arg, table
 
 
 def register(sub, common) -> None:
@@ -14,7 +14,7 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_inbox)
 
     p = sub.add_parser("show", help="one application with its full text, reasons and history", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_show)
 
     p = sub.add_parser("claim", help="take an application (ID, or --next for the top unclaimed one)",

@@ -25,9 +25,16 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_quarantine)
 
 
+def _check_as(ctx: Context) -> None:
+    """`--as LOGIN` must name a rep that exists (and is active): it goes into the audit trail."""
+    if getattr(ctx.args, "as_login", None):
+        ctx.actor  # noqa: B018 (NotFound with a sentence for an unknown login)
+
+
 def cmd_intake(ctx: Context) -> int:
     from models.errors import ValidationError
 
+    _check_as(ctx)
     target = ctx.args.target
     if target[0] == "email":
         if len(target) != 2:
@@ -45,7 +52,8 @@ def cmd_intake(ctx: Context) -> int:
     path = target[0]
     text = read_input(path)
     result = intake_jsonl(ctx.login, text, "stdin" if path == "-" else path, ctx.now)
-    ctx.emit(result, f"Imported {result['imported']} application(s); {len(result['rejected'])} rejected.")
+    ctx.emit(result, f"Imported {result['imported']} application(s); {len(result['rejected'])} rejected. "
+                     f"{result['skipped']} already imported (skipped).")
     if result["rejected"] and not ctx.json:
         for r in result["rejected"]:
             print(f"line {r['line']}: {r['reason']}", file=sys.stderr)
@@ -55,7 +63,11 @@ def cmd_intake(ctx: Context) -> int:
 def cmd_quarantine(ctx: Context) -> int:
     from models.usecases.inbox import quarantine_json, quarantine_rows
 
-    rows = quarantine_json(quarantine_rows(ctx.args.limit))
+    if not 1 <= ctx.args.limit <= 10000:
+        from models.errors import ValidationError
+
+        raise ValidationError("limit is a number from 1 to 10000.", field="limit")
+    rows = quarantine_json(quarantine_rows(ctx.actor, ctx.args.limit))  # managers and up
     ctx.emit(rows, table([[str(r["id"]), r["source"], str(r["line"] or ""), r["reason"], r["raw"][:40]]
                           for r in rows], ["ID", "SOURCE", "LINE", "WHY", "RAW"]) if rows else "The quarantine is empty.")
     return 0

@@ -87,16 +87,24 @@ class RecordList(Widget, can_focus=True):
         self.at_start, self.at_end = True, len(rows) < self._fetch_n()
         self._changed()
 
-    @work(thread=True, exclusive=True, group="recordlist-load")
+    _load_seq = 0
+
     def load_first_in_thread(self) -> None:
         """The first page of a new filter, fetched off the main thread (a broad full-text
-        filter over a million rows can take longer than a frame)."""
+        filter over a million rows can take longer than a frame); only the newest read is shown."""
+        self._load_seq += 1
+        self._load_first_worker(self._load_seq, self._fetch_n())
+
+    @work(thread=True, exclusive=True, group="recordlist-load")
+    def _load_first_worker(self, seq: int, n: int) -> None:
         from models.engine import in_own_connection
 
-        rows, total = in_own_connection(lambda: (self.source.fetch(limit=self._fetch_n()), self.source.count()))
-        self.app.call_from_thread(self._loaded, rows, total)
+        rows, total = in_own_connection(lambda: (self.source.fetch(limit=n), self.source.count()))
+        self.app.call_from_thread(self._loaded, rows, total, seq)
 
-    def _loaded(self, rows: list, total: int) -> None:
+    def _loaded(self, rows: list, total: int, seq: int | None = None) -> None:
+        if seq is not None and seq != self._load_seq:
+            return  # a slower read of an older filter: the newer one is (or will be) on screen
         self.rows, self.buf_start, self.top, self.cursor = rows, 0, 0, 0
         self.at_start, self.at_end = True, len(rows) < self._fetch_n()
         self.total = total
