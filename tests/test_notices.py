@@ -169,7 +169,7 @@ def test_clock_formatters_name_the_zone():
 async def test_a_failed_payment_elsewhere_is_a_toast_and_the_counter(team, now):
     from models.payments import issue_invoice, record_payment
     from models.reps import get_rep
-    from screens.base import NoticesScreen
+    from screens.notices import NoticesScreen
     from tui.app import RepdeskApp
 
     Rep.update(timezone="Europe/Madrid").where(Rep.login == "ana").execute()

@@ -217,7 +217,7 @@ class RepdeskApp(App):
                 status()
 
     def action_notices(self) -> None:
-        from screens.base import NoticesScreen
+        from screens.notices import NoticesScreen
 
         if self.rep is not None and not isinstance(self.screen, NoticesScreen):
             self.push_screen(NoticesScreen())
