@@ -17,7 +17,7 @@ from datetime import datetime
 from peewee import JOIN, IntegrityError
 
 from . import ledger
-from .access import check_deal, scope
+from .access import check_deal, owned_row, scope
 from .pipeline import follow
 from .audit import record
 from .clock import iso
@@ -41,19 +41,11 @@ class ShipmentBlocked(DomainError):
 
 
 def _deal(actor: Rep, deal_id: int) -> Deal:
-    d = _locked(Deal.select().where(Deal.id == deal_id)).first()
-    if d is None:
-        raise NotFound(f"There is no deal {deal_id}.")
-    check_deal(actor, d)
-    return d
+    return owned_row(Deal, deal_id, actor, "deal", lock=True)
 
 
 def _order(actor: Rep, order_id: int) -> Order:
-    o = _locked(Order.select().where(Order.id == order_id)).first()
-    if o is None:
-        raise NotFound(f"There is no order {order_id}.")
-    check_deal(actor, Deal.get_by_id(o.deal_id))
-    return o
+    return owned_row(Order, order_id, actor, "order", lock=True, owner_of=lambda o: Deal.get_by_id(o.deal_id))
 
 
 def _address(client: Client) -> str:
