@@ -153,25 +153,15 @@ def ask_client_lost(app, card, done) -> None:
 def ask_schedule(app, client_id: int, deal_id: int | None, done) -> None:
     """`m`: a future call or meeting with this client (about the selected deal), at a time in the rep's zone."""
     from models.activities import schedule
-    from models.clock import parse_local, zone
-    from models.errors import ValidationError
+    from models.clock import zone
+    from screens.client_dialogs import due_time
     from screens.form import FieldSpec, FormDialog
 
     tz = app.rep.timezone
-
-    def check(value: str) -> str | None:
-        try:
-            parse_local(value, tz, app.now())
-        except ValueError as exc:
-            return f"{exc}."
-        return None
+    check, parse = due_time(app)
 
     def submit(v):
-        try:
-            due = parse_local(v["due"], tz, app.now())
-        except ValueError as exc:
-            raise ValidationError(f"{exc}.", field="due") from None
-        a = schedule(app.rep, client_id, v["kind"], v["subject"], due, app.now(), deal_id=deal_id)
+        a = schedule(app.rep, client_id, v["kind"], v["subject"], parse(v["due"]), app.now(), deal_id=deal_id)
         return {"kind": a.kind, "due_at": a.due_at}
 
     app.push_screen(FormDialog("Schedule a call or meeting", [

@@ -41,28 +41,38 @@ def ask_activity(app, client_id: int, deal_id: int | None, done) -> None:
         FieldSpec("note", "Note", multiline=True)], submit, form_id=f"card-log:{client_id}"), done)
 
 
-def ask_task(app, client_id: int, deal_id: int | None, done) -> None:
-    """A task about this client (and the selected deal), for the client's owner."""
-    from models.activities import add_task
+def due_time(app):
+    """(check as typed, parse) for a moment typed in the rep's zone: "2026-11-24 15:30", "2026-11-24", "+2d"."""
     from models.clock import parse_local
     from models.errors import ValidationError
-    from screens.form import FieldSpec, FormDialog
 
     tz = app.rep.timezone
 
-    def check(value: str) -> str | None:
+    def parse(value: str):
         try:
-            parse_local(value, tz, app.now())
-        except ValueError as exc:
-            return f"{exc}."
-        return None
-
-    def submit(v):
-        try:
-            due = parse_local(v["due"], tz, app.now())
+            return parse_local(value, tz, app.now())
         except ValueError as exc:
             raise ValidationError(f"{exc}.", field="due") from None
-        return add_task(app.rep, client_id, v["subject"], due, app.now(), deal_id=deal_id)
+
+    def check(value: str) -> str | None:
+        try:
+            parse(value)
+        except ValidationError as exc:
+            return str(exc)
+        return None
+
+    return check, parse
+
+
+def ask_task(app, client_id: int, deal_id: int | None, done) -> None:
+    """A task about this client (and the selected deal), for the client's owner."""
+    from models.activities import add_task
+    from screens.form import FieldSpec, FormDialog
+
+    check, parse = due_time(app)
+
+    def submit(v):
+        return add_task(app.rep, client_id, v["subject"], parse(v["due"]), app.now(), deal_id=deal_id)
 
     app.push_screen(FormDialog("New task", [
         FieldSpec("subject", "Task", required=True),
