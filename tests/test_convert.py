@@ -41,7 +41,9 @@ def test_a_new_client_and_a_deal_with_the_products_asked_for(team, now, catalog,
         "Marta Ruiz", "marta@clubnorte.es", "+34600123456", ana.id, "email")
     d = Deal.get_by_id(c.deal_id)
     assert (d.stage.key, d.application_id, d.client_id, d.owner_id) == ("new", a, client.id, ana.id)
-    assert d.amount_minor == 40 * 3990 + 2 * 18900 and ASK in d.need
+    assert d.amount_minor == 40 * 3990 + 2 * 18900 and not d.need  # the rep qualifies the need
+    first = Activity.get((Activity.deal == d.id) & (Activity.application == a))  # the application's words
+    assert ASK in first.note and first.kind == "email" and first.done_at is not None
     assert [(x.product.sku, x.quantity) for x in DealLine.select().where(DealLine.deal == d.id).order_by(DealLine.id)] \
         == [("BALL-PRO5", 40), ("GOAL-7X5", 2)]
     row = Application.get_by_id(a)

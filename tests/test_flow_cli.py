@@ -40,14 +40,14 @@ def test_one_order_end_to_end(db_url):
     # no way around the gate: New -> Won names the first stage's missing fields (exit 3)
     won = cli("deal", "move", str(deal), "won", "--as", "ana", "--json", ok=False)
     assert won.returncode == 3
-    assert [m["field"] for m in json.loads(won.stdout)["missing"]][:3] == [  # the need came with the application
-        "deal.budget", "deal.timeline", "deal.decision_maker"]
+    assert [m["field"] for m in json.loads(won.stdout)["missing"]][:4] == [  # the rep qualifies the need
+        "deal.need", "deal.budget", "deal.timeline", "deal.decision_maker"]
     assert "deal.budget" in won.stderr and "order.delivered" in won.stderr and stage() == "new"
 
     added = js("deal", "line", "add", str(deal), "BALL-FUT", "10", "--as", "ana")
     assert added["deal_amount_minor"] == 40 * 3990 + 2 * 18900 + 10 * 2490
-    cli("deal", "set", str(deal), "budget=2,400 EUR", "timeline=before 5 December", "decision_maker=Marta Ruiz",
-        "--as", "ana")  # the need came with the application
+    cli("deal", "set", str(deal), "need=kit for the club's season", "budget=2,400 EUR", "timeline=before 5 December",
+        "decision_maker=Marta Ruiz", "--as", "ana")
     assert js("deal", "move", str(deal), "qualified", "--as", "ana")["stage"] == "qualified"
     assert js("deal", "move", str(deal), "proposal", "--as", "ana")["stage"] == "proposal"
     cli("agreement", "set", "--deal", str(deal), "--provides", "40 balls, 2 goals, 10 futsal balls",

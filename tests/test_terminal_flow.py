@@ -49,9 +49,9 @@ def test_one_order_end_to_end_in_a_real_terminal(db_url, now):
         term.keys("2")
         term.keys("C-s")
         term.wait_for("2 x GOAL-7X5")
-        term.keys(">")  # the gate: Qualified needs a budget, a timeline, a decision maker
+        term.keys(">")  # the gate: Qualified needs a need, a budget, a timeline, a decision maker
         term.wait_for("Cannot move")
-        for text in ("2,400 EUR", "before 5 December", "Marta Ruiz"):
+        for text in ("Kit for the season", "2,400 EUR", "before 5 December", "Marta Ruiz"):
             term.keys("-l", text)
             term.wait_for(text)
             term.keys("Tab")
@@ -73,7 +73,7 @@ def test_one_order_end_to_end_in_a_real_terminal(db_url, now):
         term.keys("S")
         term.wait_for("Signed by")
         term.keys("C-s")
-        term.wait_for("Agreement signed  1,974.00 EUR")  # the deal's row: moved by itself
+        term.wait_for("is signed by Marta Ruiz. Deal 1 is in Agreement")  # moved by itself
         term.keys("Escape")
         term.wait_for("Convert")  # back on the inbox
         term.keys("4")

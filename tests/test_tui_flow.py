@@ -82,10 +82,11 @@ async def inbox_to_signed(pilot, app, app_id: int) -> int:
     await pilot.press(*"GOAL-7X5", "tab", *"2", "ctrl+s")
     await until(pilot, lambda: name(app) == "ClientCardScreen" and "2 x GOAL-7X5" in shown(app, "#deal-lines"))
     assert Deal.get_by_id(deal.id).amount_minor == 50 * 3990 + 2 * 18900
-    # >: the gate lists what Qualified needs and puts the cursor on it (the need came with the application)
+    # >: the gate lists what Qualified needs and puts the cursor on the first one (the rep qualifies the need)
     await pilot.press("greater_than_sign")
-    await until(pilot, lambda: app.focused is not None and app.focused.id == "d-budget")
-    await pilot.press(*"2,400 EUR", "tab", *"before 5 December", "tab", *"Marta Ruiz", "escape")
+    await until(pilot, lambda: app.focused is not None and app.focused.id == "d-need")
+    await pilot.press(*"Kit for the season", "tab", *"2,400 EUR", "tab", *"before 5 December", "tab",
+                      *"Marta Ruiz", "escape")
     for target in ("qualified", "proposal", "negotiation"):
         await pilot.press("greater_than_sign")
         await until(pilot, lambda: stage(deal.id) == target, what=f"the deal in {target}")

@@ -14,12 +14,16 @@ from datetime import datetime
 
 from .. import inbox, pipeline
 from ..access import can_see_owned
+from ..activities import log_activity
 from ..clients import add_client, clean_fields, get_client, likely_duplicates
 from ..clock import iso
 from ..engine import write_txn
 from ..errors import DomainError, PermissionDenied, ValidationError
 from ..money import format_amount
 from ..tables import Application, Client, Product
+
+# what a conversion logs the application as: the way the client reached us
+_CHANNEL_KIND = {"phone": "call", "email": "email", "social": "message", "website": "message"}
 
 
 @dataclass(frozen=True)
@@ -193,9 +197,13 @@ def convert(actor, app_id: int, now: datetime, client_id: int | None = None, tit
             found = [(Product.get(Product.sku == s), q, True) for s, q, _ in specs
                      if Product.get_or_none(Product.sku == s) is not None]
             title = _title(a, found)
-        head = f"From {a.channel} application {a.id} ({iso(a.received_at)[:16].replace('T', ' ')} UTC):"
-        need = "\n".join(x for x in (head, (a.subject or "").strip(), (a.text or "").strip()) if x)
-        deal = pipeline.add_deal(actor, client.id, title, now, application_id=a.id, need=need)
+        deal = pipeline.add_deal(actor, client.id, title, now, application_id=a.id)
+        # the application's words go with the deal as its first note (the rep qualifies the need: the gate's
+        # "Need" is theirs to fill, not the client's first message)
+        text = "\n".join(x for x in ((a.subject or "").strip(), (a.text or "").strip()) if x)
+        log_activity(actor, _CHANNEL_KIND.get(a.channel, "message"), f"Application #{a.id} ({a.channel})",
+                     now=a.received_at or now, client_id=client.id, deal_id=deal.id, application_id=a.id,
+                     note=text[:10000] or None)
         for sku, qty, price in specs:
             pipeline.add_line(actor, deal.id, sku, qty, now, price_minor=price)
         inbox.mark_converted(actor, a.id, client.id, deal.id, now)
