@@ -44,6 +44,7 @@ class RepdeskApp(App):
     ]
     LIVE_POLL_SECONDS = 1.0
     SWEEP_SECONDS = 60.0
+    NOTICES_AFTER_START = 0.6
     NOTICES_SECONDS = 60.0
 
     def __init__(self, rep=None, login: str = "", db_url: str | None = None,
@@ -97,7 +98,8 @@ class RepdeskApp(App):
             self.set_interval(self.LIVE_POLL_SECONDS, self.check_changes, name="live")
             self.set_interval(self.SWEEP_SECONDS, self.background_sweep, name="sweep")
             self.set_interval(self.NOTICES_SECONDS, self.refresh_notices, name="notices")  # tasks falling due
-            self.refresh_notices()
+            # the first page of the inbox is painted first; the notices (a few bounded queries) just after
+            self.set_timer(self.NOTICES_AFTER_START, self.refresh_notices, name="notices-start")
 
     # ------------------------------------------------------------ live updates
     def _read_version(self):
