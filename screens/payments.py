@@ -108,15 +108,15 @@ class PaymentsScreen(PaymentActions, MainScreen):
         super().load()
 
     def fetch(self) -> PaymentsView:
+        from models.usecases.approvals import waiting_for_me
+        from models.usecases.orders import orders_in_view
         from models.usecases.payments import invoice_list, payments_overview
-
-        from screens.payments_actions import orders_in_view, waiting_count
 
         actor, now = self._actor, self._now
         invoices = tuple(i for i in invoice_list(actor, now, limit=200)
                          if i.status in ("open", "partly_paid") and i.balance_minor > 0)
         return PaymentsView(payments_overview(actor, now), invoices=invoices, orders=orders_in_view(actor),
-                            waiting=waiting_count(actor, now))
+                            waiting=len(waiting_for_me(actor, now)))
 
     def paint(self, data: PaymentsView) -> None:
         self.waiting = data.waiting

@@ -6,53 +6,7 @@ list (screens.approvals). A mixin of PaymentsScreen: each action calls one model
 come back as notifications (or under the form field they name)."""
 from __future__ import annotations
 
-from screens.payments_list import INVOICE_KINDS, OrderRow, money
-
-OPEN_STAGES = ("new", "qualified", "proposal", "negotiation", "agreement_signed")
-
-
-def orders_in_view(actor) -> tuple[OrderRow, ...]:
-    """The actor's orders not yet delivered (forwarded first), role-scoped (models.orders)."""
-    from models.orders import list_orders, order_dict
-
-    out = []
-    for status in ("forwarded", "shipped"):
-        for o in list_orders(actor, status, limit=100):
-            d = order_dict(o)
-            out.append(OrderRow(order_id=d["id"], deal_id=d["deal_id"], title=d["deal"], client=d["client"],
-                                status=d["status"], address=d["address"],
-                                lines=tuple(f"{x['quantity']} x {(x['sku'] + ' ') if x['sku'] else ''}"
-                                            f"{x['description'] or ''}".strip() for x in d["lines"]),
-                                created_at=d["created_at"], shipped_at=d["shipped_at"]))
-    return tuple(out)
-
-
-def waiting_count(actor, now) -> int:
-    """How many plans and credit notes wait for this manager's decision (0 for a rep)."""
-    from models.access import is_manager
-
-    if not is_manager(actor):
-        return 0
-    from models.usecases.approvals import waiting_for_me
-
-    return len(waiting_for_me(actor, now))
-
-
-def deals_to_invoice(actor, now) -> list[tuple[str, str]]:
-    """(label, deal id) of the actor's open deals in the stages before Invoiced, for the invoice form."""
-    from models.text import one_line
-    from models.usecases.pipeline import pipeline_board
-
-    first = pipeline_board(actor, now, 0)
-    out = []
-    for i, s in enumerate(first.stages):
-        if s.key not in OPEN_STAGES or not s.count:
-            continue
-        board = first if i == first.index else pipeline_board(actor, now, i)
-        for d in board.deals:
-            out.append((f"#{d.id} {one_line(d.title, 26)} · {one_line(d.client_name, 18)} ({s.name})", str(d.id)))
-    return out
-
+from screens.payments_list import INVOICE_KINDS, money
 
 def _whole(text: str, field: str, label: str, low: int, high: int) -> int | None:
     from models.errors import ValidationError
@@ -71,14 +25,18 @@ class PaymentActions:
     # ------------------------------------------------------------ invoice
     def action_invoice(self) -> None:
         from models.payments import issue_invoice
+        from models.text import one_line
+        from models.usecases.orders import deals_to_invoice
 
         from screens.form import FieldSpec
         from screens.payments_forms import open_form
 
         app = self.app
-        ok, choices = self._call(deals_to_invoice, app.rep, app.now())
+        ok, deals = self._call(deals_to_invoice, app.rep)
         if not ok:
             return
+        choices = [(f"#{d.deal_id} {one_line(d.title, 26)} · {one_line(d.client, 18)} ({d.stage})", str(d.deal_id))
+                   for d in deals]
         row = self.current
         chosen = str(row.deal_id) if row is not None and row.kind == "ship" else None
         if chosen is not None and chosen not in [v for _, v in choices]:

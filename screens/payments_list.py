@@ -11,6 +11,7 @@ from textual.geometry import Region
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from models.usecases.orders import OrderRow
 from tui.actions import NAV, bindings
 
 SECTIONS = [
@@ -25,21 +26,6 @@ SECTIONS = [
     ("refund", "Refunds due"),
 ]
 INVOICE_KINDS = ("failed", "overdue", "inst", "rem", "today", "inv", "refund")
-
-
-@dataclass(frozen=True)
-class OrderRow:
-    """An order not yet delivered (from models.orders.order_dict), as the list shows it."""
-
-    order_id: int
-    deal_id: int
-    title: str
-    client: str
-    status: str  # forwarded | shipped
-    address: str
-    lines: tuple[str, ...]  # "2 x SKU description"
-    created_at: str | None  # ISO 8601
-    shipped_at: str | None
 
 
 @dataclass(frozen=True)

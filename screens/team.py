@@ -3,8 +3,6 @@ manager the reps of their team, a director or admin anyone (models.reps.set_away
 shown). `a` toggles the selected rep; the list is read in a worker and again after each change."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,33 +10,9 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Static
 
+from models.usecases.team import TeamMember, team_members
 from screens.base import LoadingScreen
 from screens.nav_widgets import NavTable
-
-
-@dataclass(frozen=True)
-class TeamMember:
-    login: str
-    name: str
-    role: str
-    team: str | None
-    away: bool
-    timezone: str
-
-
-def team_members(actor) -> tuple[TeamMember, ...]:
-    """The reps the actor works with: their team's (everyone's for a director or admin), active ones."""
-    from models.reps import list_reps, rep_dict
-
-    everyone = actor.role in ("director", "admin")
-    out = []
-    for r in map(rep_dict, list_reps()):
-        if not r["active"] or not (everyone or r["login"] == actor.login
-                                   or (actor.team_name and r["team"] == actor.team_name)):
-            continue
-        out.append(TeamMember(login=r["login"], name=r["name"], role=r["role"], team=r["team"],
-                              away=r["away"], timezone=r["timezone"] or "UTC"))
-    return tuple(out)
 
 
 def rep_choices(actor, exclude: str | None = None) -> list[tuple[str, str]]:
