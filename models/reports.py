@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 
 from peewee import fn
 
-from .access import owner_condition, sees_only_own
-from .tables import Activity, Application, Client, Deal, Invoice, Payment, Rep, Stage
+from .access import owner_condition
+from .tables import Activity, Application, Client, Deal, Invoice, Payment, Refund, Rep, Stage
 
 
 def _scoped(query, actor, owner_field, team_field):
@@ -19,21 +19,27 @@ def _scoped(query, actor, owner_field, team_field):
 
 
 def funnel(actor: Rep, since: datetime, until: datetime) -> list[dict]:
-    """Applications received -> contacted -> deal -> proposal -> agreement -> paid, with conversion."""
-    apps = Application.select().where(Application.received_at.between(since, until))
-    received = _scoped(apps, actor, Application.owner, Application.team).count() if sees_only_own(actor) \
-        else apps.count()
-    contacted = _scoped(apps.where(Application.first_contact_at.is_null(False)), actor,
-                        Application.owner, Application.team).count()
-    deals = _scoped(Deal.select(Deal, Stage).join(Stage).where(Deal.created_at.between(since, until)),
-                    actor, Deal.owner, Deal.team)
-    order = {s.key: s.position for s in Stage.select()}
+    """Applications received -> contacted -> deal -> proposal -> agreement -> paid, with conversion.
+
+    Counted in SQL: deals per stage position in one grouped query, then summed from each step on."""
+    apps = _scoped(Application.select().where(Application.received_at.between(since, until)),
+                   actor, Application.owner, Application.team)
+    received = apps.count()
+    contacted = apps.where(Application.first_contact_at.is_null(False)).count()
+    per_position = (Deal.select(Stage.position, fn.COUNT(Deal.id).alias("n")).join(Stage)
+                    .where(Deal.created_at.between(since, until) & (Stage.key != "lost"))
+                    .group_by(Stage.position))
+    per_position = _scoped(per_position, actor, Deal.owner, Deal.team)
+    counts = {row["position"]: row["n"] for row in per_position.dicts()}
+    lost = _scoped(Deal.select().join(Stage).where(Deal.created_at.between(since, until) & (Stage.key == "lost")),
+                   actor, Deal.owner, Deal.team).count()
+    order = {s.key: s.position for s in Stage.select(Stage.key, Stage.position)}
 
     def reached(key: str) -> int:
         pos = order[key]
-        return sum(1 for d in deals if d.stage.key != "lost" and order[d.stage.key] >= pos)
+        return sum(n for p, n in counts.items() if p >= pos)
 
-    steps = [("Applications", received), ("Contacted", contacted), ("Deals", deals.count()),
+    steps = [("Applications", received), ("Contacted", contacted), ("Deals", sum(counts.values()) + lost),
              ("Proposal", reached("proposal")), ("Agreement signed", reached("agreement_signed")),
              ("Paid", reached("paid"))]
     out, prev = [], None
@@ -75,15 +81,24 @@ def activity_by_rep(actor: Rep, since: datetime, until: datetime) -> list[dict]:
 
 
 def cash_in(actor: Rep, since: datetime, until: datetime) -> list[dict]:
-    """Successful payments per day and currency."""
-    q = (Payment.select(Payment.received_at, Payment.amount_minor, Payment.currency)
-         .join(Invoice).join(Deal)
-         .where((Payment.status == "ok") & Payment.received_at.between(since, until)))
-    q = _scoped(q, actor, Deal.owner, Deal.team)
+    """Money in per day (UTC) and currency: successful payments less the refunds paid out that day.
+
+    Summed in SQL, one row per day and currency."""
+    def per_day(model, when, where):
+        day = fn.DATE(when)
+        q = (model.select(day.alias("day"), model.currency, fn.SUM(model.amount_minor).alias("total"))
+             .join(Invoice).join(Deal)
+             .where(where & when.between(since, until))
+             .group_by(day, model.currency))
+        return _scoped(q, actor, Deal.owner, Deal.team).dicts()
+
     days: dict[tuple, int] = {}
-    for p in q:
-        key = (p.received_at.date().isoformat(), p.currency)
-        days[key] = days.get(key, 0) + p.amount_minor
+    for row in per_day(Payment, Payment.received_at, Payment.status == "ok"):
+        key = (str(row["day"])[:10], row["currency"])
+        days[key] = days.get(key, 0) + int(row["total"])
+    for row in per_day(Refund, Refund.paid_at, Refund.status == "paid"):
+        key = (str(row["day"])[:10], row["currency"])
+        days[key] = days.get(key, 0) - int(row["total"])
     return [dict(day=d, currency=c, amount_minor=v) for (d, c), v in sorted(days.items())]
 
 
