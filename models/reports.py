@@ -26,20 +26,18 @@ def funnel(actor: Rep, since: datetime, until: datetime) -> list[dict]:
                    actor, Application.owner, Application.team)
     received = apps.count()
     contacted = apps.where(Application.first_contact_at.is_null(False)).count()
-    per_position = (Deal.select(Stage.position, fn.COUNT(Deal.id).alias("n")).join(Stage)
-                    .where(Deal.created_at.between(since, until) & (Stage.key != "lost"))
-                    .group_by(Stage.position))
-    per_position = _scoped(per_position, actor, Deal.owner, Deal.team)
-    counts = {row["position"]: row["n"] for row in per_position.dicts()}
-    lost = _scoped(Deal.select().join(Stage).where(Deal.created_at.between(since, until) & (Stage.key == "lost")),
-                   actor, Deal.owner, Deal.team).count()
+    per_stage = (Deal.select(Stage.key, Stage.position, fn.COUNT(Deal.id).alias("n")).join(Stage)
+                 .where(Deal.created_at.between(since, until))
+                 .group_by(Stage.key, Stage.position))
+    rows = list(_scoped(per_stage, actor, Deal.owner, Deal.team).dicts())
+    counts = {row["position"]: row["n"] for row in rows if row["key"] != "lost"}
     order = {s.key: s.position for s in Stage.select(Stage.key, Stage.position)}
 
     def reached(key: str) -> int:
         pos = order[key]
         return sum(n for p, n in counts.items() if p >= pos)
 
-    steps = [("Applications", received), ("Contacted", contacted), ("Deals", sum(counts.values()) + lost),
+    steps = [("Applications", received), ("Contacted", contacted), ("Deals", sum(row["n"] for row in rows)),
              ("Proposal", reached("proposal")), ("Agreement signed", reached("agreement_signed")),
              ("Paid", reached("paid"))]
     out, prev = [], None
@@ -93,12 +91,11 @@ def cash_in(actor: Rep, since: datetime, until: datetime) -> list[dict]:
         return _scoped(q, actor, Deal.owner, Deal.team).dicts()
 
     days: dict[tuple, int] = {}
-    for row in per_day(Payment, Payment.received_at, Payment.status == "ok"):
-        key = (str(row["day"])[:10], row["currency"])
-        days[key] = days.get(key, 0) + int(row["total"])
-    for row in per_day(Refund, Refund.paid_at, Refund.status == "paid"):
-        key = (str(row["day"])[:10], row["currency"])
-        days[key] = days.get(key, 0) - int(row["total"])
+    for sign, rows in ((1, per_day(Payment, Payment.received_at, Payment.status == "ok")),
+                       (-1, per_day(Refund, Refund.paid_at, Refund.status == "paid"))):
+        for row in rows:
+            key = (str(row["day"])[:10], row["currency"])
+            days[key] = days.get(key, 0) + sign * int(row["total"])
     return [dict(day=d, currency=c, amount_minor=v) for (d, c), v in sorted(days.items())]
 
 
