@@ -95,6 +95,14 @@ def owned_row(model, row_id: int, actor: Rep, noun: str, *, lock: bool = False, 
     return row
 
 
+def visible_order(actor: Rep, order_id: int, *, lock: bool = False):
+    """The warehouse order ORDER_ID if ACTOR may see its deal, else NotYours naming the order only ("There is
+    no order 3, or it is not yours.": not the deal behind it)."""
+    from .tables import Order
+
+    return owned_row(Order, order_id, actor, "order", lock=lock, owner_of=lambda o: Deal.get_by_id(o.deal_id))
+
+
 def check_client(actor: Rep, client: Client) -> None:
     if not can_see_owned(actor, client.owner_id, client.team_id):
         raise NotYours("client", client.id)

@@ -12,7 +12,7 @@ from .access import sees_only_own
 from .audit import record
 from .clock import iso, local
 from .engine import database, write_txn
-from .errors import DomainError, NotFound, ValidationError
+from .errors import DomainError, NotYours, ValidationError
 from .tables import ACTIVITY_KINDS, Activity, Rep
 
 
@@ -66,18 +66,17 @@ def create_task(actor: str, rep_id: int | None, subject: str, due_at: datetime |
 def _check_targets(actor: Rep, client_id, deal_id) -> None:
     """The acting rep may see the client and deal an activity is about (and the deal is that client's)."""
     from .access import check_client, check_deal
-    from .errors import NotFound
     from .tables import Client, Deal
 
     if client_id is not None:
         c = Client.get_or_none(Client.id == client_id)
         if c is None:
-            raise NotFound(f"There is no client {client_id}.")
+            raise NotYours("client", client_id)
         check_client(actor, c)
     if deal_id is not None:
         d = Deal.get_or_none(Deal.id == deal_id)
         if d is None:
-            raise NotFound(f"There is no deal {deal_id}.")
+            raise NotYours("deal", deal_id)
         check_deal(actor, d)
         if client_id is not None and d.client_id != client_id:
             raise ValidationError(f"Deal {deal_id} is not client {client_id}'s.", field="deal")
@@ -143,7 +142,7 @@ def client_activities(actor: Rep, client_id: int, limit: int = 200) -> list[dict
 
     c = Client.get_or_none(Client.id == client_id)
     if c is None:
-        raise NotFound(f"There is no client {client_id}.")
+        raise NotYours("client", client_id)
     check_client(actor, c)
     mine = (Activity.client == c.id) | Activity.deal.in_(Deal.select(Deal.id).where(Deal.client == c.id))
     from peewee import fn
@@ -163,7 +162,7 @@ def complete_task(actor: Rep, task_id: int, now: datetime) -> Activity:
         if a is None or a.due_at is None or not (
                 a.rep_id == actor.id or (not sees_only_own(actor) and can_see_owned(actor, a.rep_id,
                                                                                  rep.team_id if rep else None))):
-            raise NotFound(f"There is no task {task_id} of yours.")
+            raise NotYours("task", task_id)
         if a.cancelled_at is not None:
             raise DomainError(f"Task {task_id} was cancelled (a newer follow-up replaced it); there is nothing "
                               "to mark done.")

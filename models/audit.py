@@ -62,8 +62,10 @@ def history(kind: str, record_id: int, limit: int = 200) -> list[dict]:
 
 def visible_history(actor, kind: str | None = None, record_id: int | None = None, limit: int = 200) -> list[dict]:
     """The audit trail as ACTOR may see it: managers, directors and admins see all of their scope;
-    a rep sees the rows of the records they own (clients, deals, applications) and their own actions."""
-    from .errors import PermissionDenied
+    a rep sees the rows of the records they own (clients, deals, applications) and their own actions. The
+    history of a client, deal or application the actor may not see (or that does not exist) is refused with
+    NotYours: "There is no deal 14, or it is not yours." """
+    from .errors import NotYours
     from .tables import Application, Client, Deal
 
     owned = {"client": Client, "deal": Deal, "application": Application}
@@ -75,8 +77,8 @@ def visible_history(actor, kind: str | None = None, record_id: int | None = None
     if sees_only_own(actor):
         if kind in owned and record_id is not None:
             row = owned[kind].get_or_none(owned[kind].id == record_id)
-            if row is None or row.owner_id != actor.id:
-                raise PermissionDenied(f"The history of {kind} {record_id} is not yours to see.")
+            if row is None or row.owner_id != actor.id:  # the one sentence: it says nothing of the record
+                raise NotYours(kind, record_id)
         else:
             q = q.where(Audit.actor == actor.login)
     elif not sees_all(actor):  # a manager: the team
@@ -85,8 +87,8 @@ def visible_history(actor, kind: str | None = None, record_id: int | None = None
 
         if kind in owned and record_id is not None:
             row = owned[kind].get_or_none(owned[kind].id == record_id)
-            if row is not None and not can_see_owned(actor, row.owner_id, row.team_id):
-                raise PermissionDenied(f"The history of {kind} {record_id} is not yours to see.")
+            if row is None or not can_see_owned(actor, row.owner_id, row.team_id):
+                raise NotYours(kind, record_id)
         else:  # the team's records and what the team's people did, nothing of other teams
             team = actor.team_id
             mine = (Audit.actor.in_(Rep.select(Rep.login).where((Rep.team == team) | (Rep.id == actor.id)))

@@ -10,11 +10,13 @@ starts (the header is line 1). Rows whose e-mail or phone matches a client the i
 owned by the importing rep, each with its audit row.
 
 Export (`export_clients`): the clients the acting rep may see, not merged ones, by name then id,
-read in keyset pages and written page by page (never the whole table in memory). CSV cells are
-cleaned of terminal escape sequences and control characters and guarded against spreadsheet
-formula injection; importing such a file undoes the guard, so export then import gives back the
-same clients. vCard is version 3.0, as phones' contacts apps read it, with the fields a phone has no
-place for kept in X-REPDESK-* properties.
+read in keyset pages and written page by page (never the whole table in memory). Every cell passes
+the one output filter (models.outfilter): escape sequences, control and format characters are shown
+visibly, not written raw (a card never stores them, clients.clean_fields strips them; only data that
+came in some other way shows them). CSV cells are guarded against spreadsheet formula injection;
+importing such a file undoes the guard, so export then import gives back the same clients. vCard is
+version 3.0, as phones' contacts apps read it, with the fields a phone has no place for kept in
+X-REPDESK-* properties.
 """
 from __future__ import annotations
 
@@ -609,13 +611,16 @@ def import_clients(actor, data: bytes | str, now: datetime, *, fmt: str, source:
 # ---------------------------------------------------------------- export
 
 def clean_text(value) -> str:
-    """VALUE without terminal escape sequences, control characters (newlines and tabs stay) or
-    bidirectional overrides, line ends as \\n."""
-    from .text import strip_controls
+    """VALUE through the one output filter (models.outfilter.terminal_text), line ends as \\n: escape
+    sequences, control characters (newlines and tabs stay), bidirectional overrides, other format
+    characters, U+2028/U+2029 and lone surrogates shown visibly ("\\x1b[31m" as "␛[31m", U+202E as
+    "<U+202E>"), not dropped. A card never stores them (clients.clean_fields strips them), so export then
+    import still gives back the same clients; what came in some other way is shown, not hidden."""
+    from .outfilter import terminal_text
 
     if value is None:
         return ""
-    return strip_controls(str(value).replace("\r\n", "\n"))
+    return terminal_text(str(value).replace("\r\n", "\n"))
 
 
 def _csv_cell(value) -> str:

@@ -9,7 +9,7 @@ from .access import check_client, may_act_for_team, owned_row
 from .audit import record
 from .clock import iso
 from .engine import write_txn
-from .errors import DomainError, NotFound, ValidationError
+from .errors import DomainError, NotYours, ValidationError
 from .tables import Activity, Application, Client, Deal, LostReason, Rep
 from .validation import normalize_email, normalize_phone
 
@@ -228,7 +228,7 @@ def _lock_clients(actor: Rep, ids: list[int]) -> list[Client]:
     out = []
     for i in ids:
         if i not in rows:
-            raise NotFound(f"There is no client {i}.")
+            raise NotYours("client", i)
         check_client(actor, rows[i])
         out.append(rows[i])
     return out

@@ -14,7 +14,8 @@ from urllib.parse import urlparse
 from peewee import InterfaceError, OperationalError, PostgresqlDatabase, SqliteDatabase
 
 from .engine import bump_changes, data_version, database, is_postgres, is_sqlite, write_txn  # noqa: F401 (re-exported)
-from .errors import DatabaseSetupError
+from .engine import busy_text, busy_timeout, is_busy_error
+from .errors import DatabaseBusy, DatabaseSetupError
 from .migrations import check_version
 from .migrations import migrate as run_migrations
 
@@ -47,8 +48,48 @@ def redact(url: str) -> str:
     return url
 
 
-def make_database(url: str):
-    """Build (do not yet connect) a peewee Database for the URL, or raise a clear error."""
+def sqlite_path(url: str) -> Path | None:
+    """The file a sqlite:/// URL names (None for another engine or :memory:)."""
+    if not url.lower().startswith("sqlite:///"):
+        return None
+    path = url[len("sqlite:///"):]
+    if not path or path == ":memory:":
+        return None
+    return Path(os.path.expanduser(path))
+
+
+def _read_only_fs(path: Path) -> bool:
+    """Whether PATH (or the nearest folder that exists above it) is on a read-only filesystem."""
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    try:
+        return bool(os.statvfs(probe).f_flag & os.ST_RDONLY)
+    except (OSError, AttributeError):
+        return False
+
+
+def missing_text(path: Path) -> str:
+    return f"No database at {path}: run `repdesk init` (or `repdesk demo`) to create one."
+
+
+def read_only_text(path: Path) -> str | None:
+    """The sentence for a database file repdesk cannot write, or None if it can."""
+    if _read_only_fs(path):
+        return (f"The database {path} is on a read-only filesystem: repdesk writes to the file and its folder "
+                "(remount it read-write or copy the database somewhere writable).")
+    folder = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return f"The database file {path} is read-only (permissions): make it writable for this user."
+    if folder.exists() and not os.access(folder, os.W_OK | os.X_OK):
+        return (f"The folder {folder} is read-only (permissions): repdesk keeps its journal files beside the "
+                "database, so the folder must be writable for this user.")
+    return None
+
+
+def make_database(url: str, *, create_folder: bool = False, app_name: str | None = None):
+    """Build (do not yet connect) a peewee Database for the URL, or raise a clear error. Folders are made
+    only when CREATE_FOLDER (init, demo); APP_NAME labels PostgreSQL connections (pg_stat_activity)."""
     p = urlparse(url)
     scheme = p.scheme.lower()
     if scheme == "sqlite":
@@ -59,11 +100,17 @@ def make_database(url: str):
         if path != ":memory:":
             path = os.path.expanduser(path)
             parent = Path(path).parent
-            try:
-                parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise DatabaseSetupError(f"Cannot create the folder {parent} for the database: {exc.strerror}.")
-        return SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10, check_same_thread=False)
+            if create_folder and not parent.exists():
+                try:
+                    parent.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    if _read_only_fs(parent):
+                        raise DatabaseSetupError(
+                            f"Cannot create the folder {parent} for the database: the filesystem is read-only.") from None
+                    raise DatabaseSetupError(f"Cannot create the folder {parent} for the database: {exc.strerror}.") from None
+        timeout = busy_timeout()
+        pragmas = tuple((k, int(timeout * 1000) if k == "busy_timeout" else v) for k, v in SQLITE_PRAGMAS)
+        return SqliteDatabase(path, pragmas=pragmas, timeout=timeout, check_same_thread=False)
     if scheme in ("postgres", "postgresql"):
         try:
             import psycopg2  # noqa: F401
@@ -76,40 +123,68 @@ def make_database(url: str):
 
         kwargs = parse(url, unquote_password=True, unquote_user=True)
         kwargs.setdefault("connect_timeout", 5)
+        kwargs.setdefault("application_name", application_name(app_name))
+        if "lock_timeout" not in str(kwargs.get("options", "")):
+            kwargs["options"] = (str(kwargs.get("options", "")) +
+                                 f" -c lock_timeout={int(busy_timeout() * 1000)}").strip()
         name = kwargs.pop("database")
         return PostgresqlDatabase(name, **kwargs)
     raise DatabaseSetupError(
         f"{redact(url)!r} is not a database URL repdesk knows: use sqlite:///path or postgresql://user@host/dbname.")
 
 
-def open_database(url: str | None = None, *, migrate: bool = True, create: bool = True):
+def application_name(label: str | None) -> str:
+    """What pg_stat_activity shows for this process's connections: "repdesk inbox as ana" (63 bytes at most,
+    printable ASCII, as PostgreSQL keeps it)."""
+    text = "".join(ch if " " <= ch <= "~" else "?" for ch in (label or "repdesk"))
+    return text[:63]
+
+
+def open_database(url: str | None = None, *, migrate: bool = True, create: bool = True,
+                  app_name: str | None = None):
     """Bind the proxy to the database at URL, check it is reachable and, if asked, migrate it.
 
-    Every failure is a DatabaseSetupError with one sentence: unknown URL, unreachable
-    server, read-only file, a schema from a newer repdesk.
+    A missing SQLite file is refused unless CREATE (init and demo create it; the CLI's other commands
+    pass create=False); then `db.repdesk_created` is True. Every failure is a DatabaseSetupError with one
+    sentence: unknown URL, missing file, unreachable server, read-only file or filesystem, a schema from a
+    newer repdesk.
     """
     url = resolve_url(url)
-    db = make_database(url)
+    db = make_database(url, create_folder=create, app_name=app_name)
+    created = False
     if isinstance(db, SqliteDatabase) and db.database != ":memory:":
         path = Path(db.database)
-        if not create and not path.exists():
-            raise DatabaseSetupError(f"There is no database at {path}: run 'repdesk init' or 'repdesk demo' first.")
-        if path.exists() and not os.access(path, os.R_OK):
+        if not path.exists():
+            if not create:
+                raise DatabaseSetupError(missing_text(path))
+            created = True
+        elif not os.access(path, os.R_OK):
             raise DatabaseSetupError(f"The database file {path} cannot be read (permissions).")
+        ro = read_only_text(path)
+        if ro:
+            raise DatabaseSetupError(ro)
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
     except (OperationalError, InterfaceError) as exc:
         database.initialize(None)
+        if is_busy_error(exc):
+            raise DatabaseBusy(busy_text(str(getattr(db, "database", "")))) from None
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DatabaseSetupError(f"Cannot reach the database {redact(url)}: {first}.") from None
     except Exception as exc:  # driver-specific errors (bad DSN options ...)
         database.initialize(None)
         raise DatabaseSetupError(f"Cannot open the database {redact(url)}: {exc}.") from None
-    if migrate:
-        run_migrations()
-    else:
-        check_version()
+    try:
+        if migrate:
+            run_migrations()
+        else:
+            check_version()
+    except (OperationalError, InterfaceError) as exc:
+        if is_busy_error(exc):
+            raise DatabaseBusy(busy_text()) from None
+        raise
+    db.repdesk_created = created
     return db
 
 

@@ -4,9 +4,28 @@ module imports nothing of the project, so tables and migrations can lean on it w
 """
 from __future__ import annotations
 
+import os
+import threading
+
 from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 
 database = DatabaseProxy()
+
+# A busy database (issue 12): a write that has waited WAIT_NOTICE_AFTER seconds for another writer calls
+# `wait_notice(holder)` once (the CLI prints "Waiting for another writer ..." on stderr; the TUI sets
+# nothing); when the wait gives up, the error names what holds it (`last_holder`).
+WAIT_NOTICE_AFTER = 1.0
+wait_notice = None
+last_holder: str | None = None
+
+
+def busy_timeout() -> float:
+    """Seconds a write waits for another writer before giving up ($REPDESK_BUSY_TIMEOUT, default 10)."""
+    try:
+        value = float(os.environ.get("REPDESK_BUSY_TIMEOUT", "10"))
+    except ValueError:
+        return 10.0
+    return min(max(value, 0.1), 3600.0)
 
 
 def is_sqlite() -> bool:
@@ -29,13 +48,133 @@ class write_txn:
     def __enter__(self):
         self._outer = database.transaction_depth() == 0
         self._txn = database.atomic("IMMEDIATE") if is_sqlite() else database.atomic()
-        return self._txn.__enter__()
+        self._watch = _WaitWatch() if self._outer and wait_notice is not None else None
+        if self._watch is None or not is_sqlite():
+            try:
+                entered = self._txn.__enter__()
+            except Exception as exc:
+                raise _busy_or(exc) from None
+            if self._watch is not None:  # PostgreSQL: row locks are waited for inside the transaction
+                self._watch.start()
+            return entered
+        self._watch.start()  # SQLite: BEGIN IMMEDIATE is the wait
+        try:
+            return self._txn.__enter__()
+        except Exception as exc:
+            raise _busy_or(exc) from None
+        finally:
+            self._watch.stop()
 
     def __exit__(self, exc_type, exc, tb):
+        if self._watch is not None:
+            self._watch.stop()
         result = self._txn.__exit__(exc_type, exc, tb)
         if exc_type is None and self._outer and is_postgres():
             bump_changes()
         return result
+
+
+class _WaitWatch:
+    """After WAIT_NOTICE_AFTER seconds, if this process is (still) waiting for another writer, say so once.
+    On SQLite the caller starts it around BEGIN IMMEDIATE, so running at all means waiting; on PostgreSQL
+    it asks pg_stat_activity (on a connection of its own) whether this backend waits on a lock, and who
+    holds it (pg_blocking_pids -> application_name)."""
+
+    def __init__(self):
+        self._done = threading.Event()
+        self._thread = None
+        self._pid = None
+        if is_postgres():
+            try:
+                self._pid = database.connection().info.backend_pid
+            except Exception:
+                self._pid = None
+
+    def start(self) -> None:
+        global last_holder
+        last_holder = None
+        if is_postgres() and self._pid is None:
+            return
+        self._thread = threading.Thread(target=self._run, name="repdesk-wait-watch", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+
+    def _run(self) -> None:
+        global last_holder
+        if self._done.wait(WAIT_NOTICE_AFTER):
+            return
+        holder = None
+        if is_postgres():
+            holder = _pg_holder(self._pid)
+            if holder is None:
+                return  # working, not waiting
+            last_holder = holder
+        notice = wait_notice
+        if notice is not None and not self._done.is_set():
+            try:
+                notice(holder)
+            except Exception:
+                pass
+
+
+def _pg_holder(pid: int) -> str | None:
+    """What blocks backend PID ("repdesk intake as ana, pid 4711"), or None if it is not waiting on a lock."""
+    try:
+        import psycopg2
+
+        obj = database.obj
+        conn = psycopg2.connect(dbname=obj.database, **{k: v for k, v in obj.connect_params.items()
+                                                         if k != "options"})
+    except Exception:
+        return None
+    try:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("SELECT b.pid, b.application_name, b.usename, b.client_addr::text "
+                        "FROM pg_stat_activity b WHERE b.pid = ANY(pg_blocking_pids(%s)) ORDER BY b.pid", (pid,))
+            rows = cur.fetchall()
+    except Exception:
+        return None
+    finally:
+        conn.close()
+    if not rows:
+        return None
+    parts = []
+    for bpid, app, user, addr in rows[:3]:
+        who = app or f"a session of {user}" + (f" from {addr}" if addr else "")
+        parts.append(f"{who} (server pid {bpid})")
+    return ", ".join(parts)
+
+
+def busy_text(url_or_path: str | None = None) -> str:
+    """The sentence for a write that gave up waiting for another writer."""
+    waited = f"{busy_timeout():g} s"
+    if is_sqlite():
+        path = getattr(database.obj, "database", None) or url_or_path or "the database file"
+        return (f"Gave up after {waited}: another repdesk process holds the write lock on {path} "
+                "(a long import or another command). Try again when it has finished; "
+                f"`fuser {path}` lists the processes that have it open.")
+    holder = last_holder
+    if holder:
+        return f"Gave up after {waited} waiting for another writer: {holder} holds the lock. Try again when it has finished."
+    return (f"Gave up after {waited} waiting for another writer; pg_stat_activity (application_name) "
+            "names the session that holds it. Try again when it has finished.")
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return ("database is locked" in text or "database table is locked" in text
+            or "lock timeout" in text or "could not obtain lock" in text)
+
+
+def _busy_or(exc: BaseException) -> BaseException:
+    if is_busy_error(exc):
+        from .errors import DatabaseBusy
+
+        return DatabaseBusy(busy_text())
+    return exc
 
 
 def bump_changes() -> None:

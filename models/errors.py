@@ -83,12 +83,18 @@ class DatabaseSetupError(DomainError):
     exit_code = 10
 
 
+class DatabaseBusy(DatabaseSetupError):
+    """Another writer held the database longer than the wait allows; the sentence names what holds it."""
+
+    exit_code = 10
+
+
 def database_errors() -> tuple[type[BaseException], ...]:
     """The exceptions that mean "the database did not answer or refused" (not a rule saying no): screens
     and the CLI catch these to keep what was typed and say so, instead of importing the driver's types."""
     from peewee import DatabaseError, InterfaceError
 
-    return (DatabaseError, InterfaceError)
+    return (DatabaseError, InterfaceError, DatabaseBusy)
 
 
 def database_error_text(exc: BaseException) -> str:

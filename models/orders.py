@@ -22,7 +22,7 @@ from .pipeline import follow
 from .audit import record
 from .clock import iso
 from .engine import database, locked as _locked, write_txn
-from .errors import DomainError, NotFound, NothingToDo, ValidationError
+from .errors import DomainError, NotYours, NothingToDo, ValidationError
 from .tables import Client, Deal, DealLine, Order, OrderLine, Product, Rep
 from .text import one_line, safe
 
@@ -189,7 +189,7 @@ def list_orders(actor: Rep, status: str | None = None, limit: int = 10000) -> li
 def get_order(actor: Rep, order_id: int) -> Order:
     o = Order.get_or_none(Order.id == order_id)
     if o is None:
-        raise NotFound(f"There is no order {order_id}.")
+        raise NotYours("order", order_id)
     check_deal(actor, Deal.get_by_id(o.deal_id))
     return o
 

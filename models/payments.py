@@ -28,7 +28,7 @@ from .activities import create_task
 from .audit import record, record_changes
 from .clock import day_bounds, iso
 from .engine import write_txn
-from .errors import DomainError, NotFound, NothingToDo, ValidationError
+from .errors import DomainError, NotFound, NotYours, NothingToDo, ValidationError
 from .money import plain_amount
 from .pipeline import follow
 from .tables import (Agreement, Client, Deal, DealLine, Installment, InstallmentPlan, Invoice, Note, Order, Payment,
@@ -494,7 +494,7 @@ def decide_note(actor: Rep, note_id: int, approve: bool, now: datetime) -> Note:
     with write_txn():
         n = Note.get_or_none(Note.id == note_id)
         if n is None:
-            raise NotFound(f"There is no note {note_id}.")
+            raise NotYours("note", note_id)
         inv = _invoice(actor, n.invoice_id, lock=True)
         n = Note.get_by_id(note_id)  # read again under the invoice's lock: a second decider sees the first
         if n.status != "proposed":
@@ -544,7 +544,7 @@ def mark_refund_paid(actor: Rep, refund_id: int, now: datetime) -> Refund:
     with write_txn():
         r = Refund.get_or_none(Refund.id == refund_id)
         if r is None:
-            raise NotFound(f"There is no refund {refund_id}.")
+            raise NotYours("refund", refund_id)
         _invoice(actor, r.invoice_id, lock=True)
         r = Refund.get_by_id(refund_id)
         if r.status == "paid":
@@ -568,7 +568,7 @@ def mark_followed_up(actor: Rep, payment_id: int, now: datetime) -> Payment:
     with write_txn():
         p = Payment.get_or_none(Payment.id == payment_id)
         if p is None:
-            raise NotFound(f"There is no payment {payment_id}.")
+            raise NotYours("payment", payment_id)
         _invoice(actor, p.invoice_id)
         if p.status != "failed":
             raise ValidationError(f"Payment {payment_id} did not fail; there is nothing to follow up.")

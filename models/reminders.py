@@ -27,7 +27,7 @@ from . import settings
 from .audit import SYSTEM, record
 from .clock import iso
 from .engine import database, is_postgres, write_txn
-from .errors import DomainError, NotFound, NothingToDo, ValidationError
+from .errors import DomainError, NotYours, NothingToDo, ValidationError
 from .money import format_amount
 from .tables import Client, Deal, Installment, InstallmentPlan, Invoice, Reminder, Rep
 
@@ -333,7 +333,7 @@ def send_reminder(actor: Rep, reminder_id: int, now: datetime, transport=None) -
     with write_txn():
         r = Reminder.get_or_none(Reminder.id == reminder_id)
         if r is None:
-            raise NotFound(f"There is no reminder {reminder_id}.")
+            raise NotYours("reminder", reminder_id)
         inv = Invoice.get_by_id(r.invoice_id)
         check_deal(actor, Deal.get_by_id(inv.deal_id))
         if r.status == "sent":

@@ -8,7 +8,8 @@ as rich.text.Text (never as markup), so "[bold]" stays "[bold]".
 from __future__ import annotations
 
 import re
-import unicodedata
+
+from .outfilter import unsafe_char, visible
 
 _ESC_SEQ = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]"          # CSI
@@ -17,19 +18,6 @@ _ESC_SEQ = re.compile(
     r"|\x1b[@-Z\\-_]"                    # other two-byte escapes
     r"|\x9b[0-?]*[ -/]*[@-~]"            # 8-bit CSI
 )
-_BIDI = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069",
-         "\u200e", "\u200f", "\u061c"}
-
-
-def _visible(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)  # control pictures: ␛ ␇ ...
-    if code == 0x7F:
-        return "\u2421"
-    return f"<U+{code:04X}>"
-
-
 def safe(text: object, *, max_line: int = 2000, single_line: bool = False) -> str:
     """A version of TEXT that is safe to write to a terminal and shows what was there."""
     if text is None:
@@ -44,10 +32,8 @@ def safe(text: object, *, max_line: int = 2000, single_line: bool = False) -> st
             out.append(" " if single_line else "    ")
         elif ch == "\r":
             continue
-        elif ch in _BIDI or (ord(ch) < 0x20) or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
-            out.append(_visible(ch))
-        elif unicodedata.category(ch) == "Cf" and ch not in ("\u200d",):
-            out.append(_visible(ch))
+        elif unsafe_char(ch):  # controls, C1, bidi and other format characters, U+2028/2029, lone surrogates
+            out.append(visible(ch))
         else:
             out.append(ch)
     s = "".join(out)
@@ -78,9 +64,11 @@ def strip_controls(text: str, *, keep_newlines: bool = True) -> str:
             out.append(ch)
         elif ch in "\n\t\r":
             out.append(" ")
-        elif ch in _BIDI or ord(ch) < 0x20 or ord(ch) == 0x7F or 0x80 <= ord(ch) < 0xA0:
-            continue
-        elif unicodedata.category(ch) == "Cf" and ch != "\u200d":
+        elif ch in "\u2028\u2029":  # line and paragraph separators: a line end, as the reader sees them
+            out.append("\n" if keep_newlines else " ")
+        elif "\ud800" <= ch <= "\udfff":  # a lone surrogate: no text may hold one
+            out.append("\ufffd")
+        elif unsafe_char(ch):
             continue
         else:
             out.append(ch)

@@ -85,10 +85,33 @@ def catalog(db):
     import_products("admin", (SAMPLES / "catalog.csv").read_text())
 
 
-def run_cli(*args: str, db_url: str | None = None, input: str | None = None, env: dict | None = None):
-    """Run the real `repdesk` entry point in a subprocess; returns CompletedProcess."""
+CREATING_COMMANDS = ("init", "demo")
+
+
+def ensure_database(db_url: str, env: dict | None = None) -> None:
+    """Create (init) the SQLite file DB_URL names if it is missing: commands other than init and demo refuse
+    a missing file (issue 12), and most tests mean an existing, empty database."""
     import subprocess
 
+    if not db_url.startswith("sqlite:///") or db_url.endswith(":memory:"):
+        return
+    if Path(db_url[len("sqlite:///"):]).exists():
+        return
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("REPDESK_DATABASE_URL", None)
+    done = subprocess.run([REPDESK, "init", "--db", db_url], capture_output=True, text=True, env=full_env,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+def run_cli(*args: str, db_url: str | None = None, input: str | None = None, env: dict | None = None,
+            init: bool = True):
+    """Run the real `repdesk` entry point in a subprocess; returns CompletedProcess. A missing SQLite file
+    at DB_URL is created first (`repdesk init`) unless INIT is False or the command is init or demo."""
+    import subprocess
+
+    if db_url and init and not (args and args[0] in CREATING_COMMANDS):
+        ensure_database(db_url, env)
     cmd = [REPDESK, *args]
     if db_url:
         cmd += ["--db", db_url]

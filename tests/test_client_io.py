@@ -328,7 +328,8 @@ def test_export_neutralises_formulas_and_escapes(team, now):
     assert "\x1b" not in text and "\x07" not in text and "\u202e" not in text
     row = next(csv.DictReader(io.StringIO(text, newline="")))
     assert row["name"] == "'=cmd|' /C calc'!A0" and row["company"] == "'@SUM(1+1)" and row["position"] == "'\tTab"
-    assert row["notes"] == "red bell evil"
+    # shown visibly, not dropped: a spreadsheet or a terminal sees what was there and acts on none of it
+    assert row["notes"] == "␛[31mred␛[0m ␛]0;title␇bell␇ <U+202E>evil"
     assert (row["city"], row["source"], row["phone"]) == ("-5", "+3.5", "+447911123456")
     assert row["hobbies"] == "'- walking" and row["family"] == "''=already"
     assert all(not needs_guard(v) or v.startswith("'") for v in row.values())

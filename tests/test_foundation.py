@@ -125,8 +125,14 @@ def test_every_command_honours_the_environment_url(tmp_path):
     env = {**os.environ, "REPDESK_DATABASE_URL": f"sqlite:///{tmp_path}/env.db"}
     proc = subprocess.run([REPDESK, "rep", "add", "eva", "--name", "Eva"], env=env, capture_output=True,
                           text=True, timeout=60)
+    # the URL from the environment is the one refused: a command other than init or demo makes no file
+    assert proc.returncode == 10 and f"No database at {tmp_path}/env.db" in proc.stderr
+    assert not (tmp_path / "env.db").exists()
+    proc = subprocess.run([REPDESK, "init"], env=env, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and f"Created a new database at {tmp_path}/env.db" in proc.stderr
+    proc = subprocess.run([REPDESK, "rep", "add", "eva", "--name", "Eva"], env=env, capture_output=True,
+                          text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
-    assert (tmp_path / "env.db").exists()
 
 
 def test_demo_covers_every_segment_stage_and_channel(db_url):

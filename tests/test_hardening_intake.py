@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from datetime import datetime
 
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
 from conftest import run_cli
+from tests.test_role_leaks import inproc  # noqa: F401 (the in-process runner fixture)
 
 NOW = datetime(2026, 11, 20, 9, 0, 0)
 
@@ -169,9 +171,9 @@ class Server:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
 
-    def post(self, body: bytes, ctype: str = "application/json") -> tuple[int, dict]:
+    def post(self, body: bytes, ctype: str = "application/json", headers: dict | None = None) -> tuple[int, dict]:
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}/applications", data=body,
-                                     headers={"Content-Type": ctype})
+                                     headers={"Content-Type": ctype, **(headers or {})})
         try:
             with urllib.request.urlopen(req, timeout=20) as resp:
                 return resp.status, json.loads(resp.read())
@@ -215,6 +217,31 @@ def test_web_form_refusals_are_4xx_sentences(server):
     assert status == 400 and body["error"]
     status, body = server.post(b"x" * (70 * 1024))
     assert status == 413 and "64 KiB" in body["error"]
+
+
+def test_web_form_tokens(server, now):
+    from models import settings
+    from models.errors import ValidationError
+    from models.reps import add_rep
+
+    add_rep("admin", "root", "Root", "admin", None, now=now)
+    good = dict(name="Token Person", email="t@club.com", text="10 balls")
+    # no tokens configured: anyone may send (the form as it was)
+    assert server.post(json.dumps(good).encode())[0] == 201
+    for weak in ({"contact": "short"}, {"contact": "has spaces in it, long enough"}, ["x" * 20]):
+        with pytest.raises(ValidationError):
+            settings.put("root", "webform.tokens", weak)
+    settings.put("root", "webform.tokens", {"contact": "c" * 32, "shop": "s" * 32})
+    status, body = server.post(json.dumps(good).encode())
+    assert status == 401 and "token" in body["error"]
+    status, body = server.post(json.dumps({**good, "token": "x" * 32}).encode())
+    assert status == 401
+    assert server.post(json.dumps(good).encode(), headers={"Authorization": "Bearer " + "s" * 32})[0] == 201
+    assert server.post(json.dumps(good).encode(), headers={"X-Repdesk-Token": "c" * 32})[0] == 201
+    form = urllib.parse.urlencode({**good, "token": "c" * 32}).encode()
+    assert server.post(form, "application/x-www-form-urlencoded")[0] == 201
+    apps = _apps()
+    assert len(apps) == 4 and all("c" * 32 not in (a.text or "") and "s" * 32 not in (a.text or "") for a in apps)
 
 
 def test_web_form_rate_limit(db):
@@ -335,3 +362,61 @@ def test_mbox_with_nul_long_message_id_and_wild_date(db, tmp_path):
     assert "\x00" not in apps[0].text and apps[1].received_at == NOW
     again = intake_email("admin", str(tmp_path / "in.mbox"), NOW)
     assert again["imported"] == 0 and again["duplicates"] == 3
+
+
+# ---------------------------------------------------------------- property: the web form and `client add`
+
+form_value = st.one_of(json_values, field_text)
+
+
+@pytest.fixture
+def roomy_server(db):
+    s = Server(body_timeout=5.0, rate_limit=10 ** 6)  # the rate limit has its own test
+    yield s
+    s.stop()
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(body=st.dictionaries(st.sampled_from(["name", "email", "phone", "text", "company", "channel",
+                                             "received_at", "token", "extra"]), form_value, max_size=7),
+       tag=st.integers(0, 10 ** 9))
+def test_property_web_form_answers_every_body(roomy_server, body, tag):
+    server = roomy_server
+    from models.tables import Application
+
+    before = Application.select().count()
+    marked = {**body, "email": f"p{tag}@club.com"} if isinstance(body.get("text"), str) else body
+    status, answer = server.post(json.dumps(marked).encode())
+    # a sentence for every refusal, never a 500; a stored application is stored exactly once
+    assert status in (201, 400), (status, answer)
+    after = Application.select().count()
+    if status == 201:
+        assert after == before + 1 and isinstance(answer["id"], int)
+        app = Application.get_by_id(answer["id"])
+        assert app.channel == "website"
+        if "email" in marked and marked is not body:
+            assert Application.select().where(Application.email == marked["email"]).count() == 1
+    else:
+        assert after == before and isinstance(answer["error"], str) and answer["error"]
+
+
+@hsettings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=field_text, email=field_text, phone=field_text, birth=st.one_of(field_text, st.sampled_from(
+    ["0001-01-01", "9999-12-31", "1990-02-30", "1985-06-01"])), notes=field_text)
+def test_property_client_add_answers_every_value(team, inproc, name, email, phone, birth, notes):
+    from models.tables import Client
+
+    before = Client.select().count()
+    argv = ["client", "add", "--name", name, "--notes", notes, "--as", "ana", "--json"]
+    for flag, value in (("--email", email), ("--phone", phone), ("--birth-date", birth)):
+        if value:
+            argv += [flag, value]
+    code, out, err = inproc(*argv)
+    # exit codes from the documented set (0 stored; 2 bad argument; 3 a value refused), no traceback
+    assert code in (0, 2, 3), (code, err)
+    assert "Traceback" not in err and "unexpected" not in err.lower()
+    after = Client.select().count()
+    if code == 0:
+        assert after == before + 1 and json.loads(out)["id"]
+    else:
+        assert after == before and err.startswith("repdesk") or err.startswith("usage")

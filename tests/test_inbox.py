@@ -283,4 +283,7 @@ def test_audit_cli_shows_claims_and_sweeps(db_url, tmp_path):
     assert set(shown[0]) >= {"id", "channel", "received_at", "name", "email", "phone", "text", "score", "reasons",
                              "owner", "due_at", "status"}
     denied = run_cli("audit", "--record", f"application:{app_id}", "--as", "ana", db_url=db_url)
-    assert denied.returncode == 5
+    # no longer hers: refused with the sentence that says nothing of the record (exit 4, as for none at all)
+    assert denied.returncode == 4 and "There is no application" in denied.stderr and "not yours" in denied.stderr
+    assert run_cli("audit", "--record", "application:999", "--as", "ana", db_url=db_url).stderr == denied.stderr.replace(
+        f"application {app_id}", "application 999")

@@ -81,13 +81,19 @@ def main(argv: list[str] | None = None) -> int:
         from models.errors import database_error_text, database_errors, id_range_text
 
         if isinstance(exc, database_errors()):
+            from models.engine import busy_text, is_busy_error
+            from models.text import safe
+
             text = database_error_text(exc)
             if _is_integer_overflow(exc):  # PostgreSQL: "integer out of range", "bigint out of range"
                 say(f"repdesk: {id_range_text()}")
                 return 2
+            if is_busy_error(exc):
+                say(f"repdesk: {safe(busy_text())}")
+                return 10
             if "readonly" in text or "read-only" in text:
-                text = "the database is read-only (check the file's and its folder's permissions)"
-            from models.text import safe
+                say(f"repdesk: {safe(_read_only_write_text())}")
+                return 10
 
             say(f"repdesk: database error: {safe(text)}.")
             return 10
@@ -104,6 +110,23 @@ def main(argv: list[str] | None = None) -> int:
             close_database()
         except Exception:
             pass
+
+
+def _read_only_write_text() -> str:
+    """A write refused because the database is read-only: name the file and why."""
+    from pathlib import Path
+
+    from models.db import read_only_text
+    from models.engine import database
+
+    name = getattr(database.obj, "database", None)
+    if name and name != ":memory:":
+        why = read_only_text(Path(name))
+        if why:
+            return why
+        return (f"The database {name} is read-only: check the file's and its folder's permissions "
+                "and whether its filesystem is mounted read-only.")
+    return "The database is read-only (the server refused the write)."
 
 
 def _is_integer_overflow(exc: BaseException) -> bool:
@@ -172,8 +195,19 @@ def _dispatch(parser, args) -> int:
         parser.parse_args([args.command, "--help"])
         return 2
     if not getattr(handler, "no_db", False):
-        open_database(getattr(args, "db", None))
+        from tui.dbopen import open_for
+
+        open_for(ctx, command_label(parser, args), create=getattr(handler, "creates_db", False))
     return handler(ctx) or 0
+
+
+def command_label(parser, args) -> str:
+    """The command as typed, without its arguments: "intake", "client add" (for application_name)."""
+    words = [args.command] if getattr(args, "command", None) else ["tui"]
+    for key, value in sorted(vars(args).items()):
+        if key.endswith("_command") and key != "command" and isinstance(value, str):
+            words.append(value)
+    return " ".join(words)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ def run_tui(ctx: Context) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise DomainError("repdesk needs a terminal: log in with 'ssh -t' (or run a command, "
                           "e.g. 'repdesk inbox', for plain output).")
-    from models.db import open_database
+    from tui.dbopen import open_for
 
     url = getattr(ctx.args, "db", None)
-    open_database(url)
+    open_for(ctx, "tui", create=False)  # a missing file is refused: `repdesk init` or `repdesk demo` make one
     from models.tables import Rep
 
     rep = None

@@ -5,6 +5,8 @@ intake line: 201 {"id": N}. The server sets `channel` ("website") and `received_
 cannot choose them. Every refusal is a 4xx {"error": sentence}, never a 500:
 
 - 400 a bad value or a body that is not a JSON object (nesting deeper than 32 levels included);
+- 401 no valid form token, when the setting `webform.tokens` names any (models/formtokens.py): the token
+  comes as `Authorization: Bearer TOKEN`, an `X-Repdesk-Token` header or a `token` field;
 - 408 a body not sent within BODY_TIMEOUT seconds (a connection that never finishes its headers is
   closed after HEADER_TIMEOUT seconds);
 - 413 larger than 64 KiB; 429 more than RATE_LIMIT requests a minute from one address.
@@ -22,11 +24,25 @@ HEADER_TIMEOUT = 10.0   # seconds a connection may take to send a request's head
 BODY_TIMEOUT = 10.0     # seconds the body may take once the headers are in
 RATE_LIMIT = 30         # requests per address per RATE_WINDOW seconds
 RATE_WINDOW = 60.0
-SERVER_KEYS = ("channel", "received_at")
+SERVER_KEYS = ("channel", "received_at", "token")
 
 
-def _store(actor: str, data: dict) -> int:
-    """Validate and store one application in this worker thread's own connection."""
+class Unauthorized(Exception):
+    """The form asks for a token and the request has none of ours."""
+
+
+def request_token(request) -> str | None:
+    """The token a request carries in its headers (the body's `token` field is read with the body)."""
+    auth = request.headers.get("Authorization", "")
+    if auth[:7].lower() == "bearer ":
+        return auth[7:].strip() or None
+    return request.headers.get("X-Repdesk-Token") or None
+
+
+def _store(actor: str, data: dict, token: str | None = None) -> int:
+    """Check the form's token, then validate and store one application in this worker thread's own
+    connection."""
+    from models import formtokens
     from models.clock import utcnow
     from models.engine import database
     from models.inbox import add_application
@@ -34,9 +50,13 @@ def _store(actor: str, data: dict) -> int:
     import json
 
     now = utcnow()
+    if token is None and isinstance(data.get("token"), str):
+        token = data["token"]
     data = {k: v for k, v in data.items() if v not in (None, "") and k not in SERVER_KEYS}
     data["channel"] = "website"
     with database.connection_context():
+        if formtokens.required() and formtokens.form_of(token) is None:
+            raise Unauthorized()
         parsed = parse_line(json.dumps(data), now)
         parsed["received_at"] = now
         return add_application(actor, parsed, now)
@@ -98,7 +118,10 @@ def make_app(actor: str = "web", *, body_timeout: float = BODY_TIMEOUT, rate_lim
         except (ValueError, UnicodeDecodeError):
             return _error(400, "the body is not a valid form or JSON")
         try:
-            new_id = await asyncio.to_thread(_store, actor, data)
+            new_id = await asyncio.to_thread(_store, actor, data, request_token(request))
+        except Unauthorized:
+            return _error(401, "this form needs its token (Authorization: Bearer TOKEN, an X-Repdesk-Token "
+                               "header or a token field); the one given is missing or not valid")
         except DomainError as exc:
             return _error(400, str(exc))
         return web.json_response({"id": new_id}, status=201)

@@ -1,7 +1,7 @@
 """Every team-wide setting, with the modules that own them loaded: `config show` and `config set`."""
 from __future__ import annotations
 
-from .. import clients, inbox, payments, reminders, scoring, segments, validation  # noqa: F401 (declare settings)
+from .. import clients, formtokens, inbox, payments, reminders, scoring, segments, validation  # noqa: F401 (declare settings)
 from ..settings import DEFAULTS, SettingSpec, all_settings, get, put, spec_of  # noqa: F401 (re-exported)
 
 

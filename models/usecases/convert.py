@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from .. import inbox, pipeline
-from ..access import can_see_owned
+from ..access import can_see_application, can_see_owned
 from ..activities import log_activity
 from ..clients import add_client, clean_fields, get_client, likely_duplicates
 from ..clock import iso
 from ..engine import write_txn
-from ..errors import DomainError, PermissionDenied, ValidationError
+from ..errors import DomainError, NotYours, PermissionDenied, ValidationError
 from ..money import format_amount
 from ..tables import Application, Client, Product
 
@@ -114,8 +114,18 @@ def _known(actor, a: Application) -> ClientChoice | None:
                         reason="known client", visible=visible)
 
 
+def _seen(actor, app_id: int, a: Application | None = None) -> None:
+    """Refuse with the one sentence ("There is no application 7, or it is not yours.") unless ACTOR may see
+    the application (one nobody owns, open or closed, was in everyone's inbox): before anything else says
+    whose it is or what it holds (issue 12)."""
+    a = a if a is not None else Application.get_or_none(Application.id == app_id)
+    if a is None or (a.owner_id is not None and not can_see_application(actor, a.owner_id, a.team_id, a.open)):
+        raise NotYours("application", app_id)
+
+
 def conversion_preview(actor, app_id: int) -> ConversionPreview:
     """What converting application APP_ID would make (nothing is written)."""
+    _seen(actor, app_id)
     a = inbox.convertible(actor, app_id)
     known = _known(actor, a)
     dups = tuple(ClientChoice(id=d["id"], name=d["name"], owner=d["owner"], reason=d["reason"], visible=d["visible"])
@@ -174,7 +184,9 @@ def convert(actor, app_id: int, now: datetime, client_id: int | None = None, tit
     scoring found, at catalog prices; an empty list: no lines) and the application's text as its need; the
     application closes as converted, linked to the client and the deal."""
     with write_txn():
+        _seen(actor, app_id)
         a = inbox.convertible(actor, app_id, lock=True)
+        _seen(actor, app_id, a)  # as locked
         created = False
         if client_id is not None:
             client = get_client(actor, client_id)

@@ -76,6 +76,9 @@ def cmd_init(ctx: Context) -> int:
     return 0
 
 
+cmd_init.creates_db = True
+
+
 def cmd_demo(ctx: Context) -> int:
     from models.demo import build_demo
     from models.tables import Rep
@@ -150,6 +153,9 @@ def cmd_config_set(ctx: Context) -> int:
     return 0
 
 
+cmd_demo.creates_db = True
+
+
 def register_admin(sub, common) -> None:
     adm = group(sub, "admin", "deployment: the reps' SSH keys", common)
     p = adm.add_parser("copy-db", help="copy all data into another (empty) database, e.g. SQLite -> PostgreSQL",
@@ -179,7 +185,15 @@ def register_admin(sub, common) -> None:
 
 def cmd_copy_db(ctx: Context) -> int:
     from models.copydb import copy_database
+    from models.db import sqlite_path
+    from models.errors import DatabaseSetupError
 
+    source = sqlite_path(ctx.args.source)
+    if source is not None and not source.is_file():
+        raise DatabaseSetupError(f"No source database at {source}: nothing to copy (check the path).")
+    target = sqlite_path(ctx.args.target)
+    if target is not None and not target.parent.is_dir():
+        raise DatabaseSetupError(f"The folder {target.parent} for the target database does not exist: create it first.")
     counts = copy_database(ctx.args.source, ctx.args.target)
     ctx.emit(counts, f"Copied {sum(counts.values()):,} rows in {len(counts)} tables.")
     return 0

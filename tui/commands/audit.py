@@ -2,17 +2,17 @@
 figures (funnel, why deals and clients were lost, activity per rep, cash in), role-scoped."""
 from __future__ import annotations
 
-from tui.commands.base import Context, table
+from tui.commands.base import Context, limit_arg, table, whole_number
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("audit", help="the audit trail (who, when, record, field, old, new, and the cause of an automatic change)", parents=[common])
     p.add_argument("--record", metavar="KIND:ID", help="one record, e.g. client:12 or application:3")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=limit_arg, default=100)
     p.set_defaults(handler=cmd_audit)
     p = sub.add_parser("report", help="funnel, lost reasons, activity per rep, cash in (my scope)",
                        parents=[common])
-    p.add_argument("--days", type=int, default=30, help="the period: the last DAYS days (default 30)")
+    p.add_argument("--days", type=whole_number(1, 3660, "DAYS"), default=30, help="the period: the last DAYS days (default 30)")
     p.set_defaults(handler=cmd_report)
 
 
@@ -34,12 +34,9 @@ def cmd_audit(ctx: Context) -> int:
 
 
 def cmd_report(ctx: Context) -> int:
-    from models.errors import ValidationError
     from models.money import format_amount
     from models.usecases.reports import report, report_json
 
-    if not 1 <= ctx.args.days <= 3660:
-        raise ValidationError("--days is 1 to 3660.", field="days")
     r = report(ctx.actor, ctx.now, ctx.args.days)
     parts = [f"Last {ctx.args.days} days", table([[s.step, str(s.count),
                                                    "" if s.conversion is None else f"{s.conversion}%"]

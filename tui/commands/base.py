@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import sys
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -65,56 +63,11 @@ class Context:
 
 # ---------------------------------------------------------------- the output filter
 #
-# Everything the CLI writes (stdout: plain and --json; stderr: the error sentences) passes here. A character
-# that could drive a terminal or reorder what is shown - C0/C1 controls (ESC, U+009B CSI, U+009D OSC ...),
-# bidirectional overrides and isolates (U+202E, U+2066 ...), other format characters (category Cf), line and
-# paragraph separators (U+2028, U+2029) and lone surrogates - is escaped visibly. Ordinary text ("José",
-# "Müller", "東京", emoji; U+200D, the joiner inside emoji, too) is left as it is.
+# Everything the CLI writes (stdout: plain and --json; stderr: the error sentences; the client export's
+# cells) passes the one filter in models/outfilter.py: C0/C1 controls, bidi overrides and isolates, other
+# format characters, U+2028/U+2029 and lone surrogates are escaped visibly; ordinary text is left as it is.
 
-_KEEP = frozenset("\u200d")
-_UNSAFE_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp", "Cs"))
-
-
-def unsafe_char(ch: str) -> bool:
-    """Whether CH may not reach a terminal raw."""
-    return ch not in _KEEP and unicodedata.category(ch) in _UNSAFE_CATEGORIES
-
-
-def _json_escape(ch: str) -> str:
-    code = ord(ch)
-    if 0xD800 <= code <= 0xDFFF:  # a lone surrogate is no character: U+FFFD, as every JSON reader accepts
-        return "\\ufffd"
-    if code > 0xFFFF:  # a format character outside the BMP (tags U+E0001...): as a surrogate pair
-        code -= 0x10000
-        return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
-    return f"\\u{code:04x}"
-
-
-def json_text(data) -> str:
-    """DATA as one line of JSON in which every unsafe character is a \\u escape (json's ensure_ascii, for
-    those characters only): json.loads gives back DATA (a lone surrogate, which no text may hold, as
-    U+FFFD); a terminal sees nothing it would act on."""
-    raw = json.dumps(data, ensure_ascii=False, indent=None, default=str)
-    # json.dumps escapes C0 controls itself; what is left raw can only stand inside a string value.
-    return "".join(_json_escape(ch) if unsafe_char(ch) else ch for ch in raw)
-
-
-def _visible(ch: str) -> str:
-    code = ord(ch)
-    if code < 0x20:
-        return chr(0x2400 + code)  # control pictures, as models.text shows them: ␛ ␇ ...
-    if code == 0x7F:
-        return "\u2421"
-    return f"<U+{code:04X}>"
-
-
-def terminal_text(text: object) -> str:
-    """TEXT for a terminal: newlines and tabs kept, every other unsafe character as a visible placeholder
-    (models.text's: control pictures for C0, <U+XXXX> for the rest). Text already made safe passes as is."""
-    s = "" if text is None else str(text)
-    if not any(unsafe_char(ch) for ch in s):
-        return s
-    return "".join(ch if ch in "\n\t" or not unsafe_char(ch) else _visible(ch) for ch in s)
+from models.outfilter import json_text, terminal_text, unsafe_char  # noqa: E402,F401 (the CLI's names)
 
 
 def say(text: object) -> None:
@@ -160,6 +113,13 @@ def _limit_type():
 
 id_arg = _id_type()        # type=id_arg: 1 .. 2**63-1 (what a 64-bit id column holds on both engines)
 limit_arg = _limit_type()  # type=limit_arg: 1 .. 100000
+
+
+def version_arg(raw: str) -> int:
+    """type=version_arg: the version a record was opened at, 1 .. 2**63-1."""
+    from models.errors import ID_MAX
+
+    return whole_number(1, ID_MAX, "VERSION")(raw)
 
 
 def _os_user() -> str:

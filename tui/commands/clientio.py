@@ -4,10 +4,9 @@ The work is in models/clientio.py; here the arguments are read and the results p
 """
 from __future__ import annotations
 
-import json
 import sys
 
-from tui.commands.base import Context, read_bytes
+from tui.commands.base import Context, json_text, read_bytes, say
 from tui.commands.payments import ensure_group
 
 SHOW_SKIPPED = 20  # duplicates listed on stderr; --json lists them all
@@ -50,23 +49,20 @@ def cmd_import_clients(ctx: Context) -> int:
     except ClientImportError as exc:
         if ctx.json:
             key = "duplicates" if exc.what == "duplicate" else "errors"
-            print(json.dumps({"imported": 0, key: [{"line": n, "reason": r} for n, r in exc.problems]},
-                             ensure_ascii=False))
+            print(json_text({"imported": 0, key: [{"line": n, "reason": r} for n, r in exc.problems]}))
         for line in exc.lines():
-            print(line, file=sys.stderr)
+            say(line)
         n = len(exc.problems)
         what = ("row is a duplicate" if n == 1 else "rows are duplicates") if exc.what == "duplicate" else \
             ("row has problems" if n == 1 else "rows have problems")
-        print(f"repdesk: Nothing was imported: {n} {what}.", file=sys.stderr)
+        say(f"repdesk: Nothing was imported: {n} {what}.")
         return exc.exit_code
     skipped = result["skipped"]
     if not ctx.json:
         for s in skipped[:SHOW_SKIPPED]:
-            print(f"{one_line(source)}:{s['line']}: skipped {one_line(s['name'], 60)}: {one_line(s['reason'])}",
-                  file=sys.stderr)
+            say(f"{one_line(source)}:{s['line']}: skipped {one_line(s['name'], 60)}: {one_line(s['reason'])}")
         if len(skipped) > SHOW_SKIPPED:
-            print(f"... and {len(skipped) - SHOW_SKIPPED} more duplicates skipped (--json lists them all).",
-                  file=sys.stderr)
+            say(f"... and {len(skipped) - SHOW_SKIPPED} more duplicates skipped (--json lists them all).")
     n, m = result["imported"], len(skipped)
     ctx.emit(result, f"Imported {n} client{'' if n == 1 else 's'} "
                      f"({m} duplicate{'' if m == 1 else 's'} skipped).")
@@ -82,7 +78,7 @@ def cmd_export_clients(ctx: Context) -> int:
     export = export_clients(ctx.actor, a.format, a.segment)
     out = a.output
     if not out or out == "-":
-        for chunk in export:
+        for chunk in export:  # every cell passed the output filter (models.clientio.clean_text)
             sys.stdout.write(chunk)
         sys.stdout.flush()
         return 0
@@ -91,7 +87,7 @@ def cmd_export_clients(ctx: Context) -> int:
     except OSError as exc:
         raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}.", field="output") from None
     n = export.count
-    print(f"Wrote {out} ({n} client{'' if n == 1 else 's'}).", file=sys.stderr)
+    say(f"Wrote {out} ({n} client{'' if n == 1 else 's'}).")
     return 0
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 
 from tui.commands.admin import group
-from tui.commands.base import Context, table
+from tui.commands.base import Context, id_arg, json_text, limit_arg, say, table, terminal_text, version_arg, whole_number
 
 
 def register(sub, common) -> None:
@@ -19,36 +19,36 @@ def register(sub, common) -> None:
                    help="refuse (exit 1) when a likely duplicate exists instead of adding and warning")
     p.set_defaults(handler=cmd_client_add)
     p = cl.add_parser("set", help="set card fields: FIELD=VALUE ... (empty VALUE clears)", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
-    p.add_argument("--version", type=int, help="the version you opened: a newer save by someone else is refused")
+    p.add_argument("--version", type=version_arg, help="the version you opened: a newer save by someone else is refused")
     p.set_defaults(handler=cmd_client_set)
     p = cl.add_parser("show", help="one client card", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_client_show)
     p = cl.add_parser("duplicates", help="likely duplicates of a client (same e-mail or phone, similar name)",
                       parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_client_duplicates)
     p = cl.add_parser("merge", help="merge card OTHER into card KEEP (deals, activities, invoices move)",
                       parents=[common])
-    p.add_argument("keep", type=int)
-    p.add_argument("other", type=int)
+    p.add_argument("keep", type=id_arg)
+    p.add_argument("other", type=id_arg)
     p.set_defaults(handler=cmd_client_merge)
     p = cl.add_parser("assign", help="hand a client, its open deals and tasks to another rep (managers)",
                       parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("login")
     p.set_defaults(handler=cmd_client_assign)
     p = cl.add_parser("lost", help="mark a client lost with a reason (see repdesk lost-reasons)", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("reason")
     p.set_defaults(handler=cmd_client_lost)
 
     p = sub.add_parser("clients", help="my clients (my team's for a manager), by name", parents=[common])
     p.add_argument("--segment", help="hot, cooling, warm, lapsing, sleeping, never")
     p.add_argument("--search", help="full text: name, company, e-mail, phone, notes")
-    p.add_argument("--limit", type=int, default=0, help="at most this many (default all)")
+    p.add_argument("--limit", type=limit_arg, default=0, help="at most this many (default all)")
     p.set_defaults(handler=cmd_clients)
     p = sub.add_parser("lost-reasons", help="the reasons a client or deal is lost", parents=[common])
     p.set_defaults(handler=cmd_lost_reasons)
@@ -56,8 +56,8 @@ def register(sub, common) -> None:
     act = group(sub, "activity", "what happened with a client: calls, e-mails, messages, meetings", common)
     p = act.add_parser("add", help="log a call, e-mail, message or meeting with a client (done now), or with "
                                    "--due schedule one for later", parents=[common])
-    p.add_argument("--client", type=int, required=True)
-    p.add_argument("--deal", type=int)
+    p.add_argument("--client", type=id_arg, required=True)
+    p.add_argument("--deal", type=id_arg)
     p.add_argument("--kind", required=True, choices=["call", "email", "message", "meeting"])
     p.add_argument("--subject", required=True)
     p.add_argument("--note")
@@ -65,58 +65,58 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_activity_add)
     p = sub.add_parser("activities", help="a client's activities: what happened and what is planned, newest first",
                        parents=[common])
-    p.add_argument("--client", type=int, required=True)
-    p.add_argument("--limit", type=int, default=200)
+    p.add_argument("--client", type=id_arg, required=True)
+    p.add_argument("--limit", type=limit_arg, default=200)
     p.set_defaults(handler=cmd_activities)
     tk = group(sub, "task", "tasks with a due date (repdesk tasks lists mine)", common)
     p = tk.add_parser("add", help="a task about a client, for its owner; prints the id", parents=[common])
-    p.add_argument("--client", type=int, required=True)
-    p.add_argument("--deal", type=int)
+    p.add_argument("--client", type=id_arg, required=True)
+    p.add_argument("--deal", type=id_arg)
     p.add_argument("--due", required=True, help="2026-11-24 15:30 (your zone), 2026-11-24, +2d, +3h")
     p.add_argument("--subject", required=True)
     p.add_argument("--kind", default="task", choices=["task", "call", "email", "message", "meeting"])
     p.set_defaults(handler=cmd_task_add)
     p = tk.add_parser("done", help="mark a task done", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_task_done)
 
     dl = group(sub, "deal", "deals and the stage gate", common)
     p = dl.add_parser("add", help="add a deal for a client; prints the id", parents=[common])
-    p.add_argument("--client", type=int, required=True)
+    p.add_argument("--client", type=id_arg, required=True)
     p.add_argument("--title", required=True)
     p.add_argument("--amount")
     p.add_argument("--currency", default="EUR")
     p.set_defaults(handler=cmd_deal_add)
     p = dl.add_parser("set", help="set deal fields: FIELD=VALUE ...", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
-    p.add_argument("--version", type=int, help="the version you opened: a newer save by someone else is refused")
+    p.add_argument("--version", type=version_arg, help="the version you opened: a newer save by someone else is refused")
     p.set_defaults(handler=cmd_deal_set)
     p = dl.add_parser("move", help="move a deal to STAGE (exit 3 and the missing fields when refused)",
                       parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("stage")
     p.set_defaults(handler=cmd_deal_move)
     p = dl.add_parser("lose", help="close a deal as lost with a reason (unpaid invoices are cancelled)",
                       parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("reason")
     p.set_defaults(handler=cmd_deal_lose)
     p = dl.add_parser("show", help="one deal, with its lines", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_deal_show)
     ln = group(dl, "line", "the deal's lines: catalog products, quantities, prices (the amount is their sum)",
                common)
     p = ln.add_parser("add", help="add QTY of the catalog product SKU (at the catalog price, or --price)",
                       parents=[common])
-    p.add_argument("deal", type=int)
+    p.add_argument("deal", type=id_arg)
     p.add_argument("sku")
-    p.add_argument("qty", type=int)
+    p.add_argument("qty", type=whole_number(1, 1_000_000, "QTY"))
     p.add_argument("--price", help="the unit price in the deal's currency (default the catalog's)")
     p.set_defaults(handler=cmd_deal_line_add)
     p = ln.add_parser("remove", help="take line LINE off the deal", parents=[common])
-    p.add_argument("deal", type=int)
-    p.add_argument("line", type=int)
+    p.add_argument("deal", type=id_arg)
+    p.add_argument("line", type=id_arg)
     p.set_defaults(handler=cmd_deal_line_remove)
 
     st = group(sub, "stage", "stage rules (managers edit them)", common)
@@ -134,7 +134,7 @@ def register(sub, common) -> None:
     p = st.add_parser("stale", help="mark deals in STAGE stale after DAYS without a move (0: never)",
                       parents=[common])
     p.add_argument("stage")
-    p.add_argument("days", type=int)
+    p.add_argument("days", type=whole_number(0, 3650, "DAYS"))
     p.set_defaults(handler=cmd_stage_stale)
     p = st.add_parser("skippable", help="let forward moves pass over STAGE without its requirements (on|off)",
                       parents=[common])
@@ -176,8 +176,7 @@ def cmd_client_add(ctx: Context) -> int:
         raise DomainError(f"Not added: likely duplicate of {_dup_text(dups)}.")
     c = add_client(ctx.actor, ctx.now, **fields)
     if dups and not ctx.json:
-        print(f"repdesk: note: likely duplicate of {_dup_text(dups)} (to merge: repdesk client merge {dups[0]['id']} {c.id}).",
-              file=sys.stderr)
+        say(f"repdesk: note: likely duplicate of {_dup_text(dups)} (to merge: repdesk client merge {dups[0]['id']} {c.id}).")
     ctx.emit({"id": c.id, "duplicates": dups}, str(c.id))
     return 0
 
@@ -244,8 +243,6 @@ def cmd_client_lost(ctx: Context) -> int:
 
 
 def cmd_clients(ctx: Context) -> int:
-    import json
-
     from models.activities import next_tasks_due
     from models.clients import client_dict, client_page
     from models.errors import ValidationError
@@ -256,7 +253,7 @@ def cmd_clients(ctx: Context) -> int:
         raise ValidationError(f"There is no segment {seg!r}; segments: {', '.join(SEGMENTS)}.", field="segment")
     after, shown, limit = None, 0, ctx.args.limit
     if not ctx.json:
-        print(_client_line("ID", "NAME", "SEGMENT", "LAST BUY", "NEXT TASK", "OWNER", "CONTACT"))
+        print(_client_line("ID", "NAME", "SEGMENT", "LAST BUY", "NEXT TASK", "OWNER", "CONTACT"))  # filtered there
     first = True
     if ctx.json:
         sys.stdout.write("[")
@@ -270,7 +267,7 @@ def cmd_clients(ctx: Context) -> int:
             nxt = due.get(c.id)
             d["next_task_at"] = nxt.isoformat() if nxt else None
             if ctx.json:
-                sys.stdout.write(("" if first else ",") + json.dumps(d, ensure_ascii=False, default=str))
+                sys.stdout.write(("" if first else ",") + json_text(d))
             else:
                 print(_client_line(str(c.id), c.name, c.segment, (d["last_purchase_at"] or "-")[:10],
                                    (d["next_task_at"] or "-")[:10], d["owner"] or "-", c.email or c.phone or ""))
@@ -292,7 +289,7 @@ def _client_line(*cells: str) -> str:
     for cell, w in zip(cells, widths):
         text = one_line(cell)
         out.append(text[:w].ljust(w) if w else text)
-    return "  ".join(out).rstrip()
+    return terminal_text("  ".join(out).rstrip())
 
 
 def cmd_lost_reasons(ctx: Context) -> int:
@@ -322,8 +319,6 @@ def cmd_deal_set(ctx: Context) -> int:
 
 
 def cmd_deal_move(ctx: Context) -> int:
-    import json
-
     from models.errors import StageGateError
     from models.flow import move_deal
     from models.pipeline import deal_dict
@@ -332,10 +327,10 @@ def cmd_deal_move(ctx: Context) -> int:
         d = move_deal(ctx.actor, ctx.args.id, ctx.args.stage, ctx.now)
     except StageGateError as exc:
         if ctx.json:
-            print(json.dumps({"moved": False, "missing": exc.missing}))
-        print(f"repdesk: {exc}", file=sys.stderr)
+            print(json_text({"moved": False, "missing": exc.missing}))
+        say(f"repdesk: {exc}")
         for m in exc.missing:
-            print(f"  missing: {m['field']} ({m['label']})", file=sys.stderr)
+            say(f"  missing: {m['field']} ({m['label']})")
         return exc.exit_code
     ctx.emit({"moved": True, **deal_dict(d)}, f"Deal {d.id} is now {d.stage.name}.")
     return 0
@@ -473,8 +468,11 @@ def cmd_activity_add(ctx: Context) -> int:
 
 
 def cmd_activities(ctx: Context) -> int:
+    from models.access import owned_row
     from models.activities import client_activities
+    from models.tables import Client
 
+    owned_row(Client, ctx.args.client, ctx.actor, "client")  # missing or not yours: the one sentence
     rows = client_activities(ctx.actor, ctx.args.client, limit=ctx.args.limit)
     out = [dict(r, **{k: ctx.when_json(r[k]) for k in ("due_at", "done_at", "created_at", "cancelled_at")})
            for r in rows]

@@ -1,13 +1,13 @@
 """Inbox commands: inbox, claim, contact, transfer, close, convert, sweep, moves."""
 from __future__ import annotations
 
-from tui.commands.base import Context, id_arg, table
+from tui.commands.base import Context, id_arg, limit_arg, table
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("inbox", help="the open applications, in exactly the order the screen shows",
                        parents=[common])
-    p.add_argument("--limit", type=int, default=50, metavar="N")
+    p.add_argument("--limit", type=limit_arg, default=50, metavar="N")
     p.add_argument("--mine", action="store_true", help="only applications I own")
     p.add_argument("--channel", choices=["phone", "email", "social", "website"])
     p.add_argument("--search", metavar="TEXT", help="full-text filter")
@@ -19,32 +19,32 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("claim", help="take an application (ID, or --next for the top unclaimed one)",
                        parents=[common])
-    p.add_argument("id", type=int, nargs="?")
+    p.add_argument("id", type=id_arg, nargs="?")
     p.add_argument("--next", action="store_true", help="take the top unclaimed application")
     p.set_defaults(handler=cmd_claim)
 
     p = sub.add_parser("contact", help="log the first contact (stops the clock)", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("--kind", required=True, choices=["call", "email", "message", "meeting"])
     p.add_argument("--note")
     p.set_defaults(handler=cmd_contact)
 
     p = sub.add_parser("transfer", help="hand an application to another rep, with a reason", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("--to", required=True, metavar="LOGIN")
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_transfer)
 
     p = sub.add_parser("close", help="close an application (or mark it spam), with a reason", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("--reason", required=True)
     p.add_argument("--spam", action="store_true")
     p.set_defaults(handler=cmd_close)
 
     p = sub.add_parser("convert", help="make a client card (new or the known one) and a deal with the products "
                                        "asked for; the application closes as converted", parents=[common])
-    p.add_argument("id", type=int)
-    p.add_argument("--client", type=int, metavar="ID", help="use this client card (one of the likely duplicates)")
+    p.add_argument("id", type=id_arg)
+    p.add_argument("--client", type=id_arg, metavar="ID", help="use this client card (one of the likely duplicates)")
     p.add_argument("--title", help="the deal's title (default: the products asked for)")
     p.add_argument("--preview", action="store_true", help="show what the conversion would make; change nothing")
     p.set_defaults(handler=cmd_convert)
@@ -55,7 +55,7 @@ def register(sub, common) -> None:
 
     p = sub.add_parser("moves", help="applications that moved to or from me (my team's for a manager)",
                        parents=[common])
-    p.add_argument("--limit", type=int, default=50)
+    p.add_argument("--limit", type=limit_arg, default=50)
     p.set_defaults(handler=cmd_moves)
 
 

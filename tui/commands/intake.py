@@ -1,9 +1,7 @@
 """`repdesk intake FILE.jsonl|-`: applications from files; `repdesk quarantine`: the lines refused."""
 from __future__ import annotations
 
-import sys
-
-from tui.commands.base import Context, read_input, table
+from tui.commands.base import Context, read_input, say, table, whole_number
 
 EXIT_SOME_REJECTED = 8
 
@@ -17,11 +15,11 @@ def register(sub, common) -> None:
     p.add_argument("target", nargs="+", metavar="FILE | email PATH | serve",
                    help="a .jsonl file or - (stdin); 'email PATH' for a .eml file, Maildir or mbox; "
                         "'serve' for the website form endpoint")
-    p.add_argument("--port", type=int, default=8025, help="with serve: the port (default 8025)")
+    p.add_argument("--port", type=whole_number(0, 65535, "PORT"), default=8025, help="with serve: the port (default 8025)")
     p.add_argument("--host", default="127.0.0.1", help="with serve: the address (default 127.0.0.1, loopback)")
     p.set_defaults(handler=cmd_intake)
     p = sub.add_parser("quarantine", parents=[common], help="intake lines that were refused, with the reason")
-    p.add_argument("--limit", type=int, default=100)
+    p.add_argument("--limit", type=whole_number(1, 10000, "LIMIT"), default=100)
     p.set_defaults(handler=cmd_quarantine)
 
 
@@ -56,17 +54,13 @@ def cmd_intake(ctx: Context) -> int:
                      f"{result['skipped']} already imported (skipped).")
     if result["rejected"] and not ctx.json:
         for r in result["rejected"]:
-            print(f"line {r['line']}: {r['reason']}", file=sys.stderr)
+            say(f"line {r['line']}: {r['reason']}")
     return EXIT_SOME_REJECTED if result["rejected"] else 0
 
 
 def cmd_quarantine(ctx: Context) -> int:
     from models.usecases.inbox import quarantine_json, quarantine_rows
 
-    if not 1 <= ctx.args.limit <= 10000:
-        from models.errors import ValidationError
-
-        raise ValidationError("limit is a number from 1 to 10000.", field="limit")
     rows = quarantine_json(quarantine_rows(ctx.actor, ctx.args.limit))  # managers and up
     ctx.emit(rows, table([[str(r["id"]), r["source"], str(r["line"] or ""), r["reason"], r["raw"][:40]]
                           for r in rows], ["ID", "SOURCE", "LINE", "WHY", "RAW"]) if rows else "The quarantine is empty.")
@@ -81,5 +75,5 @@ def _intake_email(ctx: Context, path: str) -> int:
                      f"{len(result['rejected'])} rejected.")
     if result["rejected"] and not ctx.json:
         for r in result["rejected"]:
-            print(f"{r['message']}: {r['reason']}", file=sys.stderr)
+            say(f"{r['message']}: {r['reason']}")
     return EXIT_SOME_REJECTED if result["rejected"] else 0

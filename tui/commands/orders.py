@@ -1,6 +1,7 @@
 """Warehouse orders: create, ship, deliver, cancel, list, export."""
 from __future__ import annotations
 
+from tui.commands.base import id_arg, say, terminal_text
 from tui.commands.payments import ensure_group
 
 
@@ -8,17 +9,17 @@ def register(sub, common) -> None:
     od = ensure_group(sub, "order", "warehouse orders", common)
     p = od.add_parser("create", help="send a deal to the warehouse (signed agreement and money needed)",
                       parents=[common])
-    p.add_argument("--deal", type=int, required=True)
+    p.add_argument("--deal", type=id_arg, required=True)
     p.add_argument("--address", help="the delivery address (default the client's address)")
     p.set_defaults(handler=cmd_order_create)
     p = od.add_parser("cancel", help="cancel an order that has not shipped", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_order_cancel)
     for name, help_text in (("ship", "mark an order shipped (agreement and money checked again)"),
                             ("deliver", "mark an order delivered"), ("show", "one order with its lines")):
         p = od.add_parser(name, help=help_text, parents=[common])
-        p.add_argument("id", type=int)
+        p.add_argument("id", type=id_arg)
         p.set_defaults(handler=cmd_order, action=name)
     p = sub.add_parser("orders", help="my orders (my team's for a manager)", parents=[common])
     p.add_argument("--status", choices=["forwarded", "shipped", "delivered", "cancelled"])
@@ -41,15 +42,21 @@ def cmd_order_create(ctx):
 
 
 def cmd_order_cancel(ctx):
+    from models.access import visible_order
     from models.orders import cancel_order, order_dict
+
+    visible_order(ctx.actor, ctx.args.id)  # the refusal names the order, not its deal
 
     o = cancel_order(ctx.actor, ctx.args.id, ctx.args.reason, ctx.now)
     ctx.emit(order_dict(o), f"Order {o.id} cancelled.")
 
 
 def cmd_order(ctx):
+    from models.access import visible_order
     from models.orders import deliver_order, get_order, order_dict, ship_order
     from models.text import one_line
+
+    visible_order(ctx.actor, ctx.args.id)  # the refusal names the order, not its deal
 
     if ctx.args.action == "show":
         d = order_dict(get_order(ctx.actor, ctx.args.id))
@@ -83,7 +90,8 @@ def cmd_export_orders(ctx):
     from models.orders import export_orders
     from tui.files import write_atomically
 
-    data = export_orders(ctx.actor, ctx.args.format, ctx.args.status)
+    # cells are made safe in models.orders; the one output filter is the last line of defence (U+2028 ...)
+    data = terminal_text(export_orders(ctx.actor, ctx.args.format, ctx.args.status))
     out = ctx.args.output
     if not out or out == "-":
         sys.stdout.write(data)
@@ -93,4 +101,4 @@ def cmd_export_orders(ctx):
     except OSError as exc:
         raise ValidationError(f"Cannot write {out}: {exc.strerror or exc}.", field="output") from None
     count = data.count("\n") - 1 if ctx.args.format == "csv" else data.count('"lines"')
-    print(f"Wrote {out} ({count} {'line(s)' if ctx.args.format == 'csv' else 'order(s)'}).", file=sys.stderr)
+    say(f"Wrote {out} ({count} {'line(s)' if ctx.args.format == 'csv' else 'order(s)'}).")

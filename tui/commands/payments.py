@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from tui.commands.base import id_arg, whole_number
+
 
 def _amount(text, currency):
     from models.errors import ValidationError
@@ -33,24 +35,24 @@ def ensure_group(sub, name: str, help_text: str, common):
 def register(sub, common) -> None:
     inv = ensure_group(sub, "invoice", "invoices and installment plans", common)
     p = inv.add_parser("add", help="issue an invoice for a deal; prints the id", parents=[common])
-    p.add_argument("--deal", type=int, required=True)
+    p.add_argument("--deal", type=id_arg, required=True)
     p.add_argument("--amount", help="default: the deal's lines, or its amount")
     p.add_argument("--due", metavar="ISO", help="default: 72 hours from now (setting invoice.due_hours)")
-    p.add_argument("--installments", type=int, metavar="N", help="an installment plan of N parts")
-    p.add_argument("--every", type=int, metavar="DAYS", help="days between parts (default 30)")
+    p.add_argument("--installments", type=whole_number(1, 1_000_000, "N"), metavar="N", help="an installment plan of N parts")
+    p.add_argument("--every", type=whole_number(1, 1_000_000, "DAYS"), metavar="DAYS", help="days between parts (default 30)")
     p.set_defaults(handler=cmd_invoice_add)
     p = inv.add_parser("show", help="one invoice with balance and installments", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_invoice_show)
     p = inv.add_parser("approve-plan", help="approve an invoice's installment plan (managers)", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_plan_decide, decision="approve")
     p = inv.add_parser("reject-plan", help="reject an invoice's proposed installment plan (managers)",
                        parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_plan_decide, decision="reject")
     p = inv.add_parser("cancel", help="cancel an invoice nothing was paid on", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.add_argument("--reason", required=True)
     p.set_defaults(handler=cmd_invoice_cancel)
 
@@ -61,7 +63,7 @@ def register(sub, common) -> None:
     pay = ensure_group(sub, "payment", "payments", common)
     p = pay.add_parser("add", help="record a payment (or a failed one, which opens a follow-up task)",
                        parents=[common])
-    p.add_argument("--invoice", type=int, required=True)
+    p.add_argument("--invoice", type=id_arg, required=True)
     p.add_argument("--amount", required=True)
     p.add_argument("--method", default="transfer")
     p.add_argument("--failed", action="store_true", help="the payment failed (needs --reason)")
@@ -69,12 +71,12 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_payment_add)
     p = pay.add_parser("followed-up", help="mark a failed payment followed up (closes its task)",
                        parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_followed_up)
 
     note = ensure_group(sub, "note", "credit and debit notes", common)
     p = note.add_parser("add", help="a credit or debit note changing an invoice's balance", parents=[common])
-    p.add_argument("--invoice", type=int, required=True)
+    p.add_argument("--invoice", type=id_arg, required=True)
     kind = p.add_mutually_exclusive_group(required=True)
     kind.add_argument("--credit", action="store_true")
     kind.add_argument("--debit", action="store_true")
@@ -84,7 +86,7 @@ def register(sub, common) -> None:
     for name, help_text in (("approve", "approve a rep's credit note that waits (managers)"),
                             ("reject", "reject a rep's credit note that waits (managers)")):
         p = note.add_parser(name, help=help_text, parents=[common])
-        p.add_argument("id", type=int)
+        p.add_argument("id", type=id_arg)
         p.set_defaults(handler=cmd_note_decide, decision=name)
 
     p = sub.add_parser("approvals", help="what waits for my decision: installment plans and credit notes",
@@ -96,24 +98,24 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_refunds)
     ref = ensure_group(sub, "refund", "refunds owed to clients", common)
     p = ref.add_parser("paid", help="the refund was paid out to the client", parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_refund_paid)
 
     ag = ensure_group(sub, "agreement", "agreements: what we provide, what we get in return", common)
     p = ag.add_parser("set", help="what we provide and what we get in return", parents=[common])
-    p.add_argument("--deal", type=int, required=True)
+    p.add_argument("--deal", type=id_arg, required=True)
     p.add_argument("--provides", required=True)
     p.add_argument("--receives", required=True)
     p.set_defaults(handler=cmd_agreement_set)
     p = ag.add_parser("send", help="mark the deal's agreement sent for signature", parents=[common])
-    p.add_argument("--deal", type=int, required=True)
+    p.add_argument("--deal", type=id_arg, required=True)
     p.set_defaults(handler=cmd_agreement_status, status="sent")
     p = ag.add_parser("sign", help="mark the deal's agreement signed", parents=[common])
-    p.add_argument("--deal", type=int, required=True)
+    p.add_argument("--deal", type=id_arg, required=True)
     p.add_argument("--by", metavar="NAME", help="who signed (default: you)")
     p.set_defaults(handler=cmd_agreement_status, status="signed")
     p = ag.add_parser("show", help="the deal's agreement", parents=[common])
-    p.add_argument("--deal", type=int, required=True)
+    p.add_argument("--deal", type=id_arg, required=True)
     p.set_defaults(handler=cmd_agreement_show)
 
     p = sub.add_parser("reminders", help="the outbox: installment reminders ready to send", parents=[common])
@@ -121,7 +123,7 @@ def register(sub, common) -> None:
     rem = ensure_group(sub, "reminder", "installment reminders", common)
     p = rem.add_parser("send", help="send one reminder (e-mail through the SMTP relay, or the SMS command)",
                        parents=[common])
-    p.add_argument("id", type=int)
+    p.add_argument("id", type=id_arg)
     p.set_defaults(handler=cmd_reminder_send)
 
     p = sub.add_parser("tasks", help="my open tasks", parents=[common])
