@@ -25,7 +25,13 @@ class LoadingScreen(Screen):
     """
 
     _load_seq = 0
+    _painted_seq = 0
     _stale = False
+
+    @property
+    def settled(self) -> bool:
+        """Whether the newest read has been painted (or refused): what a test waits for, not a fixed time."""
+        return self._painted_seq >= self._load_seq
 
     def load(self) -> None:
         """Read what the screen shows from models/ (called on mount and when data changed)."""
@@ -62,11 +68,13 @@ class LoadingScreen(Screen):
         message.stop()
         if message.kind == str(self._load_seq):
             self.paint(message.data)
+            self._painted_seq = self._load_seq
 
     def on_load_failed(self, message: LoadFailed) -> None:
         message.stop()
         if message.kind == str(self._load_seq):
             self.load_failed(message.error)
+            self._painted_seq = self._load_seq
 
     def on_data_changed(self, message: DataChanged) -> None:
         if self.is_current:

@@ -170,3 +170,19 @@ async def until(pilot, predicate, timeout: float = 10.0, what: str = "the screen
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+async def settle(pilot, rounds: int = 400) -> None:
+    """Wait (for a condition, never a fixed time) until the app is at rest: no worker running, every open
+    loading screen has painted its newest read, and the messages that followed have been handled."""
+    app = pilot.app
+    for _ in range(rounds):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        screens = [s for stack in app._screen_stacks.values() for s in stack] if hasattr(app, "_screen_stacks") \
+            else list(app.screen_stack)
+        busy = [w for w in app.workers if w.is_running] if hasattr(app.workers, "__iter__") else []
+        if not busy and all(getattr(s, "settled", True) for s in screens if s.is_mounted):
+            await pilot.pause()
+            return
+    raise AssertionError("the app did not settle: a screen's read was never painted")

@@ -22,9 +22,10 @@ def make_app(login, now):
 
 
 async def settle(pilot) -> None:
-    """Let the screens' workers finish reading and their data be painted."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    """Let the screens' workers finish reading and their data be painted (a condition: conftest.settle)."""
+    from conftest import settle as at_rest
+
+    await at_rest(pilot)
 
 
 async def open_first_card(pilot) -> None:
