@@ -179,10 +179,9 @@ async def settle(pilot, rounds: int = 400) -> None:
     for _ in range(rounds):
         await app.workers.wait_for_complete()
         await pilot.pause()
-        screens = [s for stack in app._screen_stacks.values() for s in stack] if hasattr(app, "_screen_stacks") \
-            else list(app.screen_stack)
-        busy = [w for w in app.workers if w.is_running] if hasattr(app.workers, "__iter__") else []
-        if not busy and all(getattr(s, "settled", True) for s in screens if s.is_mounted):
+        screens = [s for stack in app._screen_stacks.values() for s in stack]  # every mode's open screens
+        if not any(w.is_running for w in app.workers) and all(
+                getattr(s, "settled", True) for s in screens if s.is_mounted):
             await pilot.pause()
             return
     raise AssertionError("the app did not settle: a screen's read was never painted")
