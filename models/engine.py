@@ -221,3 +221,39 @@ def insert_many_ids(model, rows: list[dict], batch: int = 400) -> list[int]:
             last = model.insert_many(chunk).execute()
             ids.extend(range(last - len(chunk) + 1, last + 1))
     return ids
+
+
+_PG_ARRAY_TYPES = {"INT": "integer", "SMALLINT": "smallint", "BIGINT": "bigint", "AUTO": "integer",
+                   "VARCHAR": "text", "TEXT": "text", "DATETIME": "timestamp", "BOOL": "boolean", "DATE": "date"}
+
+
+def pg_array_type(model, column: str) -> str:
+    """The PostgreSQL array element type for MODEL's COLUMN (for unnest(%s::type[]) parameters)."""
+    return _PG_ARRAY_TYPES.get(model._meta.columns[column].field_type, "text")
+
+
+def insert_rows(model, columns: tuple[str, ...], rows: list[tuple], batch: int = 5000) -> None:
+    """Insert plain tuples of COLUMNS (column names as in the table) into MODEL's table, in bulk: one
+    prepared statement run over every row on SQLite (executemany); on PostgreSQL one
+    INSERT ... SELECT FROM unnest(one array per column) per BATCH rows. No ids come back: for rows
+    nothing else refers to (audit, transfers). Call inside write_txn()."""
+    if not rows:
+        return
+    table = model._meta.table_name
+    cols = ", ".join(f'"{c}"' for c in columns)
+    cursor = database.cursor()
+    if is_postgres():
+        arrays = ", ".join(f"%s::{pg_array_type(model, c)}[]" for c in columns)
+        sql = f'INSERT INTO "{table}" ({cols}) SELECT * FROM unnest({arrays})'
+        for i in range(0, len(rows), batch):
+            cursor.execute(sql, [list(col) for col in zip(*rows[i:i + batch])])
+    else:
+        marks = ", ".join("?" * len(columns))
+        cursor.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({marks})', rows)
+
+
+def sqlite_has_update_from() -> bool:
+    """UPDATE ... FROM (SQLite 3.33) with RETURNING (3.35) on this SQLite."""
+    import sqlite3
+
+    return sqlite3.sqlite_version_info >= (3, 35, 0)

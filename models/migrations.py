@@ -15,6 +15,12 @@ from peewee import OperationalError, ProgrammingError
 from .clock import utcnow
 from .engine import database, is_postgres, is_sqlite
 from .errors import DatabaseSetupError
+from .migrate_ops import add_columns as _add_columns
+from . import migration_0004 as _m0004
+from . import migration_0005 as _m0005
+from . import migration_0006 as _m0006
+from . import migration_0007 as _m0007
+from . import migration_0008 as _m0008
 
 
 APPLICATION_FTS_INSERT_TRIGGER = (
@@ -119,19 +125,6 @@ def _m0002_client_name_index() -> None:
     database.execute_sql("CREATE INDEX IF NOT EXISTS client_name_id ON client (name, id)")
 
 
-def _add_columns(table: str, columns: list[tuple[str, object]]) -> None:
-    """Add the COLUMNS (name, peewee field) TABLE lacks (a database made by migration 1 of this version
-    already has them: migration 1 creates the tables as the models are now)."""
-    from playhouse.migrate import PostgresqlMigrator, SqliteMigrator
-    from playhouse.migrate import migrate as run
-
-    have = {c.name for c in database.get_columns(table)}
-    migrator = PostgresqlMigrator(database) if is_postgres() else SqliteMigrator(database)
-    ops = [migrator.add_column(table, name, field) for name, field in columns if name not in have]
-    if ops:
-        run(*ops)
-
-
 def _m0003_one_flow() -> None:
     """Issue 11, one flow from application to shipment: skippable stages, credit notes that wait for a
     manager, refunds, cancelled orders, superseded tasks, the cause of automatic changes, notices."""
@@ -165,6 +158,11 @@ MIGRATIONS = [
     (1, "initial schema", _m0001_initial),
     (2, "client list index for directors", _m0002_client_name_index),
     (3, "one flow: skippable stages, credit approval, refunds, cancelled orders", _m0003_one_flow),
+    (4, "the manager's desk: quotas, commission plans, forecast and hand-off columns", _m0004.run),
+    (5, "the manager's desk: attainment indexes", _m0005.run),
+    (6, "the manager's desk: stage probabilities, expected close required from Proposal on", _m0006.run),
+    (7, "search and sweep at a million", _m0007.run),
+    (8, "catalog vocabulary: product aliases", _m0008.run),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -68,6 +68,7 @@ class Rep(BaseModel):
     active = BooleanField(default=True)
     last_assigned_at = DateTimeField(null=True)  # round-robin cursor
     notices_seen_at = DateTimeField(null=True)  # the header's notice counter counts what came after (migration 3)
+    bdr = BooleanField(default=False)  # a business development rep: hands deals over, never owns late stages (m4)
     created_at = DateTimeField()
     version = IntegerField(default=1)
 
@@ -80,6 +81,7 @@ class Product(BaseModel):
     currency = CharField(max_length=3)
     active = BooleanField(default=True)
     version = IntegerField(default=1)
+    aliases = TextField(null=True)  # other names, ';'-separated: matched by the ranking like the name
 
 
 class Client(BaseModel):
@@ -182,6 +184,7 @@ class Stage(BaseModel):
     terminal = BooleanField(default=False)
     stale_days = IntegerField(null=True)
     skippable = BooleanField(default=False)  # a forward move may pass over it without its requirements (m3)
+    probability = IntegerField(null=True)  # win probability in percent, for the weighted forecast (m4)
     version = IntegerField(default=1)
 
 
@@ -220,6 +223,9 @@ class Deal(BaseModel):
     decision_maker = CharField(null=True, max_length=200)
     products = TextField(null=True)
     lost_reason = CharField(null=True, max_length=100)
+    expected_close = DateField(null=True)  # required from Proposal on (a stage requirement), for the forecast (m4)
+    sourced_by = ForeignKeyField(Rep, null=True, backref="+", on_delete="SET NULL")  # who converted or handed it over (m4)
+    source_split_bp = IntegerField(null=True)  # the source's share of the commission credit, basis points (m4)
     stage_changed_at = DateTimeField()
     closed_at = DateTimeField(null=True)
     created_at = DateTimeField()
@@ -379,20 +385,47 @@ class Refund(BaseModel):
 
 
 class Quota(BaseModel):
-    rep = ForeignKeyField(Rep, backref="quotas", on_delete="CASCADE")
-    metric = CharField(max_length=20)  # calls_per_day | new_clients_per_month | revenue_per_month
-    target = BigIntegerField()
-    currency = CharField(null=True, max_length=3)
+    """A goal (issue 15, migration 4): for one rep (rep set) or one team (team set), one metric per period,
+    in force from `starts_on` until a later quota of the same owner, metric and period starts (a new quota
+    never rewrites past periods)."""
+
+    rep = ForeignKeyField(Rep, null=True, backref="quotas", on_delete="CASCADE")
+    team = ForeignKeyField(Team, null=True, backref="quotas", on_delete="CASCADE")
+    metric = CharField(max_length=20)  # calls | meetings | new_clients | deals_won | revenue
+    period = CharField(max_length=8)  # day | week | month | quarter
+    target = BigIntegerField()  # a count, or minor units of `currency` for revenue
+    stretch = BigIntegerField(null=True)
+    currency = CharField(null=True, max_length=3)  # revenue only
+    basis = CharField(default="collected", max_length=10)  # revenue: collected | invoiced
+    starts_on = DateField()
+    set_by = CharField(max_length=64)
+    set_at = DateTimeField()
+    version = IntegerField(default=1)
 
     class Meta:
-        indexes = ((("rep", "metric"), True),)
+        indexes = ((("rep", "metric", "period", "starts_on"), False), (("team", "metric", "period", "starts_on"), False))
 
 
 class CommissionPlan(BaseModel):
-    rep = ForeignKeyField(Rep, unique=True, backref="+", on_delete="CASCADE")
-    base_minor = BigIntegerField(default=0)
+    """A rep's pay plan (issue 15, migration 4), in force from `starts_on`: on-target earnings per period
+    with a pay mix (`base_percent` of OTE is base, the rest variable), a quota of collected cash for 100 %,
+    and a rate schedule as data (`schedule` flat | tiered | marginal, `tiers` JSON, accelerator included)."""
+
+    rep = ForeignKeyField(Rep, backref="+", on_delete="CASCADE")
     currency = CharField(max_length=3, default="EUR")
-    tiers = TextField(default="[]")  # JSON [[threshold_minor, rate_percent], ...]
+    period = CharField(default="month", max_length=8)  # month | quarter
+    ote_minor = BigIntegerField(default=0)
+    base_percent = IntegerField(default=70)
+    quota_minor = BigIntegerField(default=0)
+    schedule = CharField(default="flat", max_length=10)  # flat | tiered | marginal
+    tiers = TextField(default="[]")  # JSON, the schedule's brackets (models/commissions.py documents it)
+    starts_on = DateField()
+    set_by = CharField(max_length=64)
+    set_at = DateTimeField()
+    version = IntegerField(default=1)
+
+    class Meta:
+        indexes = ((("rep", "starts_on"), True),)
 
 
 class Audit(BaseModel):
