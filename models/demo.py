@@ -253,6 +253,10 @@ def _demo_deals(rng: random.Random, now: datetime, client_rows: list, products: 
             decision_maker=f"{client.name} (club treasurer)" if qualified else None,
             products=", ".join(f"{p.sku} x{q}" for p, q in lines) if idx >= 2 and key != "lost" else None,
             lost_reason=rng.choice(["price", "competitor", "no_need"]) if key == "lost" else None,
+            # from Proposal on a deal has its expected close (a stage requirement): open ones spread over the
+            # coming months, a few already slipped; a won deal closed when it was delivered
+            expected_close=(delivered_at.date() if key == "won" else (now + timedelta(days=(i * 11) % 90 - 10)).date())
+            if idx >= 2 and key != "lost" else None,
             stage_changed_at=changed, closed_at=changed if key in ("won", "lost") else None,
             created_at=created, updated_at=changed)
         count += 1
@@ -326,8 +330,6 @@ def _plan(inv, amount: int, issued: datetime, status: str, approved_by: str | No
 def _drop_application_indexes() -> list[str]:
     """Bulk load: drop the inbox indexes and the full-text trigger; they are rebuilt once at the end
     (sorting once is far cheaper than a million random B-tree inserts)."""
-    from .tables import Application
-
     names = [name for name, in database.execute_sql(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'application' AND sql IS NOT NULL")]
     for name in names:

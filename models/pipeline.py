@@ -9,24 +9,63 @@ A requirement's `field` is "deal.X" or "client.X" (non-empty), alternatives join
 A deal's lines (DealLine: a catalog product, a quantity, a unit price) make its amount: the deal amount is
 the sum of its lines unless it has none (add_line / remove_line keep the stored amount in step, audited).
 
+Forecast and hand-off (issue 15): each stage has a win probability (set_probability, managers); a deal has
+an expected close date (a date, required from Proposal on by a stage requirement); a deal handed over
+(handoff_deal) keeps the rep who sourced it and that rep's commission split (setting commission.source_split,
+percent). A BDR (Rep.bdr) may hand deals over but never own one from Agreement signed on: enter_stage (every
+move, by hand or following the papers) and handoff_deal refuse it.
+
 Moving a deal by hand goes through models.flow (move_deal, lose_deal): losing a deal cancels what has not
 shipped, which needs payments and orders; this module imports neither (they import it for `follow`).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
+from . import settings
 from .access import owned_row, require_manager
 from .audit import record, record_changes
 from .clock import iso
 from .engine import write_txn
-from .errors import DomainError, NotFound, StageGateError, ValidationError
+from .errors import DomainError, NotFound, NothingToDo, PermissionDenied, StageGateError, ValidationError
 from .tables import Agreement, Client, Deal, DealLine, LostReason, Order, Rep, Stage, StageRequirement
 
-DEAL_FIELDS = ("title", "need", "budget", "timeline", "decision_maker", "products", "lost_reason", "currency")
+DEAL_FIELDS = ("title", "need", "budget", "timeline", "decision_maker", "products", "lost_reason", "currency",
+               "expected_close")
 FACTS = {"agreement.provides", "agreement.receives", "agreement.signed", "invoice.issued", "payment.full",
          "payment.full_or_plan", "deal.products", "deal.amount", "order.shipped", "order.delivered"}
 CLIENT_FIELDS = ("name", "company", "email", "phone", "birth_date", "address", "city", "country", "position")
+LATE_STAGE = "agreement_signed"  # from this stage on a BDR may not own a deal
+
+settings.declare("commission.source_split", 15, check=settings.ranged("commission.source_split", 0, 100),
+                 writers=settings.MANAGERS,
+                 doc="Percent of a deal's commission credit kept by the rep who sourced it (converted its "
+                     "application or handed it over); the owner gets the rest.")
+
+
+def parse_close_date(raw, now: datetime) -> date | None:
+    """An expected close date typed by a rep: YYYY-MM-DD, from a year back to ten years ahead of NOW
+    (empty: none). Every failure a ValidationError naming the field."""
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        return None
+    if isinstance(raw, datetime):
+        raw = raw.date()
+    if isinstance(raw, date):
+        value = raw
+    else:
+        text = str(raw).strip()
+        try:
+            if len(text) != 10:
+                raise ValueError
+            value = date.fromisoformat(text)
+        except ValueError:
+            raise ValidationError(f"Expected close {text[:40]!r} is not a date (e.g. 2026-12-15).",
+                                  field="expected_close") from None
+    low, high = date(now.year - 1, 1, 1), date(now.year + 10, 12, 31)
+    if not low <= value <= high:
+        raise ValidationError(f"Expected close {value.isoformat()} is outside {low.isoformat()} to "
+                              f"{high.isoformat()}.", field="expected_close")
+    return value
 
 
 def check_field_spec(spec: str) -> None:
@@ -110,7 +149,15 @@ def deal_dict(d: Deal) -> dict:
                 stage=d.stage.key, amount=plain_amount(d.amount_minor, d.currency) if d.amount_minor is not None
                 else None, currency=d.currency, need=d.need, budget=d.budget, timeline=d.timeline,
                 decision_maker=d.decision_maker, products=d.products, lost_reason=d.lost_reason,
-                stage_changed_at=iso(d.stage_changed_at), version=d.version)
+                expected_close=_date_text(d.expected_close),
+                sourced_by=Rep.get_by_id(d.sourced_by_id).login if d.sourced_by_id else None,
+                source_split_bp=d.source_split_bp, stage_changed_at=iso(d.stage_changed_at), version=d.version)
+
+
+def _date_text(value) -> str | None:
+    if value is None or value == "":
+        return None
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)[:10]
 
 
 def get_deal(actor: Rep, deal_id: int) -> Deal:
@@ -174,6 +221,8 @@ def update_deal(actor: Rep, deal_id: int, changes: dict, now: datetime, expected
                 values["amount_minor"] = parse_amount(raw, cur) if raw not in ("", None) else None
             except ValueError as exc:
                 raise ValidationError(str(exc), field="amount") from None
+        elif key == "expected_close":
+            values["expected_close"] = parse_close_date(raw, now)
         elif key in DEAL_FIELDS:
             if key == "lost_reason" and raw and not LostReason.select().where(LostReason.key == raw).exists():
                 keys = ", ".join(r.key for r in LostReason.select())
@@ -246,6 +295,11 @@ def enter_stage(actor: Rep, d: Deal, target: Stage, now: datetime) -> bool:
     current = Stage.get_by_id(d.stage_id)
     if target.id == current.id:
         return False
+    if bdr_may_not_own(d.owner_id, target):
+        owner = Rep.get_by_id(d.owner_id)
+        raise DomainError(f"Deal {d.id} belongs to {owner.login}, a BDR: a BDR does not own deals from "
+                          f"{stage_by_key(LATE_STAGE).name} on; hand it to an account executive first "
+                          f"(deal handoff {d.id} LOGIN).")
     missing = gate_missing(d, current, target)
     if missing:
         raise StageGateError(f"Deal {d.id} cannot enter {target.name}: missing "
@@ -282,10 +336,75 @@ def follow(actor_login: str, deal_id: int, now: datetime, cause: str) -> str | N
         target = by_key.get(key)
         if target is None or target.position <= current.position or not _holds(fact, d, client):
             continue
+        if bdr_may_not_own(d.owner_id, target):
+            return None  # a BDR's deal waits for its hand-off where it is
         if not gate_missing(d, current, target):
             _set_stage(actor_login, d, current, target, now, cause=cause)
             return target.key
     return None
+
+
+def is_late(stage: Stage) -> bool:
+    """Agreement signed and after (Won included, Lost not): where a BDR may not own a deal."""
+    if stage.key == "lost":
+        return False
+    late = Stage.get_or_none(Stage.key == LATE_STAGE)
+    return late is not None and stage.position >= late.position
+
+
+def bdr_may_not_own(owner_id: int | None, stage: Stage) -> bool:
+    if owner_id is None or not is_late(stage):
+        return False
+    return bool(Rep.select(Rep.bdr).where(Rep.id == owner_id).scalar())
+
+
+def handoff_deal(actor: Rep, deal_id: int, login: str, now: datetime) -> Deal:
+    """Give DEAL to the rep LOGIN (an account executive), keeping who sourced it: sourced_by becomes the
+    previous owner unless it is set already, with the split of setting commission.source_split (basis
+    points on the deal). The deal's owner (a BDR handing over), their manager or a director may do it; a
+    manager and a rep hand over within the team. The client's card goes along when it was the previous owner's
+    (the account executive works it from now on). Refused to a BDR when the deal is at Agreement signed or
+    later, to an inactive rep, and to the rep who has it already. Audited."""
+    from .access import may_act_for_team, sees_all
+
+    login = (login or "").strip()
+    with write_txn():
+        d = owned_row(Deal, deal_id, actor, "deal", lock=True)
+        to = Rep.get_or_none(Rep.login == login)
+        if to is None or not to.active:
+            raise NotFound(f"There is no active rep {login!r}.")
+        if to.role not in ("rep", "manager"):
+            raise ValidationError(f"{to.login} is a {to.role}; deals are handed to reps.", field="login")
+        if to.id == d.owner_id:
+            raise NothingToDo(f"Deal {d.id} is already {to.login}'s.")
+        if not sees_all(actor) and not (may_act_for_team(actor, to.team_id) or to.team_id == actor.team_id):
+            raise PermissionDenied(f"{actor.login} may hand deals only to reps of their own team; "
+                                   f"{to.login} is not.")
+        stage = Stage.get_by_id(d.stage_id)
+        if stage.terminal:
+            raise DomainError(f"Deal {d.id} is closed ({stage.name}); it is not handed over any more.")
+        if to.bdr and is_late(stage):
+            raise DomainError(f"{to.login} is a BDR: a BDR does not own deals from "
+                              f"{stage_by_key(LATE_STAGE).name} on, and deal {d.id} is {stage.name}.")
+        values = dict(owner=to.id, team=to.team_id)
+        if d.sourced_by_id is None and d.owner_id is not None:
+            values.update(sourced_by=d.owner_id, source_split_bp=source_split_bp())
+        before = dict(owner=d.owner_id, team=d.team_id, sourced_by=d.sourced_by_id,
+                      source_split_bp=d.source_split_bp)
+        Deal.update(**values, updated_at=now, version=Deal.version + 1).where(Deal.id == d.id).execute()
+        record_changes(actor.login, "deal", d.id, {k: before[k] for k in values}, values, at=now, action="handoff")
+        client = Client.get_by_id(d.client_id)
+        if client.owner_id == d.owner_id and d.owner_id is not None:  # the card goes with it: the AE works it
+            Client.update(owner=to.id, team=to.team_id, updated_at=now, version=Client.version + 1).where(
+                Client.id == client.id).execute()
+            record_changes(actor.login, "client", client.id, dict(owner=client.owner_id, team=client.team_id),
+                           dict(owner=to.id, team=to.team_id), at=now, action="handoff")
+    return Deal.get_by_id(deal_id)
+
+
+def source_split_bp() -> int:
+    """The default split of the rep who sourced a deal, in basis points (setting commission.source_split)."""
+    return int(settings.get("commission.source_split")) * 100
 
 
 # ---------------------------------------------------------------- deal lines
@@ -458,6 +577,22 @@ def requirements(stage_key: str) -> list[dict]:
             for r in stage.requirements.order_by(StageRequirement.position, StageRequirement.id)]
 
 
+def set_probability(actor: Rep, stage_key: str, percent: int | None, now: datetime) -> Stage:
+    """A manager sets STAGE's win probability (0 to 100 percent, None: not counted in the weighted
+    forecast). Audited."""
+    require_manager(actor, "edit stage rules")
+    if percent is not None and (isinstance(percent, bool) or not isinstance(percent, int)
+                                or not 0 <= percent <= 100):
+        raise ValidationError("A win probability is a whole percent from 0 to 100.", field="probability")
+    with write_txn():
+        stage = stage_by_key(stage_key)
+        if stage.probability != percent:
+            Stage.update(probability=percent, version=Stage.version + 1).where(Stage.id == stage.id).execute()
+            record(actor.login, "stage", stage.id, "update", field="probability", old=stage.probability,
+                   new=percent, at=now)
+    return Stage.get_by_id(stage.id)
+
+
 def set_stale_days(actor: Rep, stage_key: str, days: int | None, now: datetime) -> Stage:
     """After how many days without a move a deal in STAGE is marked stale (None: never)."""
     require_manager(actor, "edit stage rules")
@@ -505,3 +640,25 @@ def deals_in_stage(actor: Rep, stage_key: str, limit: int = 200) -> list[Deal]:
     q = (Deal.select(Deal, Client.name.alias("client_name")).join(Client, on=(Deal.client == Client.id))
          .where(Deal.stage == stage.id).order_by(Deal.stage_changed_at, Deal.id).limit(limit))
     return list(scope(q, actor, Deal.owner, Deal.team).objects())
+
+
+def set_bdr(actor: Rep, login: str, bdr: bool, now: datetime) -> Rep:
+    """A manager (their team) or a director marks LOGIN a BDR or not. A BDR who owns a deal from Agreement
+    signed on must hand it over first. Audited."""
+    from .access import may_act_for_team
+
+    require_manager(actor, "mark reps BDR")
+    with write_txn():
+        rep = Rep.get_or_none(Rep.login == (login or "").strip())
+        if rep is None or not may_act_for_team(actor, rep.team_id):
+            raise NotFound(f"There is no rep {(login or '').strip()[:64]!r}, or it is not yours.")
+        if bdr and not rep.bdr:
+            late = [s.id for s in stages() if is_late(s) and not s.terminal]
+            held = Deal.select(Deal.id).where((Deal.owner == rep.id) & Deal.stage.in_(late)).first() if late else None
+            if held is not None:
+                raise DomainError(f"{rep.login} owns deal {held.id} at a late stage; hand it over before marking "
+                                  f"{rep.login} a BDR.")
+        if bool(rep.bdr) != bool(bdr):
+            Rep.update(bdr=bool(bdr), version=Rep.version + 1).where(Rep.id == rep.id).execute()
+            record(actor.login, "rep", rep.id, "update", field="bdr", old=bool(rep.bdr), new=bool(bdr), at=now)
+    return Rep.get_by_id(rep.id)

@@ -12,8 +12,8 @@ from textual.widgets import DataTable, Input, Label, Select, Static, TabbedConte
 from screens.nav_widgets import NavTable
 
 DEAL_INPUTS = (("title", "Title"), ("need", "Need"), ("budget", "Budget"), ("timeline", "Timeline"),
-               ("decision_maker", "Decision maker"), ("products", "Products"), ("amount", "Amount"),
-               ("currency", "Currency"), ("provides", "We provide"), ("receives", "We get back"))
+               ("decision_maker", "Decision maker"), ("expected_close", "Expected close"), ("products", "Products"),
+               ("amount", "Amount"), ("currency", "Currency"), ("provides", "We provide"), ("receives", "We get back"))
 AGREEMENT_INPUTS = ("provides", "receives")
 DEAL_MULTILINE = ("need", "products", "provides", "receives")  # text areas: what was written keeps its lines
 FACT_HINTS = {
@@ -115,7 +115,7 @@ class CardForm(VerticalScroll):
                 if f == "lost_reason":
                     self.query_one("#c-lost_reason", Select).set_options(
                         [(label, key) for key, label in card.lost_reasons])
-                self.set(f, mine.get(f, self.loaded[f]))
+                self.set(f, mine.get(f, self.loaded.get(f, "")))
         finally:
             self.filling = False
 
@@ -219,7 +219,7 @@ class DealsPane(TabPane):
         self.filling = True
         try:
             for f, _ in DEAL_INPUTS:
-                self.set(f, mine.get(f, self.loaded[f]))
+                self.set(f, mine.get(f, self.loaded.get(f, "")))
                 self.error(f, "")
         finally:
             self.filling = False

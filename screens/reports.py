@@ -1,4 +1,5 @@
-"""Reports: the funnel with conversion rates (as bars), lost reasons, activity per rep, cash in."""
+"""Reports: this quarter's forecast, the funnel with conversion rates (as bars), lost reasons, activity per
+rep, cash in."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -62,6 +63,7 @@ class ReportsScreen(ScrollNav, MainScreen):
         from models.money import format_amount
 
         t = Text()
+        paint_forecast(t, data.forecast)
         top = max((s.count for s in data.funnel), default=0)
         t.append(f"Funnel, last {data.days} days\n", style="bold")
         for s in data.funnel:
@@ -92,3 +94,28 @@ class ReportsScreen(ScrollNav, MainScreen):
         if not cash:
             t.append("no payments in this period\n")
         self.query_one("#report", Static).update(t)
+
+
+def paint_forecast(t: Text, f) -> None:
+    """The forecast panel: one line per month and currency (weighted, best case, commit, won), coverage and
+    how many deals slipped."""
+    from models.money import format_amount
+
+    if f is None:
+        return
+    t.append(f"Forecast {f.period}, {f.scope}\n", style="bold")
+    t.append(f"{'month':<8}{'weighted':>17}{'best case':>17}{'commit':>17}{'won':>17}\n")
+    for m in f.months:
+        for x in m.totals:
+            t.append(f"{m.month:<8}" + "".join(f"{format_amount(v, x.currency):>17}" for v in (
+                x.weighted_minor, x.best_case_minor, x.commit_minor, x.won_minor)) + "\n")
+        if not m.totals:
+            t.append(f"{m.month:<8}{'-':>17}\n")
+    c = f.coverage
+    if c is not None:
+        cov = f"{c.coverage_percent}%" if c.coverage_percent is not None else "quota met"
+        t.append(f"coverage {cov}: {format_amount(c.pipeline_minor, c.currency)} open for "
+                 f"{format_amount(c.remaining_minor, c.currency)} of quota left\n")
+    if f.slipped_count:
+        t.append(f"{f.slipped_count} deal(s) slipped: close date passed, still open\n", style="bold")
+    t.append("\n")

@@ -1,7 +1,7 @@
 """Stage rules, edited by managers: what each stage requires before a deal may enter it, and after how
 many days a deal waiting in it is marked stale. `h`/`l` change stage, `a` adds a requirement, `x`
 removes the selected one, `s` sets the stale days, `K` whether forward moves may pass over the stage without
-its requirements (skippable); the same operations as `repdesk stage ...`. `C` sets the fields every client
+its requirements (skippable), `P` its win probability (the weighted forecast); the same operations as `repdesk stage ...`. `C` sets the fields every client
 card must have (the `client.required` setting)."""
 from __future__ import annotations
 
@@ -34,9 +34,11 @@ class StageRulesScreen(LoadingScreen, ModalScreen):
         Binding("l,right", "stage(1)", "Next", id="rules.next", tooltip="Next stage"),
         Binding("a", "add", "Add", id="rules.add"),
         Binding("x,delete", "remove", "Remove", id="rules.remove"),
-        Binding("s", "stale", "Stale days", id="rules.stale"),
+        Binding("s", "stale", "Stale", id="rules.stale", tooltip="Stale after how many days"),
         Binding("K", "skippable", "Skippable", id="rules.skippable", tooltip="May a forward move pass over it?"),
-        Binding("C", "client_required", "Client fields", id="rules.client_required"),
+        Binding("P", "probability", "Win%", id="rules.probability",
+                tooltip="The stage's win probability, for the weighted forecast"),
+        Binding("C", "client_required", "Card fields", id="rules.client_required", tooltip="Fields every client card needs"),
     ]
 
     def __init__(self, stage_key: str) -> None:
@@ -71,7 +73,8 @@ class StageRulesScreen(LoadingScreen, ModalScreen):
         t.append(f"Stage rules: {stage.name}", style="bold")
         t.append(f"  ({data.index + 1}/{len(data.stages)}, stale after "
                  f"{str(stage.stale_days) + ' days' if stage.stale_days else 'never'}"
-                 + (", skippable" if getattr(stage, "skippable", False) else "") + ")")
+                 + (", skippable" if getattr(stage, "skippable", False) else "")
+                 + (f", wins {stage.probability}%" if stage.probability is not None else "") + ")")
         self.query_one("#rules-title", Static).update(t)
         table = self.query_one(DataTable)
         keep = table.cursor_row
@@ -148,6 +151,31 @@ class StageRulesScreen(LoadingScreen, ModalScreen):
         app.push_screen(FormDialog(f"{self.stage_key}: stale after how many days?", [
             FieldSpec("days", "Days without a move (empty: never)", value=str(current or "")),
         ], submit, form_id="rule-stale"), lambda _: self.load())
+
+    def action_probability(self) -> None:
+        from models.errors import ValidationError
+        from models.pipeline import set_probability
+        from screens.form import FieldSpec, FormDialog
+
+        app = self.app
+
+        def submit(values):
+            raw = values["percent"].strip()
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 3):
+                raise ValidationError("The win probability is a whole percent from 0 to 100.", field="percent")
+            return set_probability(app.rep, self.stage_key, int(raw), app.now())
+
+        def done(result) -> None:
+            if result is not None:
+                self.notify(f"{result.name} wins {result.probability}% of the time.", markup=False)
+            self.load()
+
+        stage = self.data.stage if self.data and self.data.stage.key == self.stage_key else None
+        current = stage.probability
+        app.push_screen(FormDialog(f"{self.stage_key}: win probability?", [
+            FieldSpec("percent", "Percent of deals in this stage that are won (0 to 100)",
+                      value="" if current is None else str(current)),
+        ], submit, form_id="rule-probability"), done)
 
     def action_skippable(self) -> None:
         """Whether a forward move may pass over this stage without its requirements (models.pipeline)."""

@@ -1,5 +1,7 @@
-"""Today: the rep's agenda (tasks and meetings due today, overdue first, times in the rep's zone, named)
-and what moved to or from them; `d` marks a task done, `T` shows the team (mark yourself away or back)."""
+"""Today: the rep's own attainment at the top (each quota in its current period: done/target, percent, and
+"▼ behind" when below pace: a word, not only a colour), the agenda (tasks and meetings due today, overdue
+first, times in the rep's zone, named) and what moved to or from them; `d` marks a task done, `T` shows the
+team (attainment per rep, away and back)."""
 from __future__ import annotations
 
 from rich.text import Text
@@ -12,8 +14,41 @@ from screens.base import MainScreen
 from tui.actions import NAV, bindings
 
 
+def attainment_text(rows, width: int = 78) -> Text:
+    """The rep's attainment in at most two lines: "Quota calls 4/10 40%▼ · revenue 1,200/5,500 EUR 21% ·
+    ▼ behind pace" (the mark and its word, not only a colour)."""
+    from models.usecases.attainment import short_text
+
+    t = Text(no_wrap=False, overflow="ellipsis")
+    if not rows:
+        t.append("No quota set for you yet (a manager sets them: repdesk quota set).", style="italic")
+        return t
+    parts = [(short_text(a, compact=True), a.behind) for a in rows]
+    if any(a.behind for a in rows):
+        parts.append(("▼ behind pace", None))
+    t.append("Quota ", style="bold")
+    used = 6
+    for i, (part, behind) in enumerate(parts):
+        sep = " · " if i else ""
+        if used + len(sep) + len(part) + 1 > width and used:
+            t.append("\n")
+            used, sep = 0, ""
+        t.append(sep)
+        if behind is None:
+            t.append(part, style="bold")
+        else:
+            t.append(part.rstrip("▼"), style="bold red" if behind else "")
+            if behind:
+                t.append("▼", style="bold")
+        used += len(sep) + len(part)
+    return t
+
+
 class TodayScreen(MainScreen):
     TITLE_TEXT = "Today"
+    DEFAULT_CSS = """
+    TodayScreen #attainment { height: auto; max-height: 2; padding: 0 1; }
+    """
     BINDINGS = [
         Binding("d", "done", "Done", id="today.done"),
         Binding("T", "team", "Team", id="today.team", tooltip="Away or back"),
@@ -22,6 +57,7 @@ class TodayScreen(MainScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_status()
+        yield Static("", id="attainment")
         yield Static("", id="today-bar", classes="bar")
         table = DataTable(id="agenda", cursor_type="row", zebra_stripes=False)
         table.add_columns("due", "what", "subject")
@@ -44,6 +80,7 @@ class TodayScreen(MainScreen):
 
         now = view.now
         tz = self.app.rep.timezone
+        self.query_one("#attainment", Static).update(attainment_text(view.attainment, max(self.size.width - 2, 40)))
         table = self.query_one(DataTable)
         keep = table.cursor_row
         table.clear()

@@ -35,7 +35,8 @@ def ready_deal(team, club, now, plan=False):
     d = pipeline.add_deal(ana, club.id, "balls", now)
     pipeline.add_line(ana, d.id, "BALL-PRO5", 10, now)
     pipeline.add_line(ana, d.id, "GOAL-7X5", 1, now)
-    pipeline.update_deal(ana, d.id, dict(need="balls", budget="600", timeline="May", decision_maker="Marta"), now)
+    pipeline.update_deal(ana, d.id, dict(need="balls", budget="600", timeline="May", decision_maker="Marta",
+                                         expected_close="2026-12-15"), now)
     for s in ("qualified", "proposal", "negotiation"):
         flow.move_deal(ana, d.id, s, now)
     upsert_agreement(ana, d.id, "10 balls and a goal", "588.00 EUR", now)
@@ -64,7 +65,7 @@ def test_won_on_a_new_deal_is_refused_naming_the_first_stages_fields(team, club,
 def test_a_skippable_stage_is_passed_over_without_its_requirements(team, club, now):
     ana, mia = team["ana"], team["mia"]
     d = pipeline.add_deal(ana, club.id, "balls", now, amount="100")
-    pipeline.update_deal(ana, d.id, dict(products="10 balls"), now)
+    pipeline.update_deal(ana, d.id, dict(products="10 balls", expected_close="2026-12-15"), now)
     with pytest.raises(StageGateError) as exc:
         flow.move_deal(ana, d.id, "proposal", now)
     assert [m["field"] for m in exc.value.missing] == ["deal.need", "deal.budget", "deal.timeline",

@@ -47,7 +47,7 @@ def test_one_order_end_to_end(db_url):
     added = js("deal", "line", "add", str(deal), "BALL-FUT", "10", "--as", "ana")
     assert added["deal_amount_minor"] == 40 * 3990 + 2 * 18900 + 10 * 2490
     cli("deal", "set", str(deal), "need=kit for the club's season", "budget=2,400 EUR", "timeline=before 5 December",
-        "decision_maker=Marta Ruiz", "--as", "ana")
+        "decision_maker=Marta Ruiz", "expected_close=2026-12-04", "--as", "ana")
     assert js("deal", "move", str(deal), "qualified", "--as", "ana")["stage"] == "qualified"
     assert js("deal", "move", str(deal), "proposal", "--as", "ana")["stage"] == "proposal"
     cli("agreement", "set", "--deal", str(deal), "--provides", "40 balls, 2 goals, 10 futsal balls",

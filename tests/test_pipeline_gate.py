@@ -96,8 +96,10 @@ def test_every_stage_refuses_until_its_requirements_hold(team, now, catalog):
     assert refused("won")[:4] == ["deal.need", "deal.budget", "deal.timeline", "deal.decision_maker"]
     update_deal(ana, deal.id, dict(need="balls", budget="2000", timeline="May", decision_maker="Marta"), now)
     before = move_deal(ana, deal.id, "qualified", now).stage.key
-    assert refused("proposal") == ["deal.products", "deal.amount"]  # the client has an e-mail already
+    assert refused("proposal") == ["deal.products", "deal.amount", "deal.expected_close"]  # client has an e-mail
     add_line(ana, deal.id, "BALL-PRO5", 40, now)  # lines make the products and the amount
+    assert refused("proposal") == ["deal.expected_close"]
+    update_deal(ana, deal.id, dict(expected_close="2026-12-15"), now)
     before = move_deal(ana, deal.id, "proposal", now).stage.key
     before = move_deal(ana, deal.id, "negotiation", now).stage.key  # negotiation needs nothing more
     assert refused("agreement_signed") == ["agreement.provides", "agreement.receives", "agreement.signed"]

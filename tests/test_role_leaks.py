@@ -65,6 +65,11 @@ READ = {
     "notices": [["--peek"]],
     "rep list": [[]],
     "config show": [[]],
+    "attainment": [[], ["--rep", "ana"], ["--team", "North"], ["--period", "2026-11"]],
+    "quota list": [[]],
+    "forecast": [[], ["--team", "North"], ["--period", "2026-11"]],
+    "commission statement": [["ana", "--period", "2026-11"], ["ana", "--period", "2026-11", "--csv"]],
+    "commission plan show": [["ana"]],
 }
 # Commands that change something (their role checks are tests/test_roles.py's), or show no record.
 NOT_READ = {
@@ -75,7 +80,8 @@ NOT_READ = {
     "stage require", "stage unrequire", "stage stale", "stage skippable", "invoice add", "invoice approve-plan",
     "invoice reject-plan", "invoice cancel", "payment add", "payment followed-up", "note add", "note approve",
     "note reject", "refund paid", "agreement set", "agreement send", "agreement sign", "reminder send",
-    "order create", "order cancel", "order ship", "order deliver",
+    "order create", "order cancel", "order ship", "order deliver", "quota set",
+    "commission plan set", "stage probability", "rep bdr", "deal handoff",
 }
 
 

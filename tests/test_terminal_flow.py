@@ -51,7 +51,7 @@ def test_one_order_end_to_end_in_a_real_terminal(db_url, now):
         term.wait_for("2 x GOAL-7X5")
         term.keys(">")  # the gate: Qualified needs a need, a budget, a timeline, a decision maker
         term.wait_for("Cannot move")
-        for text in ("Kit for the season", "2,400 EUR", "before 5 December", "Marta Ruiz"):
+        for text in ("Kit for the season", "2,400 EUR", "before 5 December", "Marta Ruiz", "2026-12-04"):
             term.keys("-l", text)
             term.wait_for(text)
             term.keys("Tab")

@@ -36,7 +36,9 @@ def screen_text(app) -> str:
     """What the person sees: the text of every Static and Label on the screen, and the list's lines."""
     from textual.widgets import Static
 
-    out = [str(w.render()) for w in app.screen.query("*") if isinstance(w, Static)]
+    from tui.widgets.linepane import LinePane
+
+    out = [str(w.render()) for w in app.screen.query("*") if isinstance(w, (Static, LinePane))]
     for options in app.screen.query("OptionList"):
         out.extend(str(options.get_option_at_index(i).prompt) for i in range(options.option_count))
     for lst in app.screen.query("RecordList"):
@@ -86,7 +88,7 @@ async def inbox_to_signed(pilot, app, app_id: int) -> int:
     await pilot.press("greater_than_sign")
     await until(pilot, lambda: app.focused is not None and app.focused.id == "d-need")
     await pilot.press(*"Kit for the season", "tab", *"2,400 EUR", "tab", *"before 5 December", "tab",
-                      *"Marta Ruiz", "escape")
+                      *"Marta Ruiz", "tab", *"2026-12-04", "escape")  # and the expected close
     for target in ("qualified", "proposal", "negotiation"):
         await pilot.press("greater_than_sign")
         await until(pilot, lambda: stage(deal.id) == target, what=f"the deal in {target}")

@@ -18,7 +18,8 @@ from ..pipeline import deal_dict, deal_lines, get_deal, missing_for, stage_step,
 from ..tables import Activity, Agreement, Deal, Invoice, Order
 from ..validation import phone_region
 
-DEAL_FORM = ("title", "need", "budget", "timeline", "decision_maker", "products", "amount", "currency")
+DEAL_FORM = ("title", "need", "budget", "timeline", "decision_maker", "expected_close", "products", "amount",
+             "currency")
 
 
 @dataclass(frozen=True)

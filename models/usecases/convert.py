@@ -210,6 +210,7 @@ def convert(actor, app_id: int, now: datetime, client_id: int | None = None, tit
                      if Product.get_or_none(Product.sku == s) is not None]
             title = _title(a, found)
         deal = pipeline.add_deal(actor, client.id, title, now, application_id=a.id)
+        _record_source(actor, deal.id, now)
         # the application's words go with the deal as its first note (the rep qualifies the need: the gate's
         # "Need" is theirs to fill, not the client's first message)
         text = "\n".join(x for x in ((a.subject or "").strip(), (a.text or "").strip()) if x)
@@ -223,6 +224,16 @@ def convert(actor, app_id: int, now: datetime, client_id: int | None = None, tit
     return Conversion(application_id=app_id, client_id=client.id, deal_id=d.id, created_client=created,
                       title=d.title, lines=len(specs),
                       amount_text=format_amount(d.amount_minor, d.currency) if d.amount_minor is not None else "-")
+
+
+def _record_source(actor, deal_id: int, now: datetime) -> None:
+    """The converting rep sourced the deal: they keep the split of setting commission.source_split (issue 15)."""
+    from ..audit import record
+    from ..tables import Deal
+
+    split = pipeline.source_split_bp()
+    Deal.update(sourced_by=actor.id, source_split_bp=split).where(Deal.id == deal_id).execute()
+    record(actor.login, "deal", deal_id, "create", field="sourced_by", new=f"{actor.login} ({split} bp)", at=now)
 
 
 def conversion_json(c: Conversion) -> dict:

@@ -75,6 +75,7 @@ class StageInfo:
     key: str
     name: str
     stale_days: int | None
+    probability: int | None = None  # win percent for the weighted forecast; None: not counted
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class StageRules:
 
 def stage_rules(stage_key: str) -> StageRules:
     """The rules of STAGE_KEY (raises NotFound for a stage that does not exist)."""
-    infos = tuple(StageInfo(key=s.key, name=s.name, stale_days=s.stale_days) for s in stages())
+    infos = tuple(StageInfo(key=s.key, name=s.name, stale_days=s.stale_days, probability=s.probability) for s in stages())
     reqs = tuple(Requirement(field=r["field"], label=r["label"]) for r in requirements(stage_key))
     index = [s.key for s in infos].index(stage_key)
     return StageRules(stages=infos, index=index, requirements=reqs,

@@ -1,11 +1,12 @@
 """The Reports screen and `repdesk report`: the funnel, why deals and clients were lost, activity per rep
-and cash in over the last DAYS days, scoped to what the actor may see (models.reports computes them)."""
+and cash in over the last DAYS days, and this quarter's forecast, scoped to what the actor may see (models.reports computes them)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
 from .. import reports
+from ..forecast import Forecast, forecast
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,7 @@ class Report:
     lost_clients: tuple[ReasonCount, ...]   # all time
     activity: tuple[RepActivity, ...]
     cash_in: tuple[CashDay, ...]
+    forecast: Forecast | None = None        # this quarter, month by month (issue 15), in the same scope
 
 
 def report(actor, now: datetime, days: int = 30) -> Report:
@@ -58,7 +60,8 @@ def report(actor, now: datetime, days: int = 30) -> Report:
         lost_deals=tuple(ReasonCount(**x) for x in reports.lost_reasons(actor, since, now)),
         lost_clients=tuple(ReasonCount(**x) for x in reports.lost_clients(actor)),
         activity=tuple(RepActivity(**r) for r in reports.activity_by_rep(actor, since, now)),
-        cash_in=tuple(CashDay(**c) for c in reports.cash_in(actor, since, now)))
+        cash_in=tuple(CashDay(**c) for c in reports.cash_in(actor, since, now)),
+        forecast=forecast(actor, now))
 
 
 def report_json(r: Report) -> dict:

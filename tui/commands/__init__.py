@@ -10,4 +10,6 @@ MODULES = [
     "tui.commands.audit",
     "tui.commands.clientio",
     "tui.commands.notices",
+    "tui.commands.desk",
+    "tui.commands.commission",
 ]

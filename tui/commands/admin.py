@@ -48,7 +48,8 @@ def register(sub, common) -> None:
         p.set_defaults(handler=cmd_rep_away, away=away)
 
     imp = group(sub, "import", "import data from files (all rows or none)", common)
-    p = imp.add_parser("products", help="import the catalog from CSV (sku,name,category,price,currency)",
+    p = imp.add_parser("products", help="import the catalog from CSV (sku,name,category,price,currency and optional aliases: "
+                       "other names of a product, separated by ;)",
                        parents=[common])
     p.add_argument("file", help="CSV file, or - for stdin")
     p.set_defaults(handler=cmd_import_products)

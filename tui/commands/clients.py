@@ -81,6 +81,9 @@ def register(sub, common) -> None:
     p.set_defaults(handler=cmd_task_done)
 
     dl = group(sub, "deal", "deals and the stage gate", common)
+    from tui.commands.commission import register_deal
+
+    register_deal(dl, common)  # deal handoff (issue 15)
     p = dl.add_parser("add", help="add a deal for a client; prints the id", parents=[common])
     p.add_argument("--client", type=id_arg, required=True)
     p.add_argument("--title", required=True)
@@ -400,10 +403,13 @@ def cmd_stage_list(ctx: Context) -> int:
     from models.pipeline import stages
 
     rows = [dict(key=s.key, name=s.name, stale_days=s.stale_days, skippable=bool(s.skippable),
+                 probability=s.probability,
                  requires=[r.field for r in s.requirements.order_by(s.requirements.model.position)]) for s in stages()]
     ctx.emit(rows, table([[r["key"], r["name"], f"{r['stale_days']}d" if r["stale_days"] else "-",
-                           "yes" if r["skippable"] else "-", ", ".join(r["requires"]) or "-"] for r in rows],
-                         ["KEY", "NAME", "STALE", "SKIPPABLE", "REQUIRES"]))
+                           "yes" if r["skippable"] else "-",
+                           f"{r['probability']}%" if r["probability"] is not None else "-",
+                           ", ".join(r["requires"]) or "-"] for r in rows],
+                         ["KEY", "NAME", "STALE", "SKIPPABLE", "WIN%", "REQUIRES"]))
     return 0
 
 
