@@ -1,4 +1,7 @@
-"""The product catalog and its CSV import (all rows or none)."""
+"""The product catalog and its CSV import (all rows or none).
+
+Columns sku,name,category,price,currency, and an optional `aliases`: other names of the product (other
+languages, trade slang), separated by ';', that the ranking matches like the name (issue 14)."""
 from __future__ import annotations
 
 import csv
@@ -12,6 +15,8 @@ from .money import check_currency, parse_amount
 from .tables import Product
 
 COLUMNS = ["sku", "name", "category", "price", "currency"]
+OPTIONAL = ["aliases"]
+ALIASES_MAX = 2000
 
 
 class ImportError_(ValidationError):
@@ -36,7 +41,7 @@ def parse_products_csv(text: str) -> list[dict]:
     missing = [c for c in COLUMNS if c not in header]
     if missing:
         raise ImportError_([(1, f"the header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}")])
-    idx = {c: header.index(c) for c in COLUMNS}
+    idx = {c: header.index(c) for c in COLUMNS + OPTIONAL if c in header}
     rows, seen = [], {}
     try:
         for row in reader:
@@ -66,7 +71,15 @@ def parse_products_csv(text: str) -> list[dict]:
             except ValueError as exc:
                 problems.append((line, f"{sku}: {exc}"))
                 continue
-            rows.append(dict(sku=sku, name=name, category=get("category"), price_minor=price, currency=currency))
+            aliases = "; ".join(a.strip() for a in get("aliases").replace("|", ";").split(";") if a.strip()) \
+                if "aliases" in idx else ""
+            if len(aliases) > ALIASES_MAX:
+                problems.append((line, f"{sku}: aliases are {len(aliases)} characters long; at most {ALIASES_MAX}"))
+                continue
+            row_ = dict(sku=sku, name=name, category=get("category"), price_minor=price, currency=currency)
+            if "aliases" in idx:
+                row_["aliases"] = aliases or None
+            rows.append(row_)
     except csv.Error as exc:
         problems.append((reader.line_num, f"not valid CSV ({exc})"))
     if problems:
@@ -90,7 +103,8 @@ def import_products(actor: str, text: str, now=None) -> dict:
                 record(actor, "product", p.id, "create", new=f"{r['sku']} {r['name']}", at=now)
                 added += 1
             elif (old.name, old.category, old.price_minor, old.currency, old.active) != (
-                    r["name"], r["category"], r["price_minor"], r["currency"], True):
+                    r["name"], r["category"], r["price_minor"], r["currency"], True) or \
+                    ("aliases" in r and (old.aliases or None) != r["aliases"]):
                 Product.update(**r, active=True, version=Product.version + 1).where(Product.id == old.id).execute()
                 record(actor, "product", old.id, "update", field="price",
                        old=f"{old.price_minor} {old.currency}", new=f"{r['price_minor']} {r['currency']}", at=now)

@@ -1,30 +1,31 @@
 """Specificity ranking: how concrete is an incoming application?
 
-The score (0-100) is a sum of explainable signals, each with a weight from
-configuration (`DEFAULT_WEIGHTS`, overridden by the `scoring.weights` setting)
-and a short reason the inbox shows ("names BALL-PRO5 x40", "deadline 5 Dec",
-"budget 1,800 EUR"). Rules, in the order they are applied:
+The score (0-100) is a sum of explainable signals, each with a weight from configuration (`DEFAULT_WEIGHTS`,
+overridden by the `scoring.weights` setting). Every reason the inbox shows starts with its points and
+quotes the words of the text it came from ("+18 BAG-BALL10 x40: '40 x BAG-BALL10'"), so the points shown
+add up to the score and each can be checked against the text. Rules, in the order they are applied:
 
 1. Spam (SEO offers, links, followers ...) scores 0: "looks like spam".
-2. Products: catalog SKUs (any case, with or without the hyphen) and catalog
-   names matched on their words, with typos, plurals and Spanish/German nouns
-   tolerated. Naming a concrete product counts most; naming only a kind of
-   product ("gloves", "goals", "goalkeeper equipment", "scoreboard") counts less.
-3. Quantities: a number (digits or number words in EN/ES/DE) tied to a product
-   word or a unit ("40 balls", "x4", "4 pairs", "two goals", "about 30"). A phone
-   number, a year, a size, a dimension (12x6), a price, a date or a duration is
-   not a quantity.
-4. Dates and deadlines (day + month, weekdays, "end of January", "next week",
-   "urgent") in EN/ES/DE.
+2. Products, from the catalog only (names, SKUs, categories and aliases; nothing here names a product of
+   any trade): SKUs in any case with or without the hyphen; names matched on their words, with
+   inflections in EN/ES/DE/PT/FR/IT through simplemma's dictionaries, compounds by their catalog part,
+   typos by similarity. A concrete product counts most; only a kind (a category word) counts less.
+3. Quantities bound to what they count: a number right before a product's words or a unit ("40 x
+   BAG-BALL10", "3 Pro Match Ball", "4 pairs"), or after it with an 'x'. Numbers of a product's name or a
+   specification ("34 inch", "40 ppm", "A4", "Wi-Fi 6", "12x6", "50 pack"), phone numbers, years, prices,
+   dates and durations are not quantities. Each product keeps its own.
+4. Dates and deadlines (day + month, weekdays, "end of January", "next week"), urgency words.
 5. Budgets and amounts with a currency.
-6. Delivery places, payment terms, order or tender references, specifications
-   (sizes, dimensions, colours), a business or organisation buying.
-7. Contact details (name, e-mail and phone all given, or two of them) and a
-   known client.
+6. Delivery places, payment terms, order or tender references, specifications (sizes, colours, a number
+   of the named product's name such as "200 A"), a trade buyer or an organisation.
+7. Contact details (name, e-mail and phone all given, or two of them) and a known client.
 
-An application with none of the substantive signals (2-6) is vague: it keeps
-at most a few points for its contact details, however long it is. Length is
-never counted.
+An application with none of the substantive signals (2-6) is vague: it keeps at most a few points for its
+contact details, however long it is. Length is never counted.
+
+Speed (issue 13's intake budget): a Catalog is prepared once per catalog version (load_catalog); each
+distinct word of the texts is snapped to its vocabulary once and remembered; simplemma is imported on
+first use only, never on the TUI's start-up path.
 """
 from __future__ import annotations
 
@@ -71,49 +72,40 @@ settings.declare("scoring.weights", {}, check=_check_weights,
                  doc="Scoring weight overrides (see models.scoring.DEFAULT_WEIGHTS).")
 
 # ---------------------------------------------------------------- vocabulary
+#
+# Nothing below names a product of any trade: product words come from the catalog (names, SKUs,
+# categories and aliases, see Catalog). What is here is language: the words every trade shares
+# (units a quantity counts in, months, weekdays, small number words, cue words) in English, Spanish,
+# German, Portuguese, French and Italian. Inflections are matched through simplemma's dictionaries.
 
-# Words that name a kind of product, in any of the languages, mapped to one English stem.
-PRODUCT_NOUNS: dict[str, str] = {
-    # English
-    "ball": "ball", "football": "ball", "soccerball": "ball", "goal": "goal", "goalpost": "goal", "post": "goal",
-    "net": "net", "netting": "net", "bib": "bib", "pinnie": "bib", "vest": "bib", "kit": "kit", "jersey": "kit",
-    "shirt": "kit", "uniform": "kit", "strip": "kit", "glove": "glove", "guard": "guard", "shinpad": "guard",
-    "cone": "cone", "marker": "cone", "ladder": "ladder", "rebounder": "rebounder", "pump": "pump", "bag": "bag",
-    "turf": "turf", "grass": "turf", "pitch": "turf", "clinic": "clinic", "coaching": "clinic",
-    "scoreboard": "scoreboard", "bench": "bench", "flag": "flag", "trophy": "trophy", "medal": "medal",
-    "boot": "boot", "sock": "kit", "short": "kit", "bottle": "bottle", "whistle": "whistle", "hurdle": "hurdle",
-    "mannequin": "mannequin", "dummy": "mannequin", "floodlight": "floodlight", "tracksuit": "kit",
-    # Spanish
-    "balon": "ball", "pelota": "ball", "porteria": "goal", "arco": "goal", "red": "net", "peto": "bib",
-    "equipacion": "kit", "camiseta": "kit", "guante": "glove", "espinillera": "guard", "cono": "cone",
-    "escalera": "ladder", "bomba": "pump", "inflador": "pump", "bolsa": "bag", "cesped": "turf",
-    "marcador": "scoreboard", "banquillo": "bench", "trofeo": "trophy", "medalla": "medal", "bota": "boot",
-    # German
-    "bal": "ball", "balle": "ball", "fussball": "ball", "tor": "goal", "netz": "net", "leibchen": "bib",
-    "trikot": "kit", "handschuh": "glove", "schienbeinschoner": "guard",
-    "hutchen": "cone", "leiter": "ladder", "pumpe": "pump", "tasche": "bag",
-    "kunstrasen": "turf", "rasen": "turf", "anzeigetafel": "scoreboard", "bank": "bench", "pokal": "trophy",
-    "medaille": "medal", "schuh": "boot",
-}
-# Other words a catalog name may use, in other languages.
-SYNONYMS: dict[str, str] = {
-    "portatil": "portable", "tragbar": "portable", "movil": "portable", "acero": "steel", "stahl": "steel",
-    "entrenamiento": "training", "training": "training", "partido": "match", "spiel": "match",
-    "portero": "goalkeeper", "torwart": "goalkeeper", "arquero": "goalkeeper", "keeper": "goalkeeper",
-    "gk": "goalkeeper", "repuesto": "replacement", "ersatz": "replacement", "artificial": "artificial",
-    "sintetico": "artificial", "instalacion": "installation", "montage": "installation", "install": "installation",
-    "installed": "installation", "installing": "installation", "primeros": "first", "auxilios": "aid",
-}
-# Generic words inside catalog names that do not identify a product on their own.
-GENERIC = {"size", "set", "of", "pack", "per", "m", "m2", "ft", "holds", "one", "day", "service", "pro",
-           "and", "the", "a", "for", "with", "shirt", "shorts", "socks", "heavy", "duty", "heavyduty"}
+LEMMA_LANGS = ("en", "es", "de", "pt", "fr", "it")
+
+# Words inside catalog names that do not identify a product on their own (and the languages' small words).
+GENERIC = {"size", "set", "sets", "of", "pack", "per", "holds", "one", "and", "the", "a", "an", "for", "with",
+           "new", "in", "on", "to", "or", "x", "pro", "plus", "premium", "basic", "standard", "classic", "deluxe",
+           "de", "del", "la", "el", "los", "las", "y", "o", "con", "para", "por", "en", "un", "una",
+           "und", "mit", "fur", "der", "die", "das", "von", "zu", "im", "ein", "eine",
+           "le", "les", "des", "du", "et", "pour", "avec", "au", "aux", "une",
+           "di", "il", "lo", "gli", "e", "da", "per", "dei", "delle",
+           "do", "da", "dos", "das", "com", "um", "uma", "no", "na"}
 # Catalog categories too general to show interest in anything ("your products and services").
-GENERIC_CATEGORIES = {"service", "accessory", "accessorie", "product", "other", "misc", "general"}
-UNITS = {"item", "pcs", "pc", "piece", "pieces", "unit", "units", "pair", "pairs", "set", "sets", "box", "boxes",
-         "pack", "packs", "roll", "rolls", "kid", "kids", "player", "players", "child", "children", "people",
-         "person", "participant", "participants", "team", "teams", "m2", "sqm", "meter", "meters", "metre", "metres",
-         "unidad", "unidades", "pieza", "piezas", "par", "pares", "juego", "juegos", "nino", "ninos", "jugador",
-         "jugadores", "stuck", "paar", "satz", "kinder", "spieler", "stk"}
+GENERIC_CATEGORIES = {"service", "servic", "accessory", "accessori", "product", "other", "misc", "general"}
+# Units a quantity counts in: pieces, packaging, people or seats (never a product of one trade).
+UNITS = {"item", "items", "pcs", "pc", "piece", "pieces", "unit", "units", "pair", "pairs", "set", "sets",
+         "box", "boxes", "pack", "packs", "roll", "rolls", "carton", "cartons", "pallet", "pallets", "case",
+         "cases", "dozen", "seat", "seats", "user", "users", "licence", "licences", "license", "licenses",
+         "people", "person", "persons", "participant", "participants", "kid", "kids", "child", "children",
+         "player", "players", "team", "teams", "m2", "sqm", "meter", "meters", "metre", "metres",
+         "unidad", "unidades", "pieza", "piezas", "par", "pares", "caja", "cajas", "paquete", "paquetes",
+         "juego", "juegos", "licencia", "licencias", "usuario", "usuarios", "personas", "ninos", "jugadores",
+         "stuck", "stk", "paar", "satz", "karton", "kartons", "packung", "packungen", "einheit", "einheiten",
+         "lizenz", "lizenzen", "nutzer", "benutzer", "personen", "kinder", "spieler",
+         "unite", "unites", "piece", "pieces", "paire", "paires", "boite", "boites", "lot", "lots",
+         "utilisateur", "utilisateurs", "personnes", "enfants", "joueurs",
+         "pezzo", "pezzi", "unita", "paio", "paia", "scatola", "scatole", "confezione", "confezioni", "licenza",
+         "licenze", "utenti", "persone", "bambini", "giocatori",
+         "unidade", "peca", "pecas", "caixa", "caixas", "pacote", "pacotes", "licenca", "licencas", "usuarios",
+         "pessoas", "criancas", "jogadores"}
 NUMBER_WORDS = {
     "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
     "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
@@ -124,11 +116,18 @@ NUMBER_WORDS = {
     "ein": 1, "eine": 1, "einen": 1, "zwei": 2, "drei": 3, "vier": 4, "funf": 5, "sechs": 6, "sieben": 7,
     "acht": 8, "neun": 9, "zehn": 10, "zwolf": 12, "zwanzig": 20, "dreissig": 30, "vierzig": 40, "funfzig": 50,
     "hundert": 100, "dutzend": 12,
+    "une": 1, "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "douze": 12, "vingt": 20, "trente": 30, "cinquante": 50, "cent": 100, "douzaine": 12,
+    "due": 2, "tre": 3, "quattro": 4, "sei": 6, "sette": 7, "otto": 8, "nove": 9, "dieci": 10, "dodici": 12,
+    "venti": 20, "trenta": 30, "cinquanta": 50, "cento": 100, "dozzina": 12,
+    "um": 1, "uma": 1, "duas": 2, "quatro": 4, "sete": 7, "oito": 8, "dez": 10, "doze": 12, "vinte": 20,
+    "trinta": 30, "cinquenta": 50, "cem": 100, "duzia": 12,
 }
 QUANTITY_CUES = {"need", "needs", "want", "wants", "order", "ordering", "buy", "require", "about", "around",
                  "approx", "approximately", "roughly", "some", "quote", "necesitamos", "necesito", "queremos",
                  "quiero", "unos", "unas", "aproximadamente", "brauchen", "brauche", "benotigen", "bestellen",
-                 "etwa", "ca", "rund", "circa", "for"}
+                 "etwa", "ca", "rund", "circa", "for", "besoin", "voudrions", "voudrais", "environ", "commander",
+                 "servono", "vorremmo", "circa", "ordinare", "precisamos", "queremos", "cerca", "encomendar"}
 MONTHS = {
     "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7, "august": 8,
     "september": 9, "october": 10, "november": 11, "december": 12,
@@ -137,23 +136,37 @@ MONTHS = {
     "enero": 1, "febrero": 2, "marzo": 3, "abril": 4, "mayo": 5, "junio": 6, "julio": 7, "agosto": 8,
     "septiembre": 9, "setiembre": 9, "octubre": 10, "noviembre": 11, "diciembre": 12,
     "januar": 1, "februar": 2, "marz": 3, "mai": 5, "juni": 6, "juli": 7, "oktober": 10, "dezember": 12,
+    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "juin": 6, "juillet": 7, "aout": 8, "septembre": 9,
+    "octobre": 10, "novembre": 11, "decembre": 12,
+    "gennaio": 1, "febbraio": 2, "aprile": 4, "maggio": 5, "giugno": 6, "luglio": 7, "settembre": 9,
+    "ottobre": 10, "dicembre": 12,
+    "janeiro": 1, "fevereiro": 2, "marco": 3, "maio": 5, "junho": 6, "julho": 7, "setembro": 9, "outubro": 10,
+    "novembro": 11, "dezembro": 12,
 }
 MONTH_ABBR = ["", "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
             "lunes", "martes", "miercoles", "jueves", "viernes", "sabado", "domingo",
-            "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"}
+            "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag",
+            "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+            "lunedi", "martedi", "mercoledi", "giovedi", "venerdi", "sabato",
+            "segunda-feira", "terca-feira", "quarta-feira", "quinta-feira", "sexta-feira"}
 RELATIVE_DATES = ["today", "tomorrow", "tonight", "this week", "next week", "this month", "next month",
                   "this weekend", "end of the month", "hoy", "manana", "esta semana", "la proxima semana",
                   "proxima semana", "el proximo mes", "heute", "morgen", "diese woche", "nachste woche",
-                  "nachsten monat", "ende des monats"]
+                  "nachsten monat", "ende des monats", "aujourd'hui", "demain", "cette semaine",
+                  "la semaine prochaine", "le mois prochain", "oggi", "domani", "questa settimana",
+                  "la prossima settimana", "il mese prossimo", "hoje", "amanha", "esta semana",
+                  "proxima semana", "o proximo mes"]
 URGENT = ["urgent", "urgently", "asap", "as soon as possible", "immediately", "right away", "urgente",
-          "lo antes posible", "cuanto antes", "dringend", "sofort", "so schnell wie moglich"]
+          "lo antes posible", "cuanto antes", "dringend", "sofort", "so schnell wie moglich",
+          "au plus vite", "des que possible", "urgentemente", "il prima possibile", "o mais rapido possivel"]
 CURRENCY = r"(?:eur|euros?|€|usd|us\$|\$|gbp|£|chf|sek|nok|dkk|pln|jpy|¥|mxn|brl|try|tl|ngn|₦|aud|cad)"
 
 # The word lists above as patterns, compiled once (in the lists' own order).
-_URGENT_RES = [re.compile(r"\b" + re.escape(u) + r"\b") for u in URGENT]
-_RELATIVE_DATE_RES = [(rel, re.compile(r"\b" + re.escape(rel) + r"\b")) for rel in RELATIVE_DATES]
-_WEEKDAY_RES = [(day, re.compile(r"\b" + day + r"(?:'s|s)?\b")) for day in WEEKDAYS]
+_URGENT_RE = re.compile(r"\b(?:" + "|".join(re.escape(u) for u in URGENT) + r")\b")
+_RELATIVE_DATE_RE = re.compile(r"\b(" + "|".join(re.escape(r) for r in sorted(set(RELATIVE_DATES), key=len,
+                                                                               reverse=True)) + r")\b")
+_WEEKDAY_RE = re.compile(r"\b(" + "|".join(sorted(WEEKDAYS, key=len, reverse=True)) + r")(?:'s|s)?\b")
 
 _SPAM = re.compile(
     r"\b(seo|search results|first page of (?:google|search)|followers|likes for|click here|crypto|bitcoin|"
@@ -200,6 +213,8 @@ _VAGUE = re.compile(r"\b(how much|price|prices|pricing|cost|costs|price ?list|ca
 
 def _fold(text: str) -> str:
     """Lower-case, accents removed, ß -> ss: one form for matching in any language."""
+    if text.isascii():
+        return text.lower()
     text = text.replace("ß", "ss").replace("ẞ", "ss")
     nfkd = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in nfkd if not unicodedata.combining(ch)).lower()
@@ -223,30 +238,49 @@ def _stem(word: str) -> str:
 
 
 _WORD = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_WORD_SPLIT = re.compile(r"[a-z0-9]+")
 
-
-# Compound words (mostly German) that name a product with two of the catalog's words.
-COMPOUNDS: dict[str, list[str]] = {
-    "torwarthandschuh": ["goalkeeper", "glove"], "balltasche": ["ball", "bag"], "ballpumpe": ["ball", "pump"],
-    "trainingsball": ["training", "ball"], "spielball": ["match", "ball"], "futsalball": ["futsal", "ball"],
-    "ersatznetz": ["replacement", "net"], "erste-hilfe": ["first", "aid"], "markierungshutchen": ["marker", "cone"],
-    "koordinationsleiter": ["agility", "ladder"], "trainingsleibchen": ["training", "bib"],
-}
 
 
 @lru_cache(maxsize=65536)  # a pure function of one token; intake calls it ~20 times per application
 def _canon(token: str) -> str:
-    """A token's canonical form: stemmed, then mapped through the multilingual vocabularies."""
-    for form in (token, _stem(token), token[:-1], token[:-2]):
-        if len(form) < 2:
-            continue
-        if form in PRODUCT_NOUNS:
-            return PRODUCT_NOUNS[form]
-        if form in SYNONYMS:
-            return SYNONYMS[form]
-        if form in COMPOUNDS:
-            return "+".join(COMPOUNDS[form])
+    """A token's canonical form, the same for a catalog's words and a text's: its plural stripped."""
     return _stem(token)
+
+
+_lemmatizer = None
+
+
+def _lemmatize():
+    """simplemma's lemmatize, imported on first use only (never on the TUI's start-up path); None when the
+    library is missing (then the stemmer alone matches inflections)."""
+    global _lemmatizer
+    if _lemmatizer is None:
+        try:
+            import simplemma
+            _lemmatizer = simplemma.lemmatize
+        except ImportError:
+            _lemmatizer = False
+    return _lemmatizer or None
+
+
+@lru_cache(maxsize=262144)
+def _lemmas(token: str) -> tuple[str, ...]:
+    """The token's dictionary forms in EN/ES/DE/PT/FR/IT (simplemma), folded and stemmed, other than the
+    token's own stem: "balones" -> ("balon",), "drucker" -> (), "stuhle" -> ("stuhl",)."""
+    lemmatize = _lemmatize()
+    if lemmatize is None:
+        return ()
+    own = _canon(token)
+    out: list[str] = []
+    for lang in LEMMA_LANGS:
+        try:
+            form = _canon(_fold(lemmatize(token, lang=lang)))
+        except Exception:  # noqa: BLE001 - a library hiccup never stops scoring
+            continue
+        if form != own and form not in out and form:
+            out.append(form)
+    return tuple(out)
 
 
 # ---------------------------------------------------------------- catalog
@@ -257,44 +291,144 @@ class _Product:
     name: str
     category: str
     words: frozenset          # canonical significant words of the name
-    heads: frozenset          # the product-kind words among them
-    sku_re: re.Pattern
+    heads: frozenset          # the words naming what the product is (the name's last word, its category's)
+    sku_key: str              # the SKU folded, without hyphens or spaces ("ballpro5")
+    name_numbers: frozenset = frozenset()   # numbers that are part of the name ("50 pack", "Wi-Fi 6")
+    small_words: frozenset = frozenset()    # the name's generic words ("Pro" of "Pro Match Ball"), quoted with it
+
+
+def _words_of(text: str) -> list[str]:
+    return _WORD.findall(_fold(text).replace("-", " "))
 
 
 class Catalog:
-    """The catalog prepared for matching: built once, reused for many applications."""
+    """The catalog prepared for matching: built once per catalog, reused for every application.
+
+    Its vocabulary is every canonical word of the products' names, aliases and categories; a text's
+    words are snapped to it once each (inflections through simplemma, German-style compounds by their
+    last part, typos by similarity) and remembered, so scoring many texts costs a dictionary look-up per
+    word."""
 
     def __init__(self, products: list[_Product]):
         self.products = products
-        self.vocab = frozenset(w for p in products for w in p.words) | frozenset(PRODUCT_NOUNS.values())
+        cat_words = {_canon(t) for p in products for t in _words_of(p.category)} - GENERIC - GENERIC_CATEGORIES
+        self.vocab = frozenset(w for p in products for w in p.words) | frozenset(
+            w for w in cat_words if not w.isdigit())
+        self.category_words = frozenset(cat_words)
         self._fuzzy_cache: dict[str, str | None] = {}
+        self._token_cache: dict[str, tuple[str, ...]] = {}
+        self._prefixes = frozenset(w[:3] for w in self.vocab if len(w) >= 3)
+        self._prefixes2 = frozenset(w[:2] for w in self.vocab if len(w) >= 2)
+        self._suffixes: dict[str, list[str]] = {}
+        for w in sorted(self.vocab, key=len, reverse=True):
+            if len(w) >= 4:
+                self._suffixes.setdefault(w[-4:], []).append(w)
+        heads: dict[str, set] = {}
+        owners: dict[str, set] = {}
+        for p in products:
+            for h in p.heads:
+                heads.setdefault(h, set()).add(p.sku)
+            for w in p.words:
+                owners.setdefault(w, set()).add(p.sku)
+        # a head naming one product only, and no other product's word ("Office" of one licence is not unique)
+        self.unique_heads = frozenset(h for h in heads if len(owners.get(h, ())) == 1)
+        # a long word of one product's names only ("futsal", "goalkeeper", "ultrawide"): names it alone
+        self.distinctive = frozenset(w for w, n in owners.items() if len(n) == 1 and len(w) >= 5
+                                     and w not in GENERIC_CATEGORIES and w.isalpha())
+        self.kind_words = frozenset(heads) | self.category_words
+        # "Wi-Fi 6", "Office 365": a word and the number after it in a name are the name, not a quantity
+        self.name_pairs = frozenset((a, int(b)) for p in products
+                                    for a, b in re.findall(r"([a-z]+)[\s-]+(\d+)", _fold(p.name)))
+        self.name_pair_words = frozenset(a for a, _ in self.name_pairs)
+        by_key: dict[str, _Product] = {}
+        for p in products:
+            by_key.setdefault(p.sku_key, p)
+        self.by_sku_key = by_key
+        # every SKU in one pattern (any case, with or without its hyphens), longest first
+        parts = sorted({p.sku for p in products}, key=len, reverse=True)
+        alts = [r"[-\s]?".join(re.escape(x) for x in re.split(r"[-\s]+", _fold(s)) if x) for s in parts]
+        self.sku_re = re.compile(r"(?<![a-z0-9])(?:" + "|".join(a for a in alts if a) + r")(?![a-z0-9])") \
+            if alts else None
 
     @classmethod
-    def from_products(cls, products: Iterable[tuple[str, str, str]]) -> "Catalog":
+    def from_products(cls, products: Iterable[tuple]) -> "Catalog":
+        """(sku, name, category) or (sku, name, category, aliases): aliases are other names of the product
+        (other languages, trade slang), separated by ';' or '|', matched like the name."""
         prepared = []
-        for sku, name, category in products:
-            tokens = [_canon(t) for t in _WORD.findall(_fold(name).replace("-", " "))]
-            words = frozenset(t for t in tokens if t not in GENERIC and not t.isdigit())
-            heads = frozenset(t for t in words if t in set(PRODUCT_NOUNS.values()))
-            if not heads and words:
-                heads = frozenset([max(words, key=len)])
-            parts = re.split(r"[-\s]+", _fold(sku))
-            sku_re = re.compile(r"(?<![a-z0-9])" + r"[-\s]?".join(re.escape(p) for p in parts) + r"(?![a-z0-9])")
-            prepared.append(_Product(sku, name, category, words, heads, sku_re))
+        for row in products:
+            sku, name, category = row[0], row[1], row[2] or ""
+            aliases = row[3] if len(row) > 3 and row[3] else ""
+            prepared.append(cls._prepare(sku, name, category))
+            for alias in re.split(r"[;|]", aliases):
+                if alias.strip():
+                    prepared.append(cls._prepare(sku, alias.strip(), category))
         return cls(prepared)
 
-    def canon_tokens(self, folded: str) -> list[str]:
-        """Canonical words of a text, with typos snapped to the catalog's vocabulary."""
+    @staticmethod
+    def _prepare(sku: str, name: str, category: str) -> "_Product":
+        raw_tokens = _words_of(name)
+        tokens = [_canon(t) for t in raw_tokens]
+        after_digit = {t for prev, t in zip(raw_tokens, tokens[1:]) if prev.isdigit()}  # "14 inch", "40 ppm"
+        words = frozenset(t for t in tokens if t not in GENERIC and not t.isdigit() and t not in after_digit
+                          and len(t) > 1) or frozenset(t for t in tokens if not t.isdigit())
+        cat_words = {_canon(t) for t in _words_of(category)}
+        significant = [t for t in tokens if t in words and t.isalpha() and t not in GENERIC_CATEGORIES] \
+            or [t for t in tokens if t in words]
+        # the name's last significant word (its head in EN/DE: "Ultrawide Monitor"), its first in ES/FR/IT/PT
+        # ("Silla de oficina") when a small word follows it, and the words it shares with its category
+        heads = set(significant[-1:]) | (words & cat_words)
+        if len(raw_tokens) > 1 and raw_tokens[1] in GENERIC and tokens[0] in words:
+            heads.add(tokens[0])
+        sku_key = re.sub(r"[-\s]+", "", _fold(sku))
+        numbers = frozenset(int(t) for t in raw_tokens if t.isdigit())
+        small = frozenset(t for t in tokens if t in GENERIC and t.isalpha() and len(t) > 2)
+        return _Product(sku, name, category, words, frozenset(heads), sku_key, numbers, small)
+
+    def canon_token(self, tok: str) -> tuple[str, ...]:
+        """The catalog words a text's token stands for (one, or the parts of a compound), else its own
+        canonical form; remembered per catalog."""
+        found = self._token_cache.get(tok)
+        if found is None:
+            found = self._canon_token(tok)
+            if len(self._token_cache) > 500000:
+                self._token_cache.clear()
+            self._token_cache[tok] = found
+        return found
+
+    def _canon_token(self, tok: str) -> tuple[str, ...]:
+        c = _canon(tok)
+        if c in self.vocab or len(tok) < 4 or not tok.isalpha() or tok in GENERIC:
+            return (c,)
+        if tok[:3] in self._prefixes or c[:3] in self._prefixes:
+            for lemma in _lemmas(tok):
+                if lemma in self.vocab:
+                    return (lemma,)
+        if len(tok) >= 7:  # a compound ending in a catalog word: "laserdrucker", "torwarthandschuhe"
+            for form in (c, *_lemmas(tok)):
+                for w in self._suffixes.get(form[-4:], ()):
+                    if form.endswith(w) and len(form) - len(w) >= 3:
+                        head = _canon(form[: -len(w)].rstrip("s-"))
+                        return (head, w) if head in self.vocab else (w,)
+        if len(tok) >= 5:  # a catalog compound ending in the word: "drucker" of "Laserdrucker"
+            for w in self._suffixes.get(c[-4:], ()):
+                if w.endswith(c) and len(w) - len(c) >= 3:
+                    return (w,)
+        if len(tok) >= 5 and c[:2] in self._prefixes2:
+            return (self._snap(c),)
+        return (c,)
+
+    def canon_spans(self, folded: str) -> list[tuple[int, int, str]]:
+        """(start, end, canonical word) of each word of a text, inflections and typos snapped to the catalog."""
         out = []
-        for tok in _WORD.findall(folded.replace("-", " ")):
-            c = _canon(tok)
-            if "+" in c:
-                out.extend(c.split("+"))
-                continue
-            if c not in self.vocab and len(tok) >= 5 and not c.isdigit():
-                c = self._snap(c)
-            out.append(c)
+        for m in _WORD_SPLIT.finditer(folded):
+            a, b = m.span()
+            for part in self.canon_token(m.group()):
+                out.append((a, b, part))
         return out
+
+    def canon_tokens(self, folded: str) -> list[str]:
+        """Canonical words of a text, snapped to the catalog's vocabulary."""
+        return [c for _, _, c in self.canon_spans(folded)]
 
     def _snap(self, word: str) -> str:
         if word in self._fuzzy_cache:
@@ -305,18 +439,46 @@ class Catalog:
         self._fuzzy_cache[word] = best[0] if best else None
         return best[0] if best else word
 
+    def sku_hits(self, folded: str) -> list[tuple[_Product, int, int]]:
+        """(product, start, end) of every SKU written in the text, in order."""
+        if self.sku_re is None:
+            return []
+        out = []
+        for m in self.sku_re.finditer(folded):
+            p = self.by_sku_key.get(re.sub(r"[-\s]+", "", m.group()))
+            if p is not None:
+                out.append((p, m.start(), m.end()))
+        return out
 
-_catalog_cache: Catalog | None = None
+
+_catalog_cache: tuple[object, Catalog] | None = None
+
+
+def _catalog_version():
+    """What changes whenever the active catalog does: the count and the sum of the products' versions and
+    ids (an import bumps a product's version; a new product adds an id)."""
+    from peewee import fn
+
+    from .tables import Product
+
+    row = (Product.select(fn.COUNT(Product.id), fn.SUM(Product.version), fn.SUM(Product.id), fn.MAX(Product.id))
+           .where(Product.active == True).tuples().first())  # noqa: E712
+    return tuple(row or ())
 
 
 def load_catalog() -> Catalog:
+    """The active catalog, prepared once per catalog version (names, categories and aliases)."""
     global _catalog_cache
-    if _catalog_cache is None:
+    version = _catalog_version()
+    if _catalog_cache is None or _catalog_cache[0] != version:
         from .tables import Product
 
-        _catalog_cache = Catalog.from_products(
-            (p.sku, p.name, p.category) for p in Product.select().where(Product.active == True))  # noqa: E712
-    return _catalog_cache
+        fields = [Product.sku, Product.name, Product.category]
+        if "aliases" in Product._meta.fields:
+            fields.append(Product.aliases)
+        rows = Product.select(*fields).where(Product.active == True).tuples()  # noqa: E712
+        _catalog_cache = (version, Catalog.from_products(list(rows)))
+    return _catalog_cache[1]
 
 
 def invalidate_catalog() -> None:
@@ -361,63 +523,110 @@ def _number_value(tok: str) -> int | None:
     return None
 
 
+_MEASURE = (r"%|days?|weeks?|months?|years?|hours?|dias?|semanas?|meses|anos?|tage|wochen|monate|jahre|stunden|"
+            r"jours?|mois|ans|giorni|mesi|anni|m2|m²|sqm|m|cm|mm|ft|kg|km|g|l|ml|lb|lbs|\"|''|inch|inches|in|zoll|"
+            r"pulgadas?|pouces?|pollici|polegadas?|ppm|gb|tb|mb|ghz|mhz|hz|w|kw|kwh|v|mah|mp|dpi|fps|bit|nm|"
+            r"mbps|gbps|rpm|bar|psi|nm|dm")
+_MEASURE_RE = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:" + _MEASURE + r")(?![a-z0-9])")
+_UNIT_AFTER = re.compile(r"\s*(?:" + _MEASURE + r")(?![a-z0-9])")  # "5.5 kW" is no date
+_TIMES_RE = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
+_SIZE_NO_RE = re.compile(r"\b(?:size|sizes|talla|tallas|grosse|taille|taglia|tamanho|nr|no|number|#)\s*\d+"
+                         r"(?:\s*(?:and|y|und|or|o|oder|et|e|ou|-|/)\s*\d+)*")
+_YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
+_REFNUM_RE = re.compile(r"\b(?:po|rfq|ref|order)(?:\s*(?:no\.?|nr\.?|number|#)|\s*-)?\s*:?\s*\d{3,}")
+_NUM_WORD_RE = re.compile(r"\b\d+-[a-z]+\b")          # "24-port", "50-pack": part of a name or a spec
+_WORD_NUM_RE = re.compile(r"([a-z]+[\s-]+)(\d+)")
+_PER_RE = re.compile(r"\b(?:per|por|pro|par|al|a)\s+(?:m2|m²|sqm|m|unit|hour|day|h)\b")
+
+
+_HAS_DIGIT = re.compile(r"\d")
+
+
 def _masked(folded: str, catalog: Catalog | None) -> str:
-    """Blank out what holds digits but is not a quantity: SKUs, phones, dimensions, money, dates, refs, times."""
+    """Blank out what holds digits but is not a quantity: SKUs, phones, dimensions, money, dates, refs, times,
+    sizes and measures ("34 inch", "40 ppm", "per m2"), numbers glued to a word ("A4", "24-port")."""
     def blank(m):
         return " " * (m.end() - m.start())
 
-    s = folded
     def item(m):
         return "item".ljust(m.end() - m.start())
 
-    if catalog is not None:
-        for p in catalog.products:
-            s = p.sku_re.sub(item, s)
+    s = folded
+    if catalog is not None and catalog.name_pairs:
+        s = _WORD_NUM_RE.sub(lambda m: m.group(1) + " " * len(m.group(2))
+                             if (m.group(1).split()[-1].split("-")[-1], int(m.group(2))) in catalog.name_pairs
+                             else m.group(), s)
+    if catalog is not None and catalog.sku_re is not None:
+        s = catalog.sku_re.sub(item, s)
     s = _SKU_SHAPE.sub(item, s)
+    if not _HAS_DIGIT.search(s):
+        return s  # nothing more to blank: every rule below needs a digit
     s = _PHONE_LIKE.sub(lambda m: blank(m) if sum(ch.isdigit() for ch in m.group()) >= 7 else m.group(), s)
-    s = re.sub(r"\b\d{1,2}[:h]\d{2}\b", blank, s)                        # times
+    s = _TIMES_RE.sub(blank, s)
     s = _DIMENSION.sub(blank, s)
-    s = re.sub(r"\b(?:size|sizes|talla|tallas|grosse|nr|no|number|#)\s*\d+(?:\s*(?:and|y|und|or|o|oder|-|/)\s*\d+)*", blank, s)
+    s = _SIZE_NO_RE.sub(blank, s)
     s = _MONEY.sub(blank, s)
-    s = re.sub(r"\b(?:19|20)\d{2}\b", blank, s)                            # years
-    s = re.sub(r"\b\d+\s*(?:%|days?|weeks?|months?|years?|hours?|dias?|semanas?|meses|tage|wochen|monate|"
-               r"jahre|stunden|m2|sqm|m|cm|mm|ft|kg|km)\b", blank, s)      # durations and measures
+    s = _YEAR_RE.sub(blank, s)
+    s = _PER_RE.sub(blank, s)
+    s = _MEASURE_RE.sub(blank, s)
     s = _DAY_MONTH.sub(lambda m: blank(m) if m.group(2) in MONTHS else m.group(), s)
     s = _MONTH_DAY.sub(lambda m: blank(m) if m.group(1) in MONTHS else m.group(), s)
     s = _NUM_DATE.sub(blank, s)
-    s = re.sub(r"\b(?:po|rfq|ref|order)\s*[-#:]?\s*\d+", blank, s)
-    s = re.sub(r"\b\d+-pack\b", blank, s)                                  # part of a product name
+    s = _REFNUM_RE.sub(blank, s)
+    s = _NUM_WORD_RE.sub(blank, s)
     return s
 
 
-def _quantities(masked: str, catalog: Catalog | None) -> list[tuple[int, int]]:
-    """(position, value) of numbers that are quantities: tied to a product word, a unit, 'x' or a cue."""
-    tokens = [(m.start(), m.group()) for m in re.finditer(r"[a-z]+|\d+|[x×]", masked)]
+class _Qty(NamedTuple):
+    """A number in the text that may count something: where it is, its value, how it is bound."""
+    pos: int
+    value: int
+    end: int
+    bound: bool        # tied to a unit, a product word or 'x' (not only to a cue such as "need")
+    word_before: str   # the word right before it ("fi" of "wi-fi 6")
+    word_after: str    # the word right after it ("pack" of "50 pack")
+
+
+_QTY_TOKEN = re.compile(r"\d+|[a-z][a-z0-9]*|[×]")
+_FILLERS = {"x", "×", "of", "de", "del", "di", "du", "des", "da", "do", "von", "st", "stk", "new", "nuevos",
+            "nuevas", "more", "mas", "extra", "additional", "the", "los", "las", "les", "die", "der"}
+
+
+def _quantities(masked: str, catalog: Catalog | None) -> list[_Qty]:
+    """Numbers that may be quantities: tied to a product word, a unit, 'x' or a cue ("need 30")."""
+    tokens = [(m.start(), m.end(), m.group()) for m in _QTY_TOKEN.finditer(masked)]
     found = []
-    kinds = set(PRODUCT_NOUNS.values())
-    vocab = catalog.vocab if catalog else frozenset(kinds)
-    for i, (pos, tok) in enumerate(tokens):
-        value = _number_value(tok)
+    vocab = catalog.vocab if catalog else frozenset()
+    canon = catalog.canon_token if catalog else (lambda t: (_canon(t),))
+    for i, (pos, end, tok) in enumerate(tokens):
+        if tok[0] == "x" and tok[1:].isdigit():                                   # "x40"
+            value, is_word, mult = int(tok[1:]), False, True
+        else:
+            value = _number_value(tok)
+            is_word, mult = not tok.isdigit(), False
         if value is None or value <= 0 or value > 100000:
             continue
-        is_word = not tok.isdigit()
-        after = [_canon(t) for _, t in tokens[i + 1:i + 5]]
-        before = [t for _, t in tokens[max(0, i - 2):i]]
-        tied = any(a in kinds or a in UNITS or a in vocab for a in after[:4] if not a.isdigit())
-        mult = bool(tokens[i - 1][1] in ("x", "×") if i else False) or (after[:1] == ["x"])
+        after_raw = [t for _, _, t in tokens[i + 1:i + 5]]
+        after = [canon(t)[-1] for t in after_raw]
+        before = [t for _, _, t in tokens[max(0, i - 2):i]]
+        tied = any(a in vocab or a in UNITS or t in UNITS for a, t in zip(after, after_raw) if not a.isdigit())
+        mult = mult or (before[-1:] == ["x"] or before[-1:] == ["×"]) or after_raw[:1] in (["x"], ["×"])
         cue = any(b in QUANTITY_CUES for b in before)
-        if is_word and tok in ("one", "un", "uno", "una", "ein", "eine", "einen") and not tied:
+        if is_word and tok in ("one", "un", "uno", "una", "ein", "eine", "einen", "une", "um", "uma") and not tied:
             continue
         if tied or mult or (cue and not is_word):
-            found.append((pos, value))
+            found.append(_Qty(pos, value, end, tied or mult, before[-1] if before else "",
+                              after_raw[0] if after_raw else ""))
     return found
 
 
 class _Signal(NamedTuple):
-    """What one rule adds: points, the reason the inbox shows (if any), and whether it is substantive."""
+    """What one rule adds: points, the reason the inbox shows (if any), whether it is substantive, and the
+    words of the text it came from."""
     points: int = 0
     reason: str | None = None
     substantive: bool = False
+    quote: tuple[tuple[int, int], ...] = ()    # spans of the folded text
 
 
 _NOTHING = _Signal()
@@ -428,24 +637,51 @@ class _Products(NamedTuple):
     named: tuple[tuple[str, int | None], ...]
     kinds: frozenset[str]
     first_by_sku: bool          # the first product named was named by its SKU
+    spans: tuple[tuple[int, int], ...] = ()        # where each named product is written
+    qty_spans: tuple[tuple[int, int], ...] = ()    # where its quantity is written, (0, 0) when none
+    kind_spans: tuple[tuple[int, int], ...] = ()   # where the kinds asked about are written
+    name_numbers: frozenset = frozenset()          # numbers of the named products' names ("200 A", "125 mm")
+
+
+class _Text:
+    """The raw text and its folded form, with a map back, to quote the words a signal came from."""
+
+    def __init__(self, raw: str, folded: str):
+        self.raw, self.folded = raw, folded
+        self._map: list[int] | None = None if len(raw) != len(folded) else []
+
+    def quote(self, start: int, end: int) -> str:
+        if self._map == []:  # same length: folding kept every position
+            return " ".join(self.raw[start:end].split())
+        if self._map is None:
+            self._map = []
+            for i, ch in enumerate(self.raw):
+                self._map.extend([i] * len(_fold(ch)))
+            self._map.append(len(self.raw))
+        a = self._map[min(start, len(self._map) - 1)]
+        b = self._map[min(end, len(self._map) - 1)] if end < len(self._map) else len(self.raw)
+        return " ".join(self.raw[a:b].split())
 
 
 def score_application(text: str, *, name: str = "", email: str = "", phone: str = "", subject: str = "",
                       channel: str = "", catalog: Catalog | None = None, known_client: bool = False,
                       weights: dict | None = None) -> Scored:
-    """Score one application: the signals below, in the order their reasons are shown."""
+    """Score one application: the signals below, in the order their reasons are shown. Every reason
+    starts with its points ("+18 ...") and quotes the words of the text it came from; the points add up
+    to the score."""
     w = effective_weights(weights)
     raw = _raw_text(text, subject)
     folded = _fold(raw)
     contact, known = _contact_signal(name, email, phone, w), _known_client_signal(known_client, w)
     if _SPAM.search(folded):
         return Scored(0, ["looks like spam"], 0)
-    tokens = _canonical_words(folded, catalog)
+    spans = _canonical_spans(folded, catalog)
+    tokens = {c for _, _, c in spans}
     qtys = _quantities(_masked(folded, catalog), catalog)
-    products = _find_products(folded, tokens, qtys, catalog)
+    products = _find_products(folded, tokens, qtys, catalog, spans)
     date = _date_signal(folded, w)
     signals = (
-        _product_signal(products, tokens, w),
+        *_product_signals(products, tokens, w),
         _quantity_signal(qtys, products, w),
         date,
         _urgency_signal(folded, date, w),
@@ -456,9 +692,10 @@ def score_application(text: str, *, name: str = "", email: str = "", phone: str 
         _spec_signal(folded, products, w),
         _business_signal(folded, w),
     )
+    txt = _Text(raw, folded)
     if not any(s.substantive for s in signals):
         return _vague(folded, contact, known, w)
-    return _assemble(signals + (contact, known))
+    return _assemble(signals + (contact, known), txt)
 
 
 # ------------------------------------------------ the steps of score_application, in order
@@ -469,9 +706,10 @@ def products_named(text: str | None, subject: str = "", catalog: Catalog | None 
     folded = _fold(_raw_text(text, subject or ""))
     if _SPAM.search(folded):
         return []
-    tokens = _canonical_words(folded, catalog)
+    spans = _canonical_spans(folded, catalog)
+    tokens = {c for _, _, c in spans}
     qtys = _quantities(_masked(folded, catalog), catalog)
-    return list(_find_products(folded, tokens, qtys, catalog).named)
+    return list(_find_products(folded, tokens, qtys, catalog, spans).named)
 
 
 def _raw_text(text: str | None, subject: str) -> str:
@@ -481,11 +719,11 @@ def _raw_text(text: str | None, subject: str) -> str:
 
 def _contact_signal(name: str, email: str, phone: str, w: dict) -> _Signal:
     """All three of name, e-mail and phone given, or two of them (never substantive)."""
-    given = sum(1 for v in (name, email, phone) if (v or "").strip())
-    if given == 3:
+    given = [label for label, v in (("name", name), ("e-mail", email), ("phone", phone)) if (v or "").strip()]
+    if len(given) == 3:
         return _Signal(w["contact_complete"], "complete contact")
-    if given == 2:
-        return _Signal(w["contact_partial"])
+    if len(given) == 2:
+        return _Signal(w["contact_partial"], "contact: " + " and ".join(given))
     return _NOTHING
 
 
@@ -493,108 +731,207 @@ def _known_client_signal(known_client: bool, w: dict) -> _Signal:
     return _Signal(w["known_client"], "known client") if known_client else _NOTHING
 
 
+def _canonical_spans(folded: str, catalog: Catalog | None) -> list[tuple[int, int, str]]:
+    if catalog is not None:
+        return catalog.canon_spans(folded)
+    return [(m.start(), m.end(), _canon(m.group())) for m in _WORD_SPLIT.finditer(folded)]
+
+
 def _canonical_words(folded: str, catalog: Catalog | None) -> set[str]:
     """The text's canonical words (typos snapped to the catalog's vocabulary when there is one)."""
-    return set(catalog.canon_tokens(folded) if catalog else [_canon(t) for t in _WORD.findall(folded)])
+    return {c for _, _, c in _canonical_spans(folded, catalog)}
 
 
-def _find_products(folded: str, tokens: set[str], qtys: list[tuple[int, int]],
-                   catalog: Catalog | None) -> _Products:
-    """Catalog products named (with the quantity nearest each) and kinds of product only asked about."""
+def _find_products(folded: str, tokens: set[str], qtys: list[_Qty], catalog: Catalog | None,
+                   spans: list[tuple[int, int, str]] | None = None) -> _Products:
+    """Catalog products named (each with the quantity bound to it) and kinds of product only asked about."""
+    spans = spans if spans is not None else _canonical_spans(folded, catalog)
     named: list[tuple[str, int | None]] = []
+    where: list[tuple[int, int]] = []
+    qwhere: list[tuple[int, int]] = []
     kinds: set[str] = set()
     first_by_sku = False
+    numbers: frozenset = frozenset()
     if catalog is not None:
-        hits, kinds = _catalog_hits(folded, tokens, catalog)
-        named, used_heads, first_by_sku = _pick_products(hits, qtys)
+        hits, kinds = _catalog_hits(folded, tokens, catalog, spans)
+        named, where, qwhere, used_heads, first_by_sku, numbers = _pick_products(hits, qtys, folded)
         kinds -= used_heads
-    kinds |= _kind_words(tokens, catalog)
     if catalog is not None and not named:
-        kinds |= ({_canon(p.category) for p in catalog.products if p.category} - GENERIC_CATEGORIES) & tokens
-    return _Products(tuple(named), frozenset(kinds), first_by_sku)
+        kinds |= catalog.category_words & tokens
+    kind_spans = tuple((a, b) for a, b, c in spans if c in kinds)
+    return _Products(tuple(named), frozenset(kinds), first_by_sku, tuple(where), tuple(qwhere), kind_spans,
+                     numbers)
 
 
-def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog) -> tuple[list[tuple], set[str]]:
-    """(strength, product, position, by_sku) of each product matched, and the kinds of the weak matches."""
+def _name_span(p: _Product, spans: list[tuple[int, int, str]], taken: list[tuple[int, int]]
+               ) -> tuple[int, int, float]:
+    """Where a product's name is written: the run of the name's words (small words between them allowed)
+    outside a SKU that holds most of them, its head word first among equals; (start, end, share of the
+    name's words found there)."""
+    best, best_key = (0, 0, 0.0), (0.0, 0)
+    i = 0
+    while i < len(spans):
+        a, b, c = spans[i]
+        if c not in p.words or any(x <= a < y for x, y in taken):
+            i += 1
+            continue
+        lo = hi = i
+        while lo > 0 and spans[lo - 1][2] in p.small_words and lo > i - 2:
+            lo -= 1
+        while hi + 1 < len(spans) and (spans[hi + 1][2] in p.words or spans[hi + 1][2] in GENERIC) \
+                and hi < i + 6 and not any(x <= spans[hi + 1][0] < y for x, y in taken):
+            hi += 1
+        while hi > lo and spans[hi][2] in GENERIC and spans[hi][2] not in p.words:
+            hi -= 1
+        covered = {c for _, _, c in spans[lo:hi + 1]} & p.words
+        key = (len(covered) + (0.5 if covered & p.heads else 0.0), -lo)
+        if key > best_key:
+            best_key, best = key, (spans[lo][0], spans[hi][1], len(covered) / max(len(p.words), 1))
+        i = hi + 1
+    return best
+
+
+def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog,
+                  spans: list[tuple[int, int, str]] | None = None) -> tuple[list[tuple], set[str]]:
+    """(strength, product, (start, end), by_sku) of each product matched, and the kinds of the weak matches."""
+    spans = spans if spans is not None else catalog.canon_spans(folded)
     hits = []
     kinds: set[str] = set()
+    sku_spans: list[tuple[int, int]] = []
+    for p, a, b in catalog.sku_hits(folded):
+        if all(h[1].sku != p.sku for h in hits):
+            hits.append((2.0, p, (a, b), True))
+        sku_spans.append((a, b))
+    by_sku = {h[1].sku for h in hits}
     for p in catalog.products:
-        m = p.sku_re.search(folded)
-        if m:
-            hits.append((2.0, p, m.start(), True))
+        if p.sku in by_sku:
             continue
-        if p.heads and p.heads & tokens:
-            matched = len(p.words & tokens) / max(len(p.words), 1)
-            if matched >= 0.6 or (len(p.words) >= 2 and len(p.words & tokens) >= 2):
-                pos = min((folded.find(h[:4]) for h in p.heads if folded.find(h[:4]) >= 0), default=0)
-                hits.append((matched, p, pos, False))
-            else:
-                kinds |= set(p.heads & tokens)
+        common = p.words & tokens
+        if not common:
+            continue
+        matched = len(common) / max(len(p.words), 1)
+        if matched >= 0.6 or (len(p.words) >= 2 and len(common) >= 2) or \
+                (p.heads & common & catalog.unique_heads) or (common & catalog.distinctive):
+            a, b, local = _name_span(p, spans, sku_spans)
+            if b > a:
+                # the share of the name found there; then a head word, then more words, break ties
+                hits.append((local + (0.01 if p.heads & common else 0.0) + 0.001 * round(local * len(p.words)),
+                             p, (a, b), False))
+        else:
+            kinds |= set(p.heads & tokens)
     return hits, kinds
 
 
-def _pick_products(hits: list[tuple], qtys: list[tuple[int, int]]
-                   ) -> tuple[list[tuple[str, int | None]], set[str], bool]:
-    """The strongest hit of each kind, each with its nearest quantity; the kinds used; first named by SKU."""
-    hits.sort(key=lambda h: -h[0])
-    named: list[tuple[str, int | None]] = []
+_GAP_BEFORE = re.compile(r"^[\s,;:()]*(?:[x×]|(?:[a-z]+\s+){0,3})?[\s]*$")
+
+
+def _bound_quantity(p: _Product, span: tuple[int, int], qtys: list[_Qty], used: set[int], folded: str
+                    ) -> _Qty | None:
+    """The number bound to this product: right before its words ("40 x BAG-BALL10", "3 Pro Match Ball",
+    "6 pairs of gloves"), or right after with an 'x' or a unit ("BALL-FUT x20"); never a number that is part
+    of the product's name ("Marker Cones 50 pack") or already bound to another product."""
+    start, end = span
+    for q in sorted(qtys, key=lambda q: -q.pos):
+        if q.pos in used or q.end > start or start - q.end > 30:
+            continue
+        gap = folded[q.end:start]
+        words = re.findall(r"[a-z]+|[×]", gap)
+        if len(words) <= 3 and all(g in _FILLERS or g in UNITS or _canon(g) in p.words or _canon(g) in GENERIC
+                                    for g in words) and not re.search(r"[.;!?]", gap):
+            return q
+        break
+    for q in sorted(qtys, key=lambda q: q.pos):
+        if q.pos in used or q.pos < end or q.pos - end > 12:
+            continue
+        gap = folded[end:q.pos]
+        if q.value in p.name_numbers and not re.search(r"[x×:]", gap):
+            used.add(q.pos)  # "Marker Cones 50 pack": the name's own number, no quantity at all
+            return None
+        if re.fullmatch(r"[\s,:(]*(?:[x×]\s*)?", gap) and (q.bound or "x" in gap or "×" in gap) and \
+                (q.word_after in UNITS or "x" in gap or "×" in gap or ":" in gap or
+                 folded[q.pos:q.pos + 1] == "x" or folded[q.end:q.end + 2].strip()[:1] in ("x", "×")):
+            return q
+        break
+    return None
+
+
+def _pick_products(hits: list[tuple], qtys: list[_Qty], folded: str = ""):
+    """The strongest hit of each kind, each with the quantity bound to it; where each is written; the kinds
+    used; whether the first was named by its SKU."""
+    hits.sort(key=lambda h: (-h[0], h[2][0]))
+    chosen = []
     used_heads: set[str] = set()
-    first_by_sku = False
-    for strength, p, pos, by_sku in hits:
+    for strength, p, span, by_sku in hits:
         if not by_sku and (p.heads & used_heads) and strength < 1.0:
             continue  # a weaker match on a kind already named ("ball" of another ball)
+        if any(c[1].sku == p.sku for c in chosen) or any(
+                not by_sku and c[2][0] < span[1] and span[0] < c[2][1] for c in chosen):
+            continue  # an alias of a product already named, or words already read as a stronger match
         used_heads |= p.heads
-        near = [(abs(pos - qpos) + (0 if qpos <= pos else 5), v) for qpos, v in qtys
-                if 0 <= pos - qpos <= 40 or 0 <= qpos - pos <= 25]
-        named.append((p.sku, min(near)[1] if near else None))
-        if len(named) == 1:
-            first_by_sku = by_sku
-    return named, used_heads, first_by_sku
+        chosen.append((strength, p, span, by_sku))
+    used: set[int] = set()
+    bound: dict[str, _Qty | None] = {}
+    for _, p, span, _ in sorted(chosen, key=lambda c: c[2][0]):
+        q = _bound_quantity(p, span, qtys, used, folded)
+        if q is not None:
+            used.add(q.pos)
+        bound[p.sku] = q
+    named = [(p.sku, bound[p.sku].value if bound[p.sku] else None) for _, p, _, _ in chosen]
+    qtys[:] = [q for q in qtys if q.pos not in used or any(b and b.pos == q.pos for b in bound.values())]
+    where = [span for _, _, span, _ in chosen]
+    qwhere = [(bound[p.sku].pos, bound[p.sku].end) if bound[p.sku] else (0, 0) for _, p, _, _ in chosen]
+    numbers = frozenset(n for _, p, _, _ in chosen for n in p.name_numbers)
+    return named, where, qwhere, used_heads, bool(chosen and chosen[0][3]), numbers
 
 
-def _kind_words(tokens: set[str], catalog: Catalog | None) -> set[str]:
-    """Kinds of product in the text that no catalog product has as its head word."""
-    kinds = set(PRODUCT_NOUNS.values()) & tokens
-    if catalog is None or not kinds:
-        return kinds
-    return kinds - {h for p in catalog.products for h in p.heads}
-
-
-def _product_signal(products: _Products, tokens: set[str], w: dict) -> _Signal:
+def _product_signals(products: _Products, tokens: set[str], w: dict) -> tuple[_Signal, ...]:
+    """One signal per product named (up to three), each quoting where it is written; else a kind asked about."""
     named = products.named
     if named:
-        points = (w["product"] + w["more_products"] * min(len(named) - 1, 2)
-                  + (w["sku"] if products.first_by_sku else 0))
-        parts = [f"{sku} x{q}" if q else sku for sku, q in named[:3]]
-        return _Signal(points, "names " + ", ".join(parts), True)
-    if products.kinds or "equipment" in tokens:
-        return _Signal(w["product_kind"], "asks about " + ", ".join(sorted(products.kinds) or ["equipment"]), True)
-    return _NOTHING
+        out = []
+        for i, (sku, _q) in enumerate(named[:3]):
+            points = w["product"] + (w["sku"] if products.first_by_sku else 0) if i == 0 else w["more_products"]
+            span = products.spans[i] if i < len(products.spans) else None
+            out.append(_Signal(points, f"names {sku}", True, (span,) if span else ()))
+        return tuple(out)
+    if products.kinds:
+        return (_Signal(w["product_kind"], "asks about " + ", ".join(sorted(products.kinds)), True,
+                        products.kind_spans[:3]),)
+    return ()
 
 
-def _quantity_signal(qtys: list[tuple[int, int]], products: _Products, w: dict) -> _Signal:
-    """A quantity; its reason only when no named product already shows one."""
+def _quantity_signal(qtys: list[_Qty], products: _Products, w: dict) -> _Signal:
+    """A quantity: the ones bound to products ("x40: '40 x BAG-BALL10'"), else the first number that counts
+    something ("quantity 4: '4 pairs'")."""
     if not qtys:
         return _NOTHING
-    shown = any(q for _, q in products.named)
-    return _Signal(w["quantity"], None if shown else f"quantity {qtys[0][1]}", True)
+    parts, quotes = [], []
+    for (sku, q), span, qspan in zip(products.named, products.spans, products.qty_spans):
+        if q:
+            parts.append(f"{sku} x{q}")
+            quotes.append((min(span[0], qspan[0]), max(span[1], qspan[1])))
+    if parts:
+        return _Signal(w["quantity"], ", ".join(parts), True, tuple(quotes))
+    q = next((q for q in qtys if q.bound), qtys[0])
+    return _Signal(w["quantity"], f"quantity {q.value}", True, ((q.pos, q.end),))
 
 
 def _date_signal(folded: str, w: dict) -> _Signal:
-    reason = _date_reason(folded)
-    return _Signal(w["date"], reason, True) if reason else _NOTHING
+    found = _date_reason(folded, with_span=True)
+    return _Signal(w["date"], found[0], True, (found[1],)) if found else _NOTHING
 
 
 def _urgency_signal(folded: str, date: _Signal, w: dict) -> _Signal:
-    """Urgency words; "urgent" is shown only when no date is."""
-    if any(u.search(folded) for u in _URGENT_RES):
-        return _Signal(w["urgency"], None if date.reason else "urgent", True)
+    """Urgency words, shown with the words used."""
+    m = _URGENT_RE.search(folded)
+    if m:
+        return _Signal(w["urgency"], "urgent", True, ((m.start(), m.end()),))
     return _NOTHING
 
 
 def _budget_signal(folded: str, w: dict) -> _Signal:
-    budget = _budget(folded)
-    return _Signal(w["budget"], budget, True) if budget else _NOTHING
+    found = _budget(folded, with_span=True)
+    return _Signal(w["budget"], found[0], True, (found[1],)) if found else _NOTHING
 
 
 def _place_signal(raw: str, folded: str, w: dict) -> _Signal:
@@ -602,71 +939,115 @@ def _place_signal(raw: str, folded: str, w: dict) -> _Signal:
     place = _PLACE.search(raw)
     if place:
         where = next(g for g in place.groups() if g)
-        return _Signal(w["place"], f"delivery to {where.strip()[:30]}", True)
-    if _ADDRESS.search(folded):
-        return _Signal(w["place"], "delivery place given", True)
+        # positions of the raw text; the fold keeps them when the lengths agree, else quote the folded words
+        return _Signal(w["place"], f"delivery to {where.strip()[:30]}", True, ((place.start(), place.end()),)
+                       if len(raw) == len(folded) else ())
+    m = _ADDRESS.search(folded)
+    if m:
+        return _Signal(w["place"], "delivery place given", True, ((m.start(), m.end()),))
     return _NOTHING
 
 
 def _payment_signal(folded: str, w: dict) -> _Signal:
     pay = _PAYMENT.search(folded)
-    return _Signal(w["payment_terms"], f"payment: {pay.group(0)[:30]}", True) if pay else _NOTHING
+    return _Signal(w["payment_terms"], f"payment: {pay.group(0)[:30]}", True,
+                   ((pay.start(), pay.end()),)) if pay else _NOTHING
 
 
 def _ref_signal(folded: str, catalog: Catalog | None, w: dict) -> _Signal:
     ref = _REF.search(masked_ref(folded, catalog))
-    return _Signal(w["order_ref"], f"ref {ref.group(0).strip().upper()[:24]}", True) if ref else _NOTHING
+    return _Signal(w["order_ref"], f"ref {ref.group(0).strip().upper()[:24]}", True,
+                   ((ref.start(), ref.end()),)) if ref else _NOTHING
+
+
+_SPEC_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?:\s*(?:" + _MEASURE + r")(?![a-z0-9]))?")
 
 
 def _spec_signal(folded: str, products: _Products, w: dict) -> _Signal:
-    """Sizes, dimensions, colours: substantive only about a product or a kind of product."""
-    if not _SPEC.search(folded):
+    """Sizes, dimensions, colours, or a number of a named product's name written beside it ("welding machine
+    200 A", "compressor 100 litre"): substantive only about a product or a kind of product."""
+    m = _SPEC.search(folded)
+    if not m and products.name_numbers:
+        taken = [s for s in products.qty_spans if s != (0, 0)]
+        m = next((x for x in _SPEC_NUMBER.finditer(folded)
+                  if int(re.match(r"\d+", x.group()).group()) in products.name_numbers
+                  and not any(a <= x.start() < b for a, b in taken)), None)
+    if not m:
         return _NOTHING
-    return _Signal(w["spec"], None, bool(products.named or products.kinds))
+    return _Signal(w["spec"], "specification", bool(products.named or products.kinds), ((m.start(), m.end()),))
 
 
 def _business_signal(folded: str, w: dict) -> _Signal:
-    """A trade buyer (substantive, shown) or just an organisation (a few points)."""
+    """A trade buyer (substantive) or just an organisation (a few points)."""
     trade = _TRADE.search(folded)
     if trade:
-        return _Signal(w["business"] + w["product_kind"], f"trade buyer ({trade.group(0)})", True)
-    if _BUSINESS.search(folded):
-        return _Signal(w["business"])
+        return _Signal(w["business"] + w["product_kind"], f"trade buyer ({trade.group(0)})", True,
+                       ((trade.start(), trade.end()),))
+    m = _BUSINESS.search(folded)
+    if m:
+        return _Signal(w["business"], "organisation", False, ((m.start(), m.end()),))
     return _NOTHING
 
 
 def _vague(folded: str, contact: _Signal, known: _Signal, w: dict) -> Scored:
     """Nothing concrete, whatever its length: at most the vague cap, from the contact details."""
-    total = min(contact.points + known.points, w["vague_cap"])
+    cap = w["vague_cap"]
     why = "vague request" if _VAGUE.search(folded) or len(folded.split()) < 6 else "nothing specific"
-    return Scored(total, [why] + ([known.reason] if known.reason else []), _level(total))
+    reasons, total = [why], 0
+    for s in (contact, known):
+        pts = max(0, min(s.points, cap - total))
+        if s.reason and s.points:
+            reasons.append(f"+{pts} {s.reason}" + (" (capped: nothing specific)" if pts < s.points else ""))
+            total += pts
+    return Scored(total, reasons, _level(total))
 
 
-def _assemble(signals: tuple[_Signal, ...]) -> Scored:
-    """The sum of the points, kept within 0..100, and the reasons in order."""
-    score = max(0, min(100, sum(s.points for s in signals)))
-    return Scored(score, [s.reason for s in signals if s.reason is not None], _level(score))
+def _reason_text(s: _Signal, txt: _Text) -> str:
+    sign = "+" if s.points >= 0 else "-"
+    quotes = [txt.quote(a, b) for a, b in s.quote if b > a]
+    said = ", ".join(f"'{q}'" for q in quotes if q)
+    return f"{sign}{abs(s.points)} {s.reason}" + (f": {said}" if said else "")
+
+
+def _assemble(signals: tuple[_Signal, ...], txt: _Text | None = None) -> Scored:
+    """The sum of the points, kept within 0..100, and the reasons in order: each with its points, so the
+    points shown add up to the score."""
+    txt = txt or _Text("", "")
+    total = sum(s.points for s in signals)
+    reasons = [_reason_text(s, txt) for s in signals if s.points and s.reason is not None]
+    hidden = sum(s.points for s in signals if s.points and s.reason is None)
+    if hidden:
+        reasons.append(f"{'+' if hidden > 0 else '-'}{abs(hidden)} other signals")
+    score = max(0, min(100, total))
+    if score != total:
+        reasons.append(f"{'-' if total > score else '+'}{abs(total - score)} kept within 0..100")
+    return Scored(score, reasons, _level(score))
 
 
 def masked_ref(folded: str, catalog: Catalog | None) -> str:
     """The text without SKUs, so a SKU is never taken for an order reference."""
-    if catalog is None:
+    if catalog is None or catalog.sku_re is None:
         return folded
-    s = folded
-    for p in catalog.products:
-        s = p.sku_re.sub(" ", s)
-    return s
+    return catalog.sku_re.sub(lambda m: " " * (m.end() - m.start()), folded)
 
 
-def _date_reason(folded: str) -> str | None:
+def _date_reason(folded: str, with_span: bool = False):
+    """The first date or deadline in the text; with with_span, (reason, (start, end)) of where it is written."""
+    found = _date_found(folded)
+    if found is None:
+        return None
+    return found if with_span else found[0]
+
+
+def _date_found(folded: str) -> tuple[str, tuple[int, int]] | None:
     for m in _DAY_MONTH.finditer(folded):
         month = MONTHS.get(m.group(2))
         if month and 1 <= int(m.group(1)) <= 31:
-            return f"deadline {int(m.group(1))} {MONTH_ABBR[month]}"
+            return f"deadline {int(m.group(1))} {MONTH_ABBR[month]}", m.span()
     for m in _MONTH_DAY.finditer(folded):
         month = MONTHS.get(m.group(1))
         if month and m.group(1) not in ("may", "mar") and 1 <= int(m.group(2)) <= 31:
-            return f"deadline {int(m.group(2))} {MONTH_ABBR[month]}"
+            return f"deadline {int(m.group(2))} {MONTH_ABBR[month]}", m.span()
     for m in _MONTH_WORD.finditer(folded):
         word = m.group(1)
         if word in ("may", "mar", "mai", "jan", "jun", "jul", "dec", "oct", "nov", "sep", "aug", "feb", "apr"):
@@ -674,35 +1055,38 @@ def _date_reason(folded: str) -> str | None:
             before = folded[max(0, m.start() - 12):m.start()]
             if not re.search(r"(?:\bin|\bby|\bof|\bbefore|\buntil|\bfor|\bearly|\bmid|\blate|\bde|\bim|\bbis)\s+$", before):
                 continue
-        return f"date: {MONTH_ABBR[MONTHS[word]]}"
-    m = _NUM_DATE.search(folded)
+        return f"date: {MONTH_ABBR[MONTHS[word]]}", m.span()
+    m = next((m for m in _NUM_DATE.finditer(folded) if not _UNIT_AFTER.match(folded, m.end())), None)
     if m:
         if m.group(4):
-            return f"deadline {m.group(4)}-{m.group(5)}-{m.group(6)}"
+            return f"deadline {m.group(4)}-{m.group(5)}-{m.group(6)}", m.span()
         d, mo = int(m.group(1)), int(m.group(2))
         if 1 <= d <= 31 and 1 <= mo <= 12:
-            return f"deadline {d} {MONTH_ABBR[mo]}"
-    for rel, rel_re in _RELATIVE_DATE_RES:
-        if rel_re.search(folded):
-            return f"date: {rel}"
-    found = [(m.start(), day) for day, day_re in _WEEKDAY_RES if (m := day_re.search(folded))]
-    if found:  # the day named first in the text, whatever the process's hash seed
-        return f"date: {min(found)[1].capitalize()}"
+            return f"deadline {d} {MONTH_ABBR[mo]}", m.span()
+    m = _RELATIVE_DATE_RE.search(folded)
+    if m:
+        return f"date: {m.group(1)}", m.span()
+    m = _WEEKDAY_RE.search(folded)
+    if m:  # the day named first in the text
+        return f"date: {m.group(1).capitalize()}", m.span()
     return None
 
 
-def _budget(folded: str) -> str | None:
+def _budget(folded: str, with_span: bool = False):
+    """A budget or an amount with a currency; with with_span, (reason, (start, end))."""
     m = _BUDGET_WORD.search(folded)
     if m:
         amount = m.group(2).strip()
         cur = _currency_in(m.group(0))
-        return f"budget {amount}{'k' if m.group(3) else ''}{' ' + cur if cur else ''}"
-    m = _MONEY.search(folded)
-    if m:
+        reason = f"budget {amount}{'k' if m.group(3) else ''}{' ' + cur if cur else ''}"
+    else:
+        m = _MONEY.search(folded)
+        if not m:
+            return None
         amount = (m.group(1) or m.group(2) or "").strip()
         cur = _currency_in(m.group(0))
-        return f"amount {amount} {cur}".strip()
-    return None
+        reason = f"amount {amount} {cur}".strip()
+    return (reason, (m.start(), m.end())) if with_span else reason
 
 
 def _currency_in(text: str) -> str:

@@ -25,11 +25,13 @@ def test_raw_text_puts_the_subject_first_unless_the_text_has_it():
 
 
 def test_contact_counts_three_or_two_details_and_only_three_is_shown():
-    assert scoring._contact_signal("Ola", "o@example.com", "+4791234567", W) == (W["contact_complete"],
-                                                                                 "complete contact", False)
-    assert scoring._contact_signal("Ola", " ", "+4791234567", W) == (W["contact_partial"], None, False)
+    assert scoring._contact_signal("Ola", "o@example.com", "+4791234567", W)[:3] == (W["contact_complete"],
+                                                                                     "complete contact", False)
+    # issue 14: every point is explained, so the partial contact is shown too
+    assert scoring._contact_signal("Ola", " ", "+4791234567", W)[:3] == (W["contact_partial"],
+                                                                         "contact: name and phone", False)
     assert scoring._contact_signal("Ola", "", "", W).points == 0
-    assert scoring._known_client_signal(True, W) == (W["known_client"], "known client", False)
+    assert scoring._known_client_signal(True, W)[:3] == (W["known_client"], "known client", False)
 
 
 def test_products_take_the_nearest_quantity_and_remember_the_sku(cat):
@@ -38,44 +40,56 @@ def test_products_take_the_nearest_quantity_and_remember_the_sku(cat):
     qtys = scoring._quantities(scoring._masked(folded, cat), cat)
     products = scoring._find_products(folded, tokens, qtys, cat)
     assert products.named[0] == ("BALL-FUT", 20) and products.first_by_sku
-    signal = scoring._product_signal(products, tokens, W)
-    assert signal.substantive and signal.reason.startswith("names BALL-FUT x20")
-    assert signal.points == W["product"] + W["more_products"] * (len(products.named) - 1) + W["sku"]
+    signals = scoring._product_signals(products, tokens, W)
+    assert signals[0].substantive and signals[0].reason == "names BALL-FUT"
+    assert sum(x.points for x in signals) == W["product"] + W["more_products"] * (len(products.named) - 1) + W["sku"]
 
 
-def test_a_kind_of_product_without_a_catalog(cat):
+def test_a_kind_of_product_comes_from_the_catalog(cat):
+    # without a catalog no word is a product (nothing in the code names a product of one trade)
     tokens = scoring._canonical_words(scoring._fold("do you sell gloves?"), None)
     products = scoring._find_products("do you sell gloves?", tokens, [], None)
-    assert products.named == () and products.kinds == {"glove"}
-    assert scoring._product_signal(products, tokens, W) == (W["product_kind"], "asks about glove", True)
+    assert products.named == () and products.kinds == frozenset()
+    assert scoring._product_signals(products, tokens, W) == ()
+    # with one, a category word the text names is a kind asked about ("goals" of the category "goals")
+    folded = scoring._fold("what goals do you have?")
+    tokens = scoring._canonical_words(folded, cat)
+    products = scoring._find_products(folded, tokens, [], cat)
+    assert products.named == () and products.kinds == {"goal"}
+    assert [x[:3] for x in scoring._product_signals(products, tokens, W)] == [(W["product_kind"], "asks about goal",
+                                                                                True)]
 
 
 def test_urgency_is_shown_only_without_a_date():
     dated = scoring._date_signal("urgent, by 5 december", W)
     assert dated.reason == "deadline 5 Dec"
-    assert scoring._urgency_signal("urgent, by 5 december", dated, W).reason is None
+    # issue 14: its points are always shown, quoting the word used
+    assert scoring._urgency_signal("urgent, by 5 december", dated, W)[:3] == (W["urgency"], "urgent", True)
     assert scoring._urgency_signal("urgent", scoring._date_signal("urgent", W), W).reason == "urgent"
 
 
 def test_spec_is_substantive_only_about_a_product():
     none = scoring._Products((), frozenset(), False)
     balls = scoring._Products((), frozenset({"ball"}), False)
-    assert scoring._spec_signal("in navy", none, W) == (W["spec"], None, False)
+    assert scoring._spec_signal("in navy", none, W)[:3] == (W["spec"], "specification", False)
     assert scoring._spec_signal("in navy", balls, W).substantive
 
 
 def test_trade_buyer_and_organisation():
     assert scoring._business_signal("we are a distributor", W).reason == "trade buyer (distributor)"
-    assert scoring._business_signal("our club", W) == (W["business"], None, False)
+    assert scoring._business_signal("our club", W)[:3] == (W["business"], "organisation", False)
 
 
 def test_vague_keeps_at_most_the_cap_and_assemble_clamps():
     contact = scoring._Signal(50, "complete contact")
     known = scoring._known_client_signal(True, W)
     vague = scoring._vague("hi", contact, known, W)
-    assert (vague.score, vague.reasons) == (W["vague_cap"], ["vague request", "known client"])
+    assert (vague.score, vague.reasons) == (W["vague_cap"], [
+        "vague request", f"+{W['vague_cap']} complete contact (capped: nothing specific)",
+        "+0 known client (capped: nothing specific)"])
     big = scoring._assemble((scoring._Signal(80, "a", True), scoring._Signal(70, None, True), contact))
-    assert big.score == 100 and big.reasons == ["a", "complete contact"] and big.level == 3
+    assert big.score == 100 and big.level == 3
+    assert big.reasons == ["+80 a", "+50 complete contact", "+70 other signals", "-100 kept within 0..100"]
 
 
 def test_reasons_come_in_the_order_of_the_steps(cat):
@@ -83,8 +97,10 @@ def test_reasons_come_in_the_order_of_the_steps(cat):
             "Pay on invoice, PO-4471")
     scored = score_application(text, catalog=cat, weights={}, name="a", email="b@example.com", phone="123456789",
                                known_client=True)
-    assert scored.reasons == ["names BALL-PRO5 x40", "deadline 5 Dec", "budget 1,800 EUR", "delivery to Valencia",
-                              "payment: pay on invoice", "ref PO-4471", "complete contact", "known client"]
+    labels = [r.split(": '")[0].split(" ", 1)[1] for r in scored.reasons]
+    assert labels == ["names BALL-PRO5", "BALL-PRO5 x40", "deadline 5 Dec", "budget 1,800 EUR",
+                      "delivery to Valencia", "payment: pay on invoice", "ref PO-4471", "specification",
+                      "complete contact", "known client", "kept within 0..100"]
 
 
 def test_the_weekday_reason_names_the_day_written_first():
@@ -92,4 +108,4 @@ def test_the_weekday_reason_names_the_day_written_first():
 
     for text, day in (("10 balls on monday or friday", "Monday"), ("10 balls on friday or monday", "Friday")):
         reasons = score_application(text).reasons
-        assert f"date: {day}" in reasons, reasons
+        assert any(r.startswith(f"+{W['date']} date: {day}:") for r in reasons), reasons
