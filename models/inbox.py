@@ -22,9 +22,11 @@ from . import settings
 from .access import leads_team, sees_all, sees_only_own
 from .audit import SYSTEM, record
 from .clock import iso
-from .engine import database, insert_many_ids, is_postgres, write_txn
+from .engine import (database, insert_many_ids, insert_rows, is_postgres, is_sqlite, sqlite_has_update_from,
+                     write_txn)
 from .errors import NotFound, NothingToDo, PermissionDenied, ValidationError
 from .paging import keyset_page
+from .migration_0007 import ACCENTED, PLAIN
 from .tables import CHANNELS, Activity, Application, Audit, Client, Rep, Transfer
 
 
@@ -311,7 +313,8 @@ def add_application(actor: str, data: dict, now: datetime) -> int:
 ORDER = (Application.rank, Application.received_at, Application.id)
 
 
-def _filtered(actor: Rep | None, *, channel=None, owner=None, search=None, mine=False, include_closed=False):
+def _filtered(actor: Rep | None, *, channel=None, owner=None, search=None, mine=False, include_closed=False,
+              broad: bool = False):
     q = with_owner(Application.select())
     if not include_closed:
         q = q.where(Application.open == True)  # noqa: E712
@@ -327,26 +330,60 @@ def _filtered(actor: Rep | None, *, channel=None, owner=None, search=None, mine=
         rep = Rep.get_or_none(Rep.login == owner)
         q = q.where(Application.owner == (rep.id if rep else -1))
     if search:
-        q = q.where(search_condition(search))
+        q = q.where(search_condition(search, broad=broad))
     return q
 
 
+_FOLD = str.maketrans(ACCENTED, PLAIN)
+
+# A filter whose words match at least BROAD_AT open applications is "broad": its page is read in display
+# order (the inbox index, each row checked against the set of matches, stopping after a page) instead of
+# fetching and sorting every match; a narrower one is read from its matches (at most BROAD_AT lookups).
+# The inbox shows counts above SEARCH_CAP as "1,000+".
+BROAD_AT = 5000
+BROAD_AT_PG = 2000
+SEARCH_CAP = 1000
+
+
 def _fts_terms(text: str) -> list[str]:
+    """The words of a filter as both engines' tokenizers see them: runs of letters and digits, lower case."""
     import re
 
-    return [t for t in re.findall(r"\w+", text.lower()) if t][:8]
+    return [t for t in re.findall(r"[^\W_]+", text.lower()) if t][:8]
 
 
-def search_condition(text: str):
+def _pg_query(terms: list[str]) -> str:
+    return " & ".join(f"{t.translate(_FOLD)}:*" for t in terms)
+
+
+def _sqlite_match(terms: list[str]) -> str:
+    return " ".join('"' + t + '"*' for t in terms)
+
+
+def search_condition(text: str, *, broad: bool = False):
+    """The full-text condition on open applications. BROAD (SQLite): checked row by row in the order the
+    inbox index gives (id + 0 keeps SQLite from starting at the matches), for a filter that matches many."""
     terms = _fts_terms(text)
     if not terms:
         return SQL("1=1")
+    if is_postgres():  # the generated column, through the GIN index of open rows (migration 7)
+        return SQL('"t1"."search_vector" @@ to_tsquery(\'simple\', %s)', [_pg_query(terms)])
+    ids = SQL("(SELECT rowid FROM application_fts WHERE application_fts MATCH ?)", [_sqlite_match(terms)])
+    return (Application.id + 0).in_(ids) if broad else Application.id.in_(ids)
+
+
+def search_matches(text: str, cap: int = BROAD_AT) -> int:
+    """How many open applications the filter's words match, counted up to CAP (an index read of at most
+    CAP entries)."""
+    terms = _fts_terms(text)
+    if not terms:
+        return cap
     if is_postgres():
-        query = " & ".join(f"{t}:*" for t in terms)
-        return SQL("to_tsvector('simple', coalesce(t1.name,'') || ' ' || coalesce(t1.email,'') || ' ' || "
-                   "coalesce(t1.subject,'') || ' ' || coalesce(t1.text,'')) @@ to_tsquery('simple', %s)", [query])
-    match = " ".join('"' + t.replace('"', "") + '"*' for t in terms)
-    return Application.id.in_(SQL("(SELECT rowid FROM application_fts WHERE application_fts MATCH ?)", [match]))
+        sql = ("SELECT count(*) FROM (SELECT 1 FROM application WHERE open AND search_vector @@ "
+               "to_tsquery('simple', %s) LIMIT %s) m")
+        return database.execute_sql(sql, [_pg_query(terms), cap]).fetchone()[0]
+    sql = "SELECT count(*) FROM (SELECT rowid FROM application_fts WHERE application_fts MATCH ? LIMIT ?)"
+    return database.execute_sql(sql, [_sqlite_match(terms), cap]).fetchone()[0]
 
 
 def sort_key(row: dict | Application) -> tuple:
@@ -362,13 +399,69 @@ def inbox_page(actor: Rep | None, *, after: tuple | None = None, before: tuple |
     after=key: the rows following KEY; before=key: the rows preceding KEY (returned in
     display order); last=True: the final page.
     """
-    return keyset_page(_filtered(actor, **filters), ORDER, after=after, before=before, last=last, limit=limit,
+    filters, order = _page_plan(filters)
+    return keyset_page(_filtered(actor, **filters), order, after=after, before=before, last=last, limit=limit,
                        objects=True)
 
 
-def inbox_count(actor: Rep | None, **filters) -> int:
+# The display order with the score hidden from the planner: PostgreSQL then cannot walk the inbox index
+# and reads a narrow filter's few matches through the GIN index (then sorts them), the same rows in the
+# same order.
+NARROW_ORDER = (Application.rank + 0, Application.received_at, Application.id)
+
+
+def _page_plan(filters: dict) -> tuple[dict, tuple]:
+    """How a page of FILTERS is read: a broad full-text filter (BROAD_AT matches or more; on PostgreSQL,
+    whose inbox index does not hold the tsvector, BROAD_AT_PG) in display order, stopping after a page;
+    a narrow one from its matches, sorted (at most that many)."""
+    if not filters.get("search"):
+        return filters, ORDER
+    if is_postgres():
+        broad = _matches_cached(filters["search"], BROAD_AT_PG) >= BROAD_AT_PG
+        return filters, (ORDER if broad else NARROW_ORDER)
+    return dict(filters, broad=_matches_cached(filters["search"], BROAD_AT) >= BROAD_AT), ORDER
+
+
+_MATCHES: dict = {}
+
+
+def _matches_cached(text: str, cap: int) -> int:
+    """search_matches, remembered for 30 s per filter text: the page, the count and the next pages of one
+    filter choose their plan from one read (a stale number only picks the slower plan, never other rows)."""
+    import time
+
+    key = (text, cap, id(database.obj))
+    hit = _MATCHES.get(key)
+    if hit is not None and time.monotonic() - hit[1] < 30:
+        return hit[0]
+    n = search_matches(text, cap)
+    if len(_MATCHES) > 64:
+        _MATCHES.clear()
+    _MATCHES[key] = (n, time.monotonic())
+    return n
+
+
+def first_page_query(actor: Rep | None, limit: int = 50, **filters):
+    """The query of the first page, as inbox_page runs it (for EXPLAIN in tests and the benchmark)."""
+    filters, order = _page_plan(filters)
+    return _filtered(actor, **filters).order_by(*order).limit(limit)
+
+
+def inbox_count(actor: Rep | None, cap: int | None = None, **filters) -> int:
+    """How many rows the filtered inbox has; with CAP, counted up to CAP + 1 at most (a result above CAP
+    reads "CAP+": no count reads more rows than that)."""
+    if cap is not None and filters.get("search") and not filters.get("include_closed") \
+            and not any(filters.get(k) for k in ("channel", "owner", "mine")):
+        # Only the words filter: the full-text index holds the open applications (SQLite's FTS table,
+        # PostgreSQL's partial GIN index), so its matches, counted up to CAP + 1, are the answer.
+        return search_matches(filters["search"], cap + 1)
+    if cap is not None:
+        filters, _order = _page_plan(filters)
     q = _filtered(actor, **filters)
-    return q.select(fn.COUNT(Application.id)).scalar() or 0
+    if cap is None:
+        return q.select(fn.COUNT(Application.id)).scalar() or 0
+    inner = q.select(SQL("1")).limit(cap + 1)
+    return Application.select(fn.COUNT(SQL("*"))).from_(inner.alias("capped")).scalar() or 0
 
 
 def position_of(actor: Rep | None, key: tuple, **filters) -> int:
@@ -511,33 +604,20 @@ def transfer(actor: Rep, app_id: int, to_login: str, reason: str, now: datetime)
     return get_application(app_id)
 
 
-def _move(a: Application, target: Rep, reason: str, who: str, now: datetime,
-          logins: dict | None = None, sink: dict | None = None, sla: dict | None = None) -> bool:
-    """Give A to TARGET with a fresh deadline, if nobody moved or claimed it meanwhile (guarded UPDATE).
-
-    With SINK, the transfer and audit rows are collected for one bulk insert per batch.
-    """
-    due = now + timedelta(minutes=sla_minutes(a.channel, sla))
-    dt = Application.due_at.db_value
-    params = [target.id, target.team_id, dt(due), a.id, True] + ([] if a.owner_id is None else [a.owner_id])
-    params.append(dt(a.due_at))
+def _move(a: Application, target: Rep, reason: str, who: str, now: datetime) -> bool:
+    """Give A to TARGET with a fresh deadline, if nobody moved or claimed it meanwhile (guarded UPDATE)."""
+    due = now + timedelta(minutes=sla_minutes(a.channel))
+    params = [target.id, target.team_id, due, a.id, True] + ([] if a.owner_id is None else [a.owner_id])
+    params.append(a.due_at)
     cursor = database.execute_sql(_move_sql(a.owner_id is None), params)
     if cursor.rowcount != 1:
         return False
-    if logins is None:
-        logins = {r.id: r.login for r in Rep.select(Rep.id, Rep.login).where(Rep.id.in_([a.owner_id or -1]))}
-    old_login = logins.get(a.owner_id)
-    t_row = dict(application=a.id, from_rep=a.owner_id, to_rep=target.id, reason=reason[:200], at=now, actor=who)
-    a_row = dict(at=now, actor=who, kind="application", record_id=a.id, action="transfer", field="owner",
-                 old=old_login, new=target.login)
-    if sink is None:
-        Transfer.insert(**t_row).execute()
-        Audit.insert(**a_row).execute()
-        Rep.update(last_assigned_at=now).where(Rep.id == target.id).execute()
-    else:
-        sink["transfers"].append(t_row)
-        sink["audit"].append(a_row)
-        sink["reps"].add(target.id)
+    old_login = Rep.select(Rep.login).where(Rep.id == (a.owner_id or -1)).scalar()
+    Transfer.insert(application=a.id, from_rep=a.owner_id, to_rep=target.id, reason=reason[:200], at=now,
+                    actor=who).execute()
+    Audit.insert(at=now, actor=who, kind="application", record_id=a.id, action="transfer", field="owner",
+                 old=old_login, new=target.login).execute()
+    Rep.update(last_assigned_at=now).where(Rep.id == target.id).execute()
     return True
 
 
@@ -558,15 +638,6 @@ def _move_sql(owner_null: bool) -> str:
             f'"due_at" = {p}, "transfers" = "transfers" + 1, "version" = "version" + 1 '
             f'WHERE "id" = {p} AND "open" = {p} AND {owner} AND "due_at" = {p}')
     return _MOVE_SQL[key]
-
-
-def _flush(sink: dict, now: datetime) -> None:
-    for chunk in _chunks(sink["transfers"], 500):
-        Transfer.insert_many(chunk).execute()
-    for chunk in _chunks(sink["audit"], 500):
-        Audit.insert_many(chunk).execute()
-    if sink["reps"]:
-        Rep.update(last_assigned_at=now).where(Rep.id.in_(sorted(sink["reps"]))).execute()
 
 
 # ---------------------------------------------------------------- deadlines
@@ -611,65 +682,130 @@ class _Picker:
             else:
                 epoch = datetime(1970, 1, 1)
                 load = {r.id: (r.last_assigned_at or epoch, r.id) for r in reps}
-            self.pools[team_id] = (reps, load)
-        reps, load = self.pools[team_id]
-        candidates = [r for r in reps if r.id != exclude_id]
-        if not candidates:
+            self.pools[team_id] = ({r.id: r for r in reps}, load)
+        by_id, load = self.pools[team_id]
+        best_id = min((i for i in by_id if i != exclude_id), key=lambda i: (load[i], i), default=None)
+        if best_id is None:
             return None
-        best = min(candidates, key=lambda r: (load[r.id], r.id))
         if self.strategy == "least_loaded":
-            load[best.id] += 1
+            load[best_id] += 1
             if exclude_id in load:
                 load[exclude_id] -= 1
         else:
-            load[best.id] = (self.now, next(_seq))
-        return best
+            load[best_id] = (self.now, next(_seq))
+        return by_id[best_id]
 
 
 _seq = itertools.count()
 
 
-def sweep(now: datetime, *, batch: int = 500, strategy: str | None = None) -> dict:
+def sweep(now: datetime, *, batch: int = 5000, strategy: str | None = None) -> dict:
     """Move every open application whose first-contact deadline passed to another available rep.
 
-    Safe from cron in several processes at once: rows are picked with SKIP LOCKED
-    (PostgreSQL) or under BEGIN IMMEDIATE (SQLite), and each move is a guarded UPDATE
-    on the deadline it saw, so an application moves once per deadline.
+    Set-based: per batch one SELECT of the overdue rows (oldest deadline first, keyset on (due_at, id)),
+    the next reps picked in memory, ONE guarded UPDATE ... FROM (a VALUES list on SQLite >= 3.35, unnest of
+    arrays on PostgreSQL) ... RETURNING that moves them all, and the transfer and audit rows of the moves
+    it made inserted in bulk (models.engine.insert_rows).
+    Safe from cron in several processes at once: rows are picked with SKIP LOCKED (PostgreSQL) or under
+    BEGIN IMMEDIATE (SQLite), and the UPDATE moves a row only if its owner and deadline are still the
+    ones read (owner IS NOT DISTINCT FROM, due_at =), so an application moves once per deadline.
     Returns {"moved": n, "stuck": n (no rep available)}.
     """
     strategy = strategy or settings.get("sla.strategy")
     sla = settings.get("sla.minutes")
+    fresh = {c: _db_time(now + timedelta(minutes=sla_minutes(c, sla))) for c in CHANNELS}  # new deadline per channel
     moved = stuck = 0
-    last_id = 0
+    last: tuple | None = None
+    cols = (Application.id, Application.owner, Application.team, Application.channel, Application.due_at)
+    picker = _Picker(strategy, now)  # one rotation (or load count) for the whole run
+    reps = {r.id: r for r in Rep.select()}
     while True:
         with write_txn():
-            q = (Application.select()
-                 .where((Application.open == True) & (Application.due_at < now)  # noqa: E712
-                        & Application.first_contact_at.is_null() & (Application.id > last_id))
-                 .order_by(Application.id).limit(batch))
+            cond = ((Application.open == True) & (Application.due_at < now)  # noqa: E712
+                    & Application.first_contact_at.is_null())
+            if last is not None:
+                cond &= Tuple(Application.due_at, Application.id) > Tuple(SQL(database.obj.param, [last[0]]),
+                                                                           last[1])
+            q = (Application.select(*cols).where(cond)
+                 .order_by(Application.due_at, Application.id).limit(batch))
             if is_postgres():
                 q = q.for_update(skip_locked=True)
-            rows = list(q)
+            # Raw rows: due_at comes back exactly as stored (the guard compares it), and 100k rows skip
+            # the model layer's per-value conversion.
+            rows = database.execute_sql(*q.sql()).fetchall()
             if not rows:
                 break
-            picker = _Picker(strategy, now)
-            reps = {r.id: r for r in Rep.select()}
-            logins = {i: r.login for i, r in reps.items()}
-            sink: dict = {"transfers": [], "audit": [], "reps": set()}
-            for a in rows:
-                team_id = a.team_id
-                if team_id is None and a.owner_id is not None and a.owner_id in reps:
-                    team_id = reps[a.owner_id].team_id
-                target = picker.pick(team_id, a.owner_id)
+            plan = []  # (id, owner as read, due_at as read, target rep, new due_at)
+            for app_id, owner_id, team_id, channel, due_at in rows:
+                if team_id is None and owner_id is not None and owner_id in reps:
+                    team_id = reps[owner_id].team_id
+                target = picker.pick(team_id, owner_id)
                 if target is None:
                     stuck += 1
                     continue
-                why = "deadline passed without contact" if a.owner_id else "unclaimed past its deadline"
-                if _move(a, target, why, SYSTEM, now, logins=logins, sink=sink, sla=sla):
-                    moved += 1
-            _flush(sink, now)
-            last_id = rows[-1].id
+                plan.append((app_id, owner_id, due_at, target,
+                             fresh.get(channel) or _db_time(now + timedelta(minutes=sla_minutes(channel, sla)))))
+            done = _move_many(plan)
+            if done:
+                _record_moves([m for m in plan if m[0] in done], reps, now)
+                moved += len(done)
+            last = (rows[-1][4], rows[-1][0])
     return {"moved": moved, "stuck": stuck}
+
+
+def _db_time(value: datetime):
+    """VALUE as a raw statement parameter: a datetime for psycopg2, on SQLite the text peewee stores
+    (what sqlite3 makes of a datetime, once per value instead of once per row)."""
+    return value if is_postgres() else value.isoformat(" ")
+
+
+def _move_many(plan: list[tuple]) -> set[int]:
+    """The guarded moves of PLAN in one statement; the ids it actually moved."""
+    if not plan:
+        return set()
+    if is_sqlite() and not sqlite_has_update_from():  # SQLite < 3.35: one prepared UPDATE per row
+        done = set()
+        for app_id, owner_id, due_at, target, due in plan:
+            params = [target.id, target.team_id, due, app_id, True] + ([] if owner_id is None else [owner_id])
+            if database.execute_sql(_move_sql(owner_id is None), params + [due_at]).rowcount == 1:
+                done.add(app_id)
+        return done
+    guard = ("application.open {open} AND application.owner_id IS NOT DISTINCT FROM v.old_owner "
+             "AND application.due_at = v.old_due")
+    setter = ("UPDATE application SET owner_id = v.new_owner, team_id = v.new_team, status = 'claimed', "
+              "due_at = v.new_due, transfers = application.transfers + 1, version = application.version + 1 ")
+    if is_postgres():
+        # One array per column (typed, so a column of NULLs is still integer); unnest's small row
+        # estimate makes the join a loop over the primary key.
+        sql = (setter + "FROM unnest(%s::integer[], %s::integer[], %s::timestamp[], %s::integer[], %s::integer[], "
+               "%s::timestamp[]) AS v(id, old_owner, old_due, new_owner, new_team, new_due) "
+               "WHERE application.id = v.id AND " + guard.format(open="") + " RETURNING application.id")
+        params = [[m[0] for m in plan], [m[1] for m in plan], [m[2] for m in plan], [m[3].id for m in plan],
+                  [m[3].team_id for m in plan], [m[4] for m in plan]]
+    else:
+        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(plan))
+        sql = (f"WITH v(id, old_owner, old_due, new_owner, new_team, new_due) AS (VALUES {values}) " + setter
+               + "FROM v WHERE application.id = v.id AND " + guard.format(open="= 1") + " RETURNING application.id")
+        params = []
+        for app_id, owner_id, due_at, target, due in plan:
+            params += [app_id, owner_id, due_at, target.id, target.team_id, due]
+    return {r[0] for r in database.execute_sql(sql, params).fetchall()}
+
+
+def _record_moves(moves: list[tuple], reps: dict, now: datetime) -> None:
+    """The transfer and audit rows of MOVES in bulk, and the reps' last assignment."""
+    transfers, audit = [], []
+    at = _db_time(now)
+    for app_id, owner_id, _due_at, target, _due in moves:
+        why = "deadline passed without contact" if owner_id else "unclaimed past its deadline"
+        old = reps[owner_id].login if owner_id in reps else None
+        transfers.append((app_id, owner_id, target.id, why, at, SYSTEM))
+        audit.append((at, SYSTEM, "application", app_id, "transfer", "owner", old, target.login))
+    insert_rows(Transfer, ("application_id", "from_rep_id", "to_rep_id", "reason", "at", "actor"), transfers)
+    insert_rows(Audit, ("at", "actor", "kind", "record_id", "action", "field", "old", "new"), audit)
+    targets = sorted({m[3].id for m in moves})
+    for chunk in _chunks(targets, 500):
+        Rep.update(last_assigned_at=now).where(Rep.id.in_(chunk)).execute()
 
 
 def visible_moves(actor: Rep, since: datetime | None = None, limit: int = 50) -> list[dict]:

@@ -295,7 +295,7 @@ json_values = st.recursive(
 field_text = st.text(alphabet=st.characters(min_codepoint=0, max_codepoint=0x10FFFF), max_size=40)
 bad_line = st.one_of(
     json_values.map(lambda v: json.dumps(v)),
-    st.text(max_size=60),
+    st.text(max_size=60).map(lambda t: t.replace("\n", " ").replace("\r", " ")),  # one line: numbers stay true
     st.fixed_dictionaries({"channel": st.sampled_from(["email", "fax", ""]), "text": field_text,
                            "received_at": st.sampled_from(["0001-01-01T00:00:00+05:00", "9999-12-31T23:30:00Z",
                                                           "soon", 5])}).map(json.dumps),

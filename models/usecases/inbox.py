@@ -123,8 +123,12 @@ def inbox_rows(actor, *, after: tuple | None = None, before: tuple | None = None
                                                 **filters)]
 
 
-def inbox_count(actor, **filters) -> int:
-    return inbox.inbox_count(actor, **filters)
+COUNT_CAP = inbox.SEARCH_CAP
+
+
+def inbox_count(actor, cap: int | None = None, **filters) -> int:
+    """How many rows the filtered inbox has; with CAP at most CAP + 1 (shown as "1,000+": never a scan)."""
+    return inbox.inbox_count(actor, cap=cap, **filters)
 
 
 def application_row(app_id: int) -> InboxRow:
