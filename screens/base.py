@@ -7,8 +7,9 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
+from tui.widgets.footer import QuietFooter
 from tui.messages import DataChanged, LoadFailed, Loaded
 
 
@@ -94,7 +95,7 @@ class MainScreen(LoadingScreen):
         yield StatusLine(id="status")
 
     def compose_footer(self) -> ComposeResult:
-        yield Footer(compact=True, show_command_palette=False)
+        yield QuietFooter(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.update_status()

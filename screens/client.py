@@ -11,7 +11,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Input, Select, Static, TextArea
+from textual.widgets import DataTable, Input, Select, Static, TextArea
+
+from tui.widgets.footer import QuietFooter
 
 from screens.client_deal import DealKeys
 from screens.client_load import CardLoading
@@ -65,7 +67,7 @@ class ClientCardScreen(DealKeys, CardLoading):
         yield CardStatus("", id="status")
         yield Static("", id="card-msg", classes="message")
         yield from compose_card(self.start_tab)
-        yield Footer(compact=True, show_command_palette=False)
+        yield QuietFooter(compact=True, show_command_palette=False)
 
     @property
     def form(self) -> CardForm:

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from screens.base import MainScreen
+from tui.widgets.linepane import LinePane
 from tui.messages import DataChanged
 from tui.widgets.recordlist import RecordList
 
@@ -84,7 +85,7 @@ class ClientsScreen(MainScreen):
         yield Input(placeholder="filter: name, company, e-mail, phone, notes", id="search", compact=True)
         yield Static(Text("name                   segment  last buy   next  company / contact"), classes="bar")
         yield RecordList(self.source, empty_text="No clients match.", id="list")
-        yield Static("", id="card", classes="detail")
+        yield LinePane("", id="card", classes="detail")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -119,7 +120,7 @@ class ClientsScreen(MainScreen):
     def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
         from models.text import one_line
 
-        card = self.query_one("#card", Static)
+        card = self.query_one("#card", LinePane)
         row: ClientRow | None = message.row
         if row is None:
             card.update("")

@@ -7,16 +7,22 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import Input, Static
+from textual.widgets import Input
 
-from models.usecases.inbox import InboxRow
+from models.usecases.inbox import COUNT_CAP, InboxRow
 from screens.base import MainScreen
 from screens.inbox_forms import InboxForms
+from tui.widgets.linepane import LinePane
 from tui.widgets.recordlist import RecordList
 
 CHANNEL_CYCLE = [None, "phone", "email", "social", "website"]
 OWNER_CYCLE = [None, "mine", "none"]
 CHANNEL_SHORT = {"phone": "tel", "email": "mail", "social": "soc", "website": "web"}
+
+
+def count_text(total: int, cap: int = COUNT_CAP) -> str:
+    """1,234 -> "1,000+" once the count passed its cap (InboxSource.count reads no further)."""
+    return f"{cap:,}+" if total > cap else f"{total:,}"
 
 
 class InboxSource:
@@ -42,9 +48,10 @@ class InboxSource:
                           **self._filters())
 
     def count(self) -> int:
+        """Counted up to COUNT_CAP + 1 rows at most: a broad filter on a million shows "1,000+"."""
         from models.usecases.inbox import inbox_count
 
-        return inbox_count(self.screen.app.rep, **self._filters())
+        return inbox_count(self.screen.app.rep, cap=COUNT_CAP, **self._filters())
 
     def key(self, row: InboxRow):
         return row.key
@@ -55,6 +62,8 @@ class InboxSource:
     def render_row(self, row: InboxRow, width: int) -> Text:
         from models.clock import human_delta
         from models.text import one_line
+
+        from screens.inbox_detail import short_reasons
 
         app = self.screen.app
         left = (row.due_at - app.now()).total_seconds()
@@ -69,7 +78,7 @@ class InboxSource:
         marks = ("≈" if row.duplicate_of else " ") + ("↪" if row.transfers else " ")
         t.append(marks)
         t.append(f"{one_line(row.who, 16):<16} ")
-        t.append(one_line("; ".join(row.reasons) if row.reasons else row.text), style="dim" if row.score < 20 else "")
+        t.append(one_line(short_reasons(row.reasons) or row.text), style="dim" if row.score < 20 else "")
         return t
 
 
@@ -102,9 +111,9 @@ class InboxScreen(InboxForms, MainScreen):
         yield from self.compose_status()
         yield Input(placeholder="filter: words in name, e-mail or text (enter to apply, escape to clear)",
                     id="search", compact=True)
-        yield Static("", id="filterbar", classes="bar")
+        yield LinePane("", id="filterbar", classes="bar")
         yield RecordList(self.source, empty_text="No open applications match.", id="list")
-        yield Static("", id="detail", classes="detail")
+        yield LinePane("", id="detail", classes="detail")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -146,7 +155,7 @@ class InboxScreen(InboxForms, MainScreen):
         lst = self.query_one(RecordList)
         total = lst.total
         t = Text(no_wrap=True, overflow="ellipsis")
-        t.append(f"{'…' if total is None else f'{total:,}'} open", style="bold")
+        t.append(f"{'…' if total is None else count_text(total)} open", style="bold")
         t.append(f" · {self.channel or 'all channels'} · "
                  f"{ {None: 'everyone', 'mine': 'mine', 'none': 'unclaimed'}[self.owner] }")
         if self.search:
@@ -154,16 +163,43 @@ class InboxScreen(InboxForms, MainScreen):
 
             t.append(" · filter: ")
             t.append(one_line(self.search, 30), style="bold")
-        self.query_one("#filterbar", Static).update(t)
+        self.query_one("#filterbar", LinePane).update(t)
+
+    # The detail pane waits for the cursor to rest: while j is held it would repaint a record per row, which
+    # a slow line pays for. The first move after a rest paints at once; later ones within DETAIL_REST
+    # seconds only restart a timer, and the record the cursor rests on is painted when it fires.
+    DETAIL_REST = 0.12
+    _detail_timer = None
+    _detail_at = -1.0
+    _detail_row: InboxRow | None = None
+
+    @property
+    def settled(self) -> bool:
+        return super().settled and self._detail_timer is None
 
     def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
+        import time
+
         self.update_filterbar()
-        self.show_detail(message.row)
+        self._detail_row = message.row
+        if self._detail_timer is None and time.monotonic() - self._detail_at >= self.DETAIL_REST:
+            self._paint_detail()
+            return
+        if self._detail_timer is not None:
+            self._detail_timer.stop()
+        self._detail_timer = self.set_timer(self.DETAIL_REST, self._paint_detail, name="detail-rest")
+
+    def _paint_detail(self) -> None:
+        import time
+
+        self._detail_timer = None
+        self._detail_at = time.monotonic()
+        self.show_detail(self._detail_row)
 
     def show_detail(self, row: InboxRow | None) -> None:
         from screens.inbox_detail import pane_text
 
-        pane = self.query_one("#detail", Static)
+        pane = self.query_one("#detail", LinePane)
         pane.update("" if row is None else pane_text(row, self.app.now(), self.app.rep.timezone))
 
     # ------------------------------------------------------------ live

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from screens.base import MainScreen
+from tui.widgets.linepane import LinePane
 from screens.nav_widgets import NavTable
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class PipelineScreen(MainScreen):
         table = NavTable(id="deals", cursor_type="row")
         table.add_columns("deal", "client", "amount", "since")
         yield table
-        yield Static("", id="gate", classes="detail")
+        yield LinePane("", id="gate", classes="detail")
         yield from self.compose_footer()
 
     def on_mount(self) -> None:
@@ -90,7 +91,7 @@ class PipelineScreen(MainScreen):
         if table.row_count:
             table.move_cursor(row=min(keep, table.row_count - 1))
         totals = ", ".join(format_amount(v, c) for c, v in current.totals) or "no amounts"
-        self.query_one("#gate", Static).update(Text(f"{current.name}: {current.count} deal(s), {totals}"
+        self.query_one("#gate", LinePane).update(Text(f"{current.name}: {current.count} deal(s), {totals}"
                                                     + (f", {current.stale} stale" if current.stale else "")))
 
     def action_stage(self, step: int) -> None:
@@ -120,7 +121,7 @@ class PipelineScreen(MainScreen):
             t = Text()
             t.append(f"Cannot move to {target}: missing ", style="bold red")
             t.append(", ".join(m["label"] for m in exc.missing))
-            self.query_one("#gate", Static).update(t)
+            self.query_one("#gate", LinePane).update(t)
             self.open_card(deal_id, missing=exc.missing, target=target)
             return
         except DomainError as exc:

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from models import inbox
 from models.errors import NotFound, NotYours, PermissionDenied
-from tests.conftest import run_cli
+from conftest import run_cli
 from tui.commands.base import Context, id_arg, json_text, limit_arg, terminal_text, unsafe_char
 
 UNSAFE = {"Cc", "Cf", "Zl", "Zp", "Cs"}

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from models.outfilter import terminal_text, unsafe_char
-from tests.conftest import run_cli
+from conftest import run_cli
 from tests.test_role_leaks import inproc  # noqa: F401 (the in-process runner fixture)
 
 UNSAFE = {"Cc", "Cf", "Zl", "Zp", "Cs"}

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import run_cli
+from conftest import run_cli, settle
 from models.audit import history
 from models.clients import add_client
 from models.pipeline import add_deal
@@ -19,13 +19,6 @@ def make_app(login, now):
     from tui.app import RepdeskApp
 
     return RepdeskApp(rep=get_rep(login), frozen_now=now, live=False)
-
-
-async def settle(pilot) -> None:
-    """Let the screens' workers finish reading and their data be painted (a condition: conftest.settle)."""
-    from conftest import settle as at_rest
-
-    await at_rest(pilot)
 
 
 async def open_first_card(pilot) -> None:
@@ -380,7 +373,7 @@ async def test_a_refused_move_says_which_card_key_gets_the_missing_paper(team, n
     c = add_client(team["ana"], now, name="Club Norte", email="info@clubnorte.es")
     d = add_deal(team["ana"], c.id, "40 balls", now, amount="1800.00")
     update_deal(team["ana"], d.id, dict(need="balls", budget="1,800", timeline="December", decision_maker="Marta",
-                                        products="40 BALL-PRO5"), now)
+                                        products="40 BALL-PRO5", expected_close="2026-12-15"), now)
     move_deal(team["ana"], d.id, "negotiation", now)
     app = make_app("ana", now)
     async with app.run_test(size=(80, 24)) as pilot:

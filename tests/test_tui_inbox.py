@@ -10,6 +10,8 @@ from models.tables import Application
 
 CONCRETE = "We need 40 Pro Match Ball size 5 delivered to Valencia before 5 December. Budget 1,800 EUR."
 
+from conftest import settle
+
 
 @pytest.fixture
 def filled(team, catalog, now):
@@ -33,17 +35,13 @@ def make_app(team, login, now):
     return RepdeskApp(rep=get_rep(login), login=login, frozen_now=now, live=False)
 
 
-async def settle(pilot) -> None:
-    """Wait until the screen's workers delivered what they read (data arrives from worker threads)."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def screen_text(app) -> str:
-    """What the person sees: the text of every Static and of the list's visible lines."""
+    """What the person sees: the text of every Static and LinePane and of the list's visible lines."""
     from textual.widgets import Static
 
-    out = [str(w.render()) for w in app.screen.query("*") if isinstance(w, Static)]
+    from tui.widgets.linepane import LinePane
+
+    out = [str(w.render()) for w in app.screen.query("*") if isinstance(w, (Static, LinePane))]
     for lst in app.screen.query("RecordList"):
         for y in range(lst.size.height):
             out.append("".join(seg.text for seg in lst.render_line(y)))
@@ -295,3 +293,25 @@ async def test_transfer_lists_the_other_reps(filled, team, now):
         await pilot.pause()
         assert app.screen.__class__.__name__ == "InboxScreen"
         assert Application.get_by_id(filled["concrete"]).transfers == 1
+
+
+def test_detail_pane_lists_every_reason_and_the_list_a_short_one(filled, now):
+    """Issue 14: the detail shows every reason with its points and quoted words (they add up to the score);
+    the list's short form keeps only the labels."""
+    import json
+
+    from models.usecases.inbox import InboxRow
+    from screens.inbox_detail import pane_text, short_reasons
+
+    app = Application.get_by_id(filled["concrete"])
+    reasons = tuple(json.loads(app.reasons))
+    assert sum(int(r.split(" ", 1)[0]) for r in reasons if r[:1] in "+-") == app.score
+    row = InboxRow(id=app.id, channel=app.channel, received_at=app.received_at, name=app.name, email=app.email,
+                   phone=app.phone, subject="", text=app.text, score=app.score, reasons=reasons, owner=None,
+                   due_at=app.due_at, status=app.status, first_contact_at=None, client_id=None, duplicate_of=None,
+                   transfers=0, version=1)
+    shown = " ".join(pane_text(row, now, None).plain.split())
+    assert f"Why: {app.score} = " in shown and all(r in shown for r in reasons)
+    short = short_reasons(reasons)
+    assert short.startswith("BALL-PRO5 x40; deadline 5 Dec; budget 1,800 EUR")  # "names BALL-PRO5" is implied
+    assert "'" not in short and "+" not in short

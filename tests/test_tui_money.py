@@ -14,6 +14,8 @@ from models.payments import sign_agreement, upsert_agreement
 from models.pipeline import add_deal, add_line, update_deal
 from models.tables import Deal, InstallmentPlan, Invoice, Note, Order
 
+from conftest import settle
+
 
 @pytest.fixture
 def deal(team, now, catalog):
@@ -25,7 +27,7 @@ def deal(team, now, catalog):
     d = add_deal(ana, c.id, "40 match balls", now - timedelta(days=3))
     add_line(ana, d.id, "BALL-PRO5", 10, now, price_minor=5000)  # 500.00 EUR
     update_deal(ana, d.id, dict(need="balls", budget="500", timeline="Dec", decision_maker="Marta",
-                                products="40 match balls"), now)
+                                products="40 match balls", expected_close="2026-12-15"), now)
     upsert_agreement(ana, d.id, "40 match balls", "500 EUR", now)
     sign_agreement(ana, d.id, now, signed_by="Marta")
     return d.id
@@ -36,12 +38,6 @@ def make_app(login, now):
     from tui.app import RepdeskApp
 
     return RepdeskApp(rep=get_rep(login), login=login, frozen_now=now, live=False)
-
-
-async def settle(pilot) -> None:
-    for _ in range(2):
-        await pilot.app.workers.wait_for_complete()
-        await pilot.pause()
 
 
 def lines(app) -> list[str]:

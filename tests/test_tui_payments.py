@@ -12,6 +12,8 @@ from models.payments import issue_invoice, record_payment
 from models.pipeline import add_deal
 from models.tables import Client, Installment, InstallmentPlan, Payment, Reminder
 
+from conftest import settle
+
 
 @pytest.fixture
 def books(team, now):
@@ -81,12 +83,6 @@ def notes(app) -> list[str]:
     return [str(n.message) for n in app._notifications]
 
 
-async def settle(pilot) -> None:
-    """Let the screen's worker read what it shows (after a mount, a key, a save) and paint it."""
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def open_payments(pilot):

@@ -49,7 +49,13 @@ class RepdeskApp(App):
 
     def __init__(self, rep=None, login: str = "", db_url: str | None = None,
                  frozen_now: datetime | None = None, live: bool = True) -> None:
-        super().__init__()
+        from tui.config import load_config
+
+        config = load_config()
+        # An ANSI theme (the default, ansi-dark) speaks the terminal's own 16 colours: Textual must know it
+        # before it picks its filters, or NO_COLOR turns the theme's "default" colours black on black and
+        # every cell carries a 256-colour code (issue 16: NO_COLOR and 16 colours cost no more than colour).
+        super().__init__(ansi_color=True if str(config.theme).startswith("ansi") else None)
         if rep is not None:
             from models.reps import actor_of
 
@@ -61,9 +67,7 @@ class RepdeskApp(App):
         self.live = live
         self._data_version = None
         self.db_ok = True
-        from tui.config import load_config
-
-        self.user_config = load_config()
+        self.user_config = config
 
     # ------------------------------------------------------------ clock
     def now(self) -> datetime:
@@ -72,6 +76,12 @@ class RepdeskApp(App):
         from models.clock import utcnow
 
         return utcnow()
+
+    def on_descendant_focus(self, event) -> None:
+        """A text cursor does not blink: a blinking cursor writes to the terminal twice a second while
+        the rep does nothing, which a slow line pays for (and a snapshot would catch half-way)."""
+        if getattr(event.widget, "cursor_blink", False):
+            event.widget.cursor_blink = False
 
     # ------------------------------------------------------------ start
     def on_mount(self) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.geometry import Region, Size
@@ -17,6 +18,9 @@ from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.actions import NAV, bindings
+
+
+_REVERSE = Style(reverse=True)
 
 
 class RecordSource(Protocol):
@@ -216,6 +220,7 @@ class RecordList(Widget, can_focus=True):
     def move_to(self, index: int) -> None:
         if not self.rows:
             return
+        old_visible, old_cursor, old_top = self._visible_ids(), self.cursor, self.top
         index = max(index, 0)
         while index >= self.buf_start + len(self.rows) and self._extend_down():
             pass
@@ -228,7 +233,9 @@ class RecordList(Widget, can_focus=True):
         if self.cursor + self.page_size >= self.buf_start + len(self.rows):
             self._extend_down()
         self._clamp()
-        self._changed()
+        # A slow line pays for what changed only (issue 16): the row that lost the cursor and the one that got
+        # it; after a scroll, the lines that show another row (and the scrollbar, which moved with the view).
+        self._changed(partial=old_visible, old_cursor=old_cursor, scrolled=self.top != old_top)
 
     def action_cursor_down(self) -> None:
         self.move_to(self.cursor + 1)
@@ -263,12 +270,17 @@ class RecordList(Widget, can_focus=True):
         if self.current is not None:
             self.post_message(self.Selected(self, self.current))
 
-    def _changed(self, partial: list | None = None) -> None:
-        if partial is not None and len(partial) == self.page_size:
+    def _changed(self, partial: list | None = None, old_cursor: int | None = None, scrolled: bool = False) -> None:
+        """Repaint after a change: everything, or (PARTIAL: the visible rows before) only the lines that show
+        another row, the cursor's line and, given OLD_CURSOR, the line it left. A scroll repaints the whole
+        list when the scrollbar shows (its thumb moved)."""
+        if partial is not None and len(partial) == self.page_size and not (scrolled and self._scrollbar_char(0)):
             new = self._visible_ids()
             for y, (a, b) in enumerate(zip(partial, new)):
                 if a != b:
-                    self.refresh(Region(0, y, self.size.width, 1))
+                    self._refresh_line(y)
+            if old_cursor is not None and old_cursor != self.cursor:
+                self._refresh_line(old_cursor - self.top)
             self._refresh_cursor_lines()
         else:
             self.refresh()
@@ -279,7 +291,9 @@ class RecordList(Widget, can_focus=True):
             self.post_message(self.Highlighted(self, cur))
 
     def _refresh_cursor_lines(self) -> None:
-        y = self.cursor - self.top
+        self._refresh_line(self.cursor - self.top)
+
+    def _refresh_line(self, y: int) -> None:
         if 0 <= y < self.page_size:
             self.refresh(Region(0, y, self.size.width, 1))
 
@@ -295,7 +309,7 @@ class RecordList(Widget, can_focus=True):
     # ------------------------------------------------------------ drawing
     def render_line(self, y: int) -> Strip:
         # Every segment gets a style (the widget's as the base): Textual's NO_COLOR filter needs one.
-        return self._render_line(y).apply_style(self.rich_style)
+        return self._render_line(y).apply_style(self.rich_style).simplify()  # one run per style: fewer bytes
 
     def _render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -314,6 +328,8 @@ class RecordList(Widget, can_focus=True):
             text.truncate(body_width, overflow="ellipsis", pad=True)
             if index == self.cursor:
                 text.stylize(self.get_component_rich_style("recordlist--cursor"))
+                if self.app.no_color:  # no background to show it: reverse video, as mutt does
+                    text.stylize(_REVERSE)
             segments = list(text.render(self.app.console))
             strip = Strip(segments).adjust_cell_length(body_width)
         else:
