@@ -114,12 +114,9 @@ def import_products(actor: str, text: str, now=None) -> dict:
 
 
 def _catalog_changed() -> None:
-    try:
-        from .scoring import invalidate_catalog
+    from .scoring import invalidate_catalog
 
-        invalidate_catalog()
-    except ImportError:
-        pass
+    invalidate_catalog()
 
 
 def list_products() -> list[Product]:

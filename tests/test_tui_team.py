@@ -126,7 +126,6 @@ def no_forecast(monkeypatch):
 
 
 async def test_the_board_shows_the_forecast_headline_to_a_manager(desk):
-    pytest.importorskip("models.forecast")
     app = _app("mia")
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.press("5", "T")

@@ -61,7 +61,7 @@ class TeamBoard:
     now: datetime
     team: str | None       # the actor's team (None: everyone, for a director)
     rows: tuple[BoardRow, ...]
-    forecast: str | None = None   # the forecast's headline, when models/forecast.py is there
+    forecast: str | None = None   # the forecast's headline (a manager's, director's or admin's board)
 
 
 def _visible_reps(actor):
@@ -92,12 +92,10 @@ def _forecast_headline(actor, now: datetime) -> str | None:
     """The forecast of the current quarter in one line (models.forecast), for a manager, director or admin:
     "Forecast 2026-Q4: weighted 12,300 · commit 8,000 · won 4,000 EUR · coverage 120% · 2 slipped"; None
     for a rep, or when it cannot be read."""
+    from ..errors import DomainError
+    from ..forecast import forecast
+
     if actor.role == "rep":
-        return None
-    try:
-        from ..errors import DomainError
-        from ..forecast import forecast
-    except ImportError:
         return None
     try:
         f = forecast(actor, now)
