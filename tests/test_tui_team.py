@@ -11,7 +11,7 @@ import pytest
 from models.activities import log_activity
 from models.clients import add_client
 from models.quotas import set_quota
-from conftest import until
+from conftest import settle, until
 
 NOW = datetime(2026, 11, 20, 13, 0)  # Friday; the fixture's reps are in UTC: half of 09:00-17:00 is gone
 
@@ -152,12 +152,20 @@ def test_team_snapshot_no_color_80x24(db, desk, no_forecast, snap_compare, monke
     assert snap_compare(_app("mia"), terminal_size=(80, 24), run_before=_board_at_top)
 
 
+async def _today(pilot):
+    await pilot.press("5")
+    await until(pilot, lambda: "calls" in str(pilot.app.screen.query_one("#attainment").render()))
+    await settle(pilot)
+
+
 def test_today_snapshot_80x24(db, desk, snap_compare):
     if not db.startswith("sqlite"):
         pytest.skip("one picture is enough: the snapshot is taken on SQLite")
+    assert snap_compare(_app("ana"), terminal_size=(80, 24), run_before=_today)
 
-    async def today(pilot):
-        await pilot.press("5")
-        await until(pilot, lambda: "calls" in str(pilot.app.screen.query_one("#attainment").render()))
 
-    assert snap_compare(_app("ana"), terminal_size=(80, 24), run_before=today)
+def test_today_snapshot_no_color_80x24(db, desk, snap_compare, monkeypatch):
+    if not db.startswith("sqlite"):
+        pytest.skip("one picture is enough: the snapshot is taken on SQLite")
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert snap_compare(_app("ana"), terminal_size=(80, 24), run_before=_today)
