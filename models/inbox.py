@@ -19,12 +19,12 @@ from datetime import datetime, timedelta
 from peewee import JOIN, SQL, Tuple, fn
 
 from . import settings
-from .access import leads_team, sees_all, sees_only_own
+from .access import can_see_application, leads_team, sees_all, sees_only_own
 from .audit import SYSTEM, record
 from .clock import iso
 from .engine import (database, insert_many_ids, insert_rows, is_postgres, is_sqlite, sqlite_has_update_from,
                      write_txn)
-from .errors import NotFound, NothingToDo, PermissionDenied, ValidationError
+from .errors import NotFound, NothingToDo, NotYours, PermissionDenied, ValidationError
 from .paging import keyset_page
 from .migration_0007 import ACCENTED, PLAIN
 from .tables import CHANNELS, Activity, Application, Audit, Client, Rep, Transfer
@@ -532,11 +532,9 @@ def contact(actor: Rep, app_id: int, kind: str, now: datetime, note: str | None 
     if kind not in CONTACT_KINDS:
         raise ValidationError(f"kind must be one of {', '.join(CONTACT_KINDS)}.", field="kind")
     with write_txn():
-        a = Application.get_or_none(Application.id == app_id)
-        if a is None:
-            raise NotFound(f"There is no application {app_id}.")
+        a = _visible(actor, Application.get_or_none(Application.id == app_id), app_id)
         if a.owner_id not in (None, actor.id) and sees_only_own(actor):
-            owner = Rep.get_by_id(a.owner_id).login
+            owner = Rep.get_by_id(a.owner_id).login  # an open one: its owner is in everyone's inbox anyway
             raise PermissionDenied(f"Application {app_id} belongs to {owner}; ask them or a manager to transfer it.")
         if not a.open:
             raise NothingToDo(f"Application {app_id} is already {a.status}.")
@@ -563,11 +561,18 @@ def _required_reason(reason: str | None, what: str) -> str:
 
 def _own_for_change(actor: Rep, app_id: int, verb: str) -> Application:
     """The application, if ACTOR may change it (a rep only their own or an unclaimed one)."""
-    a = Application.get_or_none(Application.id == app_id)
-    if a is None:
-        raise NotFound(f"There is no application {app_id}.")
+    a = _visible(actor, Application.get_or_none(Application.id == app_id), app_id)
     if a.owner_id not in (None, actor.id) and sees_only_own(actor):
         raise PermissionDenied(f"Application {app_id} is not yours to {verb}.")
+    return a
+
+
+def _visible(actor: Rep, a: Application | None, app_id: int) -> Application:
+    """A, if ACTOR may see it (an open or never claimed application is everyone's; a contacted, closed or
+    converted one with an owner is its owner's, their manager's, a director's); else the one sentence for
+    missing and hidden alike, so a refusal never tells whose it is or that it exists."""
+    if a is None or a.owner_id is not None and not can_see_application(actor, a.owner_id, a.team_id, a.open):
+        raise NotYours("application", app_id)
     return a
 
 
@@ -871,9 +876,7 @@ def convertible(actor: Rep, app_id: int, lock: bool = False) -> Application:
     from .engine import locked
 
     q = Application.select().where(Application.id == app_id)
-    a = (locked(q) if lock else q).first()
-    if a is None:
-        raise NotFound(f"There is no application {app_id}.")
+    a = _visible(actor, (locked(q) if lock else q).first(), app_id)
     if a.owner_id not in (None, actor.id) and sees_only_own(actor):
         owner = Rep.get_by_id(a.owner_id).login
         raise PermissionDenied(f"Application {app_id} belongs to {owner}; ask them or a manager to transfer it.")

@@ -215,6 +215,18 @@ def test_application_view_is_behind_its_role(team, catalog, now):
     assert application_view(team["sol"], open_id).application.id == open_id
 
 
+def test_acting_on_another_teams_application_names_neither_it_nor_its_owner(team, catalog, now, db_url):
+    app_id = _contacted_by_ana(team, now)
+    for argv in (["contact", str(app_id), "--kind", "call"], ["close", str(app_id), "--reason", "dup"],
+                 ["transfer", str(app_id), "--to", "sol", "--reason", "mine now"], ["convert", str(app_id)]):
+        res = run_cli(*argv, "--as", "sol", db_url=db_url)
+        assert (res.returncode, res.stderr.strip()) == \
+            (4, f"repdesk: There is no application {app_id}, or it is not yours."), argv
+    # the team's manager sees it, and is told what is the matter with the request
+    manager = run_cli("contact", str(app_id), "--kind", "call", "--as", "mia", db_url=db_url)
+    assert manager.returncode == 7 and "already contacted" in manager.stderr, manager.stderr
+
+
 def test_show_of_another_teams_application_says_only_not_found_or_not_yours(team, catalog, now, db_url):
     app_id = _contacted_by_ana(team, now, name="Club \u202eNorte\x9b31m")
     res = run_cli("show", str(app_id), "--as", "sol", db_url=db_url)
