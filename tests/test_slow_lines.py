@@ -114,3 +114,14 @@ def test_holding_j_for_forty_rows_lands_on_the_right_record(demo_url):
 
 def test_visible_text_helper_finds_words():
     assert visible_text(b"\x1b[3;1H\x1b[1;38;5;16mHello\x1b[0m") == "Hello"
+
+
+def test_a_pane_line_is_repainted_only_where_it_changed():
+    from tui.widgets.linepane import _changed_span
+
+    same = (("Why: 88 = +31", None),)
+    assert _changed_span(same, same, 20) == (20, 20)  # nothing to send
+    assert _changed_span((("Why: 88 = +31", None),), (("Why: 91 = +31", None),), 20) == (5, 7)
+    assert _changed_span((("due in 40m", None),), (("due in 4m", None),), 20) == (8, 10)  # the tail cleared
+    assert _changed_span((("a漢c", None),), (("a字c", None),), 8) == (1, 3)  # a wide character whole
+    assert _changed_span(None, (("x", None),), 4) == (0, 1)

@@ -29,18 +29,23 @@ def _cells(key: tuple | None, width: int) -> list:
 
 
 def _changed_span(old: tuple | None, new: tuple | None, width: int) -> tuple[int, int]:
-    """The columns [x0, x1) where two painted lines differ: only those are sent to the terminal (a shared
-    start, "Why: ", or a shared tail of padding costs nothing)."""
+    """The columns [x0, x1) where two painted lines differ (empty when they show the same cells): only they
+    are marked for repainting, and Textual sends the segments that cross them (a line that shares its
+    start, "Why: ", or its tail of padding with the old one does not resend it)."""
     a, b = _cells(old, width), _cells(new, width)
     x0 = 0
     while x0 < width and a[x0] == b[x0]:
         x0 += 1
+    if x0 == width:
+        return x0, x0
     x1 = width
     while x1 > x0 and a[x1 - 1] == b[x1 - 1]:
         x1 -= 1
-    while x0 > 0 and b[x0][0] == "":  # never start half-way into a wide character
+    while x0 > 0 and b[x0][0] == "":  # never start or end half-way into a wide character
         x0 -= 1
-    return x0, max(x1, x0 + 1)
+    while x1 < width and b[x1][0] == "":
+        x1 += 1
+    return x0, x1
 
 
 class LinePane(Widget):
@@ -83,7 +88,8 @@ class LinePane(Widget):
             b = self._keys[y] if y < len(self._keys) else None
             if a != b:
                 x0, x1 = _changed_span(a, b, width)
-                self.refresh(Region(x0, top + y, x1 - x0, 1))
+                if x1 > x0:
+                    self.refresh(Region(x0, top + y, x1 - x0, 1))
 
     def _layout_lines(self, width: int) -> None:
         console = self.app.console
