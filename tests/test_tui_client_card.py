@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from conftest import run_cli, settle
+from conftest import run_cli, settle, until
 from models.audit import history
 from models.clients import add_client
 from models.pipeline import add_deal
@@ -268,8 +268,13 @@ def test_client_card_snapshot_80x24(db, card_data, now, snap_compare):
 def test_client_card_gate_snapshot_80x24(db, card_data, now, snap_compare):
     if not db.startswith("sqlite"):
         pytest.skip("one picture is enough: the snapshot is taken on SQLite")
-    assert snap_compare(make_app("ana", now), terminal_size=(80, 24),
-                        run_before=pressing("3", "j", "greater_than_sign"))
+    async def gate(pilot) -> None:
+        await pressing("3", "j", "greater_than_sign")(pilot)
+        # the deal list painted with its measured columns ("2 goals", not cut to the label's "2 go")
+        await until(pilot, lambda: "2 goals" in "".join(
+            seg.text for seg in pilot.app.screen.query_one("#deals").render_line(1)), timeout=30, what="the deal list")
+
+    assert snap_compare(make_app("ana", now), terminal_size=(80, 24), run_before=gate)
 
 
 def test_pipeline_snapshot_80x24(db, card_data, now, snap_compare):
