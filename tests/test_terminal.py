@@ -36,22 +36,13 @@ class Tmux:
         subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
         time.sleep(0.15)  # a person does not type a form in one burst
 
-    def painted(self) -> str:
-        """The screen with its colours and styles (escape sequences kept): shows where the focus is."""
-        out = subprocess.run(["tmux", "capture-pane", "-e", "-p", "-t", self.name], capture_output=True, text=True)
-        return out.stdout
-
-    def escape(self, timeout: float = 20) -> None:
-        """Press Escape and wait until the app has answered it (the screen changed). A key sent right after an
-        Escape that the app has not read yet arrives with it as one sequence, ESC + key, which terminals
-        mean as Alt+key: the Escape would be lost."""
-        before = self.painted()
+    def escape(self, shows: str, timeout: float = 20) -> str:
+        """Press Escape and wait until the app has answered it: SHOWS is on the screen (a footer key that is
+        there only once the focus left a field, the screen it goes back to). A key sent before the app has
+        read the Escape arrives with it as one sequence, ESC + key, which terminals mean as Alt+key: the
+        Escape would be lost, and the key typed into the field."""
         subprocess.run(["tmux", "send-keys", "-t", self.name, "Escape"], check=True)
-        deadline = time.time() + timeout
-        while self.painted() == before:
-            if time.time() > deadline:
-                raise AssertionError("the screen did not change after Escape")
-            time.sleep(0.05)
+        return self.wait_for(shows, timeout)
 
     def wait_for(self, text: str, timeout: float = 20) -> str:
         deadline = time.time() + timeout

@@ -43,7 +43,6 @@ def test_a_manager_reads_the_team_board_in_a_real_terminal(db_url):
         records = term.wait_for("Behind ana's numbers")
         term.wait_for("second call")
         assert "calls" in records
-        term.escape()
-        term.wait_for("behind pace")
+        term.escape(shows="behind pace")
     finally:
         term.kill()

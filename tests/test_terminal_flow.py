@@ -55,7 +55,7 @@ def test_one_order_end_to_end_in_a_real_terminal(db_url, now):
             term.keys("-l", text)
             term.wait_for(text)
             term.keys("Tab")
-        term.escape()
+        term.escape(shows="Move on")  # the footer shows > once the focus left the field
         for stage in ("Qualified", "Proposal", "Negotiation"):
             term.keys(">")
             term.wait_for(f"moved to {stage}")
@@ -67,15 +67,14 @@ def test_one_order_end_to_end_in_a_real_terminal(db_url, now):
         term.wait_for("2,373.00 EUR")
         term.keys("C-s")
         term.wait_for("Saved")
-        term.escape()
+        term.escape(shows="Move on")
         term.keys("s")
         term.wait_for("sent for signature")
         term.keys("S")
         term.wait_for("Signed by")
         term.keys("C-s")
         term.wait_for("is signed by Marta Ruiz. Deal 1 is in Agreement")  # moved by itself
-        term.escape()
-        term.wait_for("Convert")  # back on the inbox
+        term.escape(shows="Convert")  # back on the inbox
         term.keys("4")
         term.wait_for("Shipments waiting (1)")  # the Payments screen, loaded
         term.keys("i")
