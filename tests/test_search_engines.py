@@ -105,7 +105,12 @@ def test_postgres_search_uses_the_gin_index(db, team, now):
     database.execute_sql("ANALYZE application")
     q = inbox.first_page_query(team["ana"], search="zebra")  # 2 matches: a narrow filter
     sql, params = q.sql()
-    plan = "\n".join(r[0] for r in database.execute_sql("EXPLAIN " + sql, params).fetchall())
+    # The planner's choice between the index and a scan of 30,000 rows turns on estimates (a GIN index's
+    # pending list right after a bulk insert makes it look dear): with scans priced out, the plan shows
+    # whether the query can be served by the partial index at all, which is what this test guards.
+    with database.atomic():
+        database.execute_sql("SET LOCAL enable_seqscan = off")
+        plan = "\n".join(r[0] for r in database.execute_sql("EXPLAIN " + sql, params).fetchall())
     assert "application_search_open" in plan, plan
     assert len(inbox.list_inbox(team["ana"], search="zebra")) == 2  # rows 10000 and 20000 (row 0 is closed)
 
