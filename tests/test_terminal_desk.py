@@ -17,8 +17,6 @@ NOW = "2026-11-20T09:00:00"
 
 
 def test_a_manager_reads_the_team_board_in_a_real_terminal(db_url):
-    if not db_url.startswith("sqlite"):
-        pytest.skip("on SQLite only for now: on PostgreSQL a box covered the board (see the session note)")
     def cli(*args):
         res = run_cli(*args, "--now", NOW, db_url=db_url)
         assert res.returncode == 0, res.stderr

@@ -52,6 +52,8 @@ class RepdeskApp(App):
         from tui.config import load_config
 
         config = load_config()
+        if rep is not None:  # the inbox is the first screen Textual composes: no blank screen switched away
+            self.DEFAULT_MODE = "inbox"  # from, and one stylesheet pass fewer (before super: it reads it)
         # An ANSI theme (the default, ansi-dark) speaks the terminal's own 16 colours: Textual must know it
         # before it picks its filters, or NO_COLOR turns the theme's "default" colours black on black and
         # every cell carries a 256-colour code (issue 16: NO_COLOR and 16 colours cost no more than colour).
@@ -68,6 +70,10 @@ class RepdeskApp(App):
         self._data_version = None
         self.db_ok = True
         self.user_config = config
+        try:  # before the first paint: set in on_mount, the theme re-read every stylesheet once more
+            self.theme = config.theme
+        except Exception:
+            self.theme = "ansi-dark"
 
     # ------------------------------------------------------------ clock
     def now(self) -> datetime:
@@ -86,10 +92,6 @@ class RepdeskApp(App):
     # ------------------------------------------------------------ start
     def on_mount(self) -> None:
         cfg = self.user_config
-        try:
-            self.theme = cfg.theme
-        except Exception:
-            self.theme = "ansi-dark"
         if cfg.keymap:
             self.set_keymap(cfg.keymap)
         if cfg.error:
@@ -102,7 +104,8 @@ class RepdeskApp(App):
         self.start_session()
 
     def start_session(self) -> None:
-        self.switch_mode("inbox")
+        if self.current_mode not in self.MODES:  # after the welcome screen (else the inbox is there already,
+            self.switch_mode("inbox")            # or a reopened draft has switched to its screen)
         if self.live:
             self._data_version = self._read_version()
             self.set_interval(self.LIVE_POLL_SECONDS, self.check_changes, name="live")
