@@ -63,6 +63,38 @@ def create_task(actor: str, rep_id: int | None, subject: str, due_at: datetime |
     return a
 
 
+def create_origin_tasks(actor: str, tasks: list[dict], *, now: datetime) -> dict[str, int]:
+    """Create many generated tasks at once (the sweep's cadence): each dict has rep_id, subject, due_at,
+    kind, client_id and ORIGIN, its idempotency key. One INSERT that skips every origin already there (made
+    by an earlier run, or by another process a moment ago: ON CONFLICT DO NOTHING on the unique origin) and
+    returns the rows it made, then one audit insert for them. Inside the caller's transaction.
+    Returns origin -> new task id, for the tasks this call created."""
+    from .audit import _text
+    from .tables import Audit
+
+    for t in tasks:
+        if t.get("kind", "task") not in ACTIVITY_KINDS:
+            raise ValidationError(f"Kind {t['kind']!r} is not one of {', '.join(ACTIVITY_KINDS)}.", field="kind")
+    if not tasks:
+        return {}
+    created: dict[str, int] = {}
+    with write_txn():
+        for i in range(0, len(tasks), 500):
+            rows = [dict(kind=t.get("kind", "task"), rep=t["rep_id"], client=t.get("client_id"),
+                         subject=t["subject"], due_at=t["due_at"], origin=t["origin"], created_at=now)
+                    for t in tasks[i:i + 500]]
+            q = Activity.insert_many(rows).on_conflict_ignore().returning(Activity.id, Activity.origin)
+            for row in q.tuples().execute():
+                created[row[1]] = row[0]
+        by_origin = {t["origin"]: t for t in tasks}
+        audit = [dict(at=now, actor=actor, kind="activity", record_id=aid, action="create",
+                      new=_text(f"{by_origin[origin].get('kind', 'task')}: {by_origin[origin]['subject']}"))
+                 for origin, aid in created.items()]
+        for i in range(0, len(audit), 500):
+            Audit.insert_many(audit[i:i + 500]).execute()
+    return created
+
+
 def _check_targets(actor: Rep, client_id, deal_id) -> None:
     """The acting rep may see the client and deal an activity is about (and the deal is that client's)."""
     from .access import check_client, check_deal

@@ -23,7 +23,7 @@ from .access import can_see_application, leads_team, sees_all, sees_only_own
 from .audit import SYSTEM, record
 from .clock import iso
 from .engine import (database, insert_many_ids, insert_rows, is_postgres, is_sqlite, sqlite_has_update_from,
-                     write_txn)
+                     sqlite_max_params, write_txn)
 from .errors import NotFound, NothingToDo, NotYours, PermissionDenied, ValidationError
 from .paging import keyset_page
 from .migration_0007 import ACCENTED, PLAIN
@@ -704,7 +704,13 @@ class _Picker:
 _seq = itertools.count()
 
 
-def sweep(now: datetime, *, batch: int = 5000, strategy: str | None = None) -> dict:
+def sweep_batch() -> int:
+    """Rows per transaction of the sweep: 20,000 (a fifth of a second of lock on SQLite), fewer where
+    SQLite allows fewer parameters (six per row in the VALUES list)."""
+    return max(1, min(20000, sqlite_max_params() // 6)) if is_sqlite() else 20000
+
+
+def sweep(now: datetime, *, batch: int | None = None, strategy: str | None = None) -> dict:
     """Move every open application whose first-contact deadline passed to another available rep.
 
     Set-based: per batch one SELECT of the overdue rows (oldest deadline first, keyset on (due_at, id)),
@@ -716,6 +722,7 @@ def sweep(now: datetime, *, batch: int = 5000, strategy: str | None = None) -> d
     ones read (owner IS NOT DISTINCT FROM, due_at =), so an application moves once per deadline.
     Returns {"moved": n, "stuck": n (no rep available)}.
     """
+    batch = batch or sweep_batch()
     strategy = strategy or settings.get("sla.strategy")
     sla = settings.get("sla.minutes")
     fresh = {c: _db_time(now + timedelta(minutes=sla_minutes(c, sla))) for c in CHANNELS}  # new deadline per channel

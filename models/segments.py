@@ -113,7 +113,7 @@ def sweep_cadence(now: datetime) -> int:
     A new cadence task supersedes the client's earlier cadence task still undone (it is cancelled, not
     done: the rep has one follow-up per client, not a pile), each batch in one transaction.
     """
-    from .activities import create_task
+    from .activities import create_origin_tasks
     recompute_segments(now)
     cadence = settings.get("segments.cadence")
     epoch = datetime(2020, 1, 6)  # a Monday: periods are counted from here
@@ -131,14 +131,13 @@ def sweep_cadence(now: datetime) -> int:
                                & (Client.id > last_id)).order_by(Client.id).limit(500))
             if not rows:
                 break
-            with write_txn():
-                fresh: dict[int, int] = {}  # client id -> the task this sweep created
-                for c in rows:
-                    task = create_task(SYSTEM, c.owner_id, f"{rule.get('subject', 'Follow up')}: {c.name}",
-                                       now + timedelta(hours=1), now=now, kind=rule.get("kind", "task"),
-                                       client_id=c.id, origin=f"cadence:{c.id}:{seg}:{period}")
-                    if task is not None:
-                        fresh[c.id] = task.id
+            with write_txn():  # the batch's tasks in one insert (an origin made before is skipped)
+                origins = {f"cadence:{c.id}:{seg}:{period}": c.id for c in rows}
+                made = create_origin_tasks(SYSTEM, [
+                    dict(rep_id=c.owner_id, subject=f"{rule.get('subject', 'Follow up')}: {c.name}",
+                         due_at=now + timedelta(hours=1), kind=rule.get("kind", "task"), client_id=c.id,
+                         origin=f"cadence:{c.id}:{seg}:{period}") for c in rows], now=now)
+                fresh: dict[int, int] = {origins[o]: aid for o, aid in made.items()}  # client -> its new task
                 supersede_cadence(fresh, now)
             created += len(fresh)
             last_id = rows[-1].id

@@ -32,6 +32,11 @@ def test_cadence_once_and_changes_with_segment(team, now):
     assert sweep_cadence(now + timedelta(hours=5)) == 0
     task = Activity.get(Activity.client == hot.id)
     assert task.kind == "message" and task.rep_id == team["ana"].id
+    from models.tables import Audit
+
+    trail = list(Audit.select().where((Audit.kind == "activity") & (Audit.record_id == task.id)))
+    assert [(a.action, a.actor) for a in trail] == [("create", "system")]  # once, though swept three times
+    assert trail[0].new.startswith("message: ") and "Hot" in trail[0].new
     later = now + timedelta(days=100)  # now warm: a call, every two weeks
     assert sweep_cadence(later) == 1
     assert Activity.select().where(Activity.client == hot.id).order_by(Activity.id.desc()).first().kind == "call"
