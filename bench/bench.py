@@ -205,6 +205,12 @@ def startup_rows(url: str) -> None:
     from models.reps import get_rep
     from models.text import one_line
 
+    import compileall
+
+    # As installed: pip compiles the sources; with PYTHONDONTWRITEBYTECODE set (or fresh edits) every start
+    # would compile the changed modules again and time the compiler instead of the start-up.
+    for folder in ("tui", "screens", "models"):
+        compileall.compile_dir(str(ROOT / folder), quiet=1)
     open_database(url)
     first = inbox_page(get_rep("demo"), limit=1)
     close_database()

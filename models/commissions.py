@@ -51,7 +51,7 @@ from .access import may_act_for_team, require_manager, sees_all
 from .audit import record_changes
 from .clock import iso, local
 from .engine import write_txn
-from .errors import NotFound, NotYours, PermissionDenied, ValidationError
+from .errors import NotFound, NotYours, ValidationError
 from .forecast import next_month, parse_period, utc_start
 from .money import check_currency
 from .pipeline import source_split_bp
@@ -71,7 +71,7 @@ def parse_tiers(raw, schedule: str) -> list[dict]:
             try:
                 raw = json.loads(text, parse_float=Decimal)
             except ValueError:
-                raise ValidationError("--tiers is not valid JSON (e.g. [{\"from\": 0, \"rate\": \"5\"}]).",
+                raise ValidationError("The tiers are not valid JSON (e.g. [{\"from\": 0, \"rate\": \"5\"}]).",
                                       field="tiers") from None
         elif re.fullmatch(r"[\d.]+", text):
             raw = [{"from": 0, "rate": text}]
@@ -80,7 +80,7 @@ def parse_tiers(raw, schedule: str) -> list[dict]:
             for part in text.split(","):
                 m = re.fullmatch(r"\s*(\d{1,4})\s*:\s*([\d.]+)\s*", part)
                 if not m:
-                    raise ValidationError(f"--tiers {text[:60]!r}: write FROM:RATE pairs (0:5,50:8,100:12) or "
+                    raise ValidationError(f"The tiers {text[:60]!r}: write FROM:RATE pairs (0:5,50:8,100:12) or "
                                           "one rate for flat (5).", field="tiers")
                 items.append({"from": int(m.group(1)), "rate": m.group(2)})
             raw = items
@@ -177,11 +177,11 @@ def set_plan(actor: Rep, login: str, now: datetime, *, ote_minor: int, base_perc
         raise ValidationError(f"The schedule is one of {', '.join(SCHEDULES)}.", field="schedule")
     if period not in PERIODS:
         raise ValidationError("A plan's period is month or quarter.", field="period")
-    for name, v in (("ote", ote_minor), ("quota", quota_minor)):
+    for name, label, v in (("ote", "The on-target earnings", ote_minor), ("quota", "The quota", quota_minor)):
         if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v < 10 ** 15:
-            raise ValidationError(f"--{name} is an amount of zero or more.", field=name)
+            raise ValidationError(f"{label} is an amount of zero or more.", field=name)
     if isinstance(base_percent, bool) or not isinstance(base_percent, int) or not 0 <= base_percent <= 100:
-        raise ValidationError("--base-percent is a whole percent from 0 to 100.", field="base_percent")
+        raise ValidationError("The base is a whole percent from 0 to 100.", field="base_percent")
     canon = parse_tiers(tiers, schedule)
     if schedule != "flat" and quota_minor <= 0:
         raise ValidationError("A tiered or marginal plan needs a quota above zero.", field="quota")
@@ -191,10 +191,10 @@ def set_plan(actor: Rep, login: str, now: datetime, *, ote_minor: int, base_perc
         raise ValidationError(str(exc), field="currency") from None
     with write_txn():
         rep = _rep(login)
+        if not may_act_for_team(actor, rep.team_id):  # another team's rep: refused as one who is not there
+            raise NotYours("rep", rep.login)
         if not rep.active:
             raise NotFound(f"There is no active rep {rep.login!r}.")
-        if not may_act_for_team(actor, rep.team_id):
-            raise PermissionDenied(f"{actor.login} may set plans only for their own team; {rep.login} is not in it.")
         values = dict(currency=currency, period=period, ote_minor=ote_minor, base_percent=base_percent,
                       quota_minor=quota_minor, schedule=schedule, tiers=json.dumps(canon))
         old = CommissionPlan.get_or_none((CommissionPlan.rep == rep.id) & (CommissionPlan.starts_on == starts_on))

@@ -184,10 +184,18 @@ def test_plans_are_validated_and_only_managers_set_them(team):
     with pytest.raises(PermissionDenied):
         commissions.set_plan(team["ana"], "ana", NOV, ote_minor=1, base_percent=70, quota_minor=1,
                              schedule="flat", tiers="5", starts_on=date(2026, 1, 1))
-    with pytest.raises(PermissionDenied):  # mia leads North; sol is South
+    with pytest.raises(NotYours) as refused:  # mia leads North; sol is South: refused as a missing rep
         commissions.set_plan(
             team["mia"], "sol", NOV, ote_minor=1, base_percent=70, quota_minor=1, schedule="flat", tiers="5",
             starts_on=date(2026, 1, 1))
+    with pytest.raises(NotYours) as missing:
+        commissions.set_plan(
+            team["mia"], "nobody", NOV, ote_minor=1, base_percent=70, quota_minor=1, schedule="flat", tiers="5",
+            starts_on=date(2026, 1, 1))
+    assert str(refused.value) == str(missing.value).replace("nobody", "sol")
+    with pytest.raises(ValidationError, match="^The base is a whole percent"):  # a field, not a flag
+        commissions.set_plan(team["mia"], "ana", NOV, ote_minor=1, base_percent=101, quota_minor=1,
+                             schedule="flat", tiers="5", starts_on=date(2026, 1, 1))
     for bad in ("0:5,0:8", "10:5", "0:5.555", "0:101", "[{\"from\": 0}]", "x"):
         with pytest.raises(ValidationError):
             plan(team, "ana", "tiered", bad)
