@@ -176,8 +176,21 @@ def test_marginal_never_pays_more_than_tiered_with_rising_rates(x):
     marginal = type("M", (P,), {"schedule": "marginal"})
     t, m = commissions.commission_of(tiered, x)[0], commissions.commission_of(marginal, x)[0]
     assert (m <= t) if x >= 0 else True
-    if 0 <= x <= 500_000:
-        assert m == t == Fraction(x * 5, 100)  # below the first threshold both are the first rate
+    if 0 <= x < 500_000:
+        assert m == t == Fraction(x * 5, 100)  # below the second bracket both are the first rate
+    if x == 500_000:  # "from 50": at exactly 50% the tiered plan pays 8% on all, the marginal 5% up to there
+        assert (t, m) == (Fraction(40_000), Fraction(25_000))
+
+
+def test_a_bracket_starts_at_its_threshold():
+    class P:
+        quota_minor, tiers = 1_000_000, json.dumps([{"from": 0, "rate": "5"}, {"from": 50, "rate": "8"}])
+    tiered = type("T", (P,), {"schedule": "tiered"})
+    marginal = type("M", (P,), {"schedule": "marginal"})
+    assert commissions.commission_of(tiered, 499_999)[0] == Fraction(499_999 * 5, 100)
+    assert commissions.commission_of(tiered, 500_000)[0] == Fraction(500_000 * 8, 100)
+    assert commissions.commission_of(marginal, 500_000)[0] == Fraction(500_000 * 5, 100)
+    assert commissions.commission_of(marginal, 600_000)[0] == Fraction(500_000 * 5 + 100_000 * 8, 100)
 
 
 def test_plans_are_validated_and_only_managers_set_them(team):
