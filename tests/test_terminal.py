@@ -125,6 +125,25 @@ def test_main_flow_in_a_real_terminal(prepared, now):
         close_database()
 
 
+def test_escape_and_a_key_in_one_read_leave_the_field_then_move(prepared, now):
+    """ESC and j written to the terminal at once (a slow line bunching two keystrokes; terminals mean
+    Alt+j by that): the filter field is left and the cursor moves; no 'j' is typed into the field."""
+    url, _top = prepared
+    term = Tmux(f"{REPDESK} --db {url} --as ana --now {now.isoformat()}")
+    try:
+        term.wait_for("#1 Marta")
+        term.keys("/")
+        term.keys("-l", "ba")
+        term.wait_for("ba")
+        subprocess.run(["tmux", "send-keys", "-t", term.name, "-l", "\x1bj"], check=True)  # one write
+        screen = term.wait_for("[bold]there")  # the second application's detail: the cursor moved
+        assert "baj" not in screen
+        term.keys("k")
+        term.wait_for("#1 Marta")  # the list has the keys, not the field
+    finally:
+        term.kill()
+
+
 def test_dropped_line_keeps_the_typing_as_a_draft(prepared, now):
     url, _top = prepared
     cmd = f"{REPDESK} --db {url} --as ana --now {now.isoformat()}"

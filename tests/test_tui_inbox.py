@@ -315,3 +315,31 @@ def test_detail_pane_lists_every_reason_and_the_list_a_short_one(filled, now):
     short = short_reasons(reasons)
     assert short.startswith("BALL-PRO5 x40; deadline 5 Dec; budget 1,800 EUR")  # "names BALL-PRO5" is implied
     assert "'" not in short and "+" not in short
+
+
+async def test_escape_and_a_key_read_together_are_escape_then_the_key(filled, team, now):
+    """ESC j arriving in one read is parsed as alt+j: the app takes it as Escape (the filter field is left)
+    and then j (the cursor moves), never a 'j' typed into the field."""
+    from tui.app import escaped_key
+    from textual import events
+
+    assert escaped_key(events.Key("alt+j", "j")).key == "j"
+    assert escaped_key(events.Key("alt+shift+g", "G")).key == "G"
+    assert escaped_key(events.Key("alt+5", "5")).key == "5"
+    assert escaped_key(events.Key("alt+left", None)) is None and escaped_key(events.Key("j", "j")) is None
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lst = app.screen.query_one("RecordList")
+        await pilot.press("slash", *"ba")
+        field = app.focused
+        assert field is not None and field.__class__.__name__ == "Input"
+        start = lst.cursor
+        await pilot.press("alt+j", "j")     # ESC j read together, then another j
+        for _ in range(100):                # until the held keys have been let through
+            if app._held_keys is None and lst.cursor == start + 2:
+                break
+            await pilot.pause(0.02)
+        assert field.value == "ba"          # no 'j' typed into the filter
+        assert app.focused is lst           # the Escape left the field
+        assert lst.cursor == start + 2      # and both j moved the cursor, in order

@@ -32,6 +32,20 @@ def _screen_factory(name: str):
     return make
 
 
+def escaped_key(event):
+    """The plain key of an Alt+letter/digit KEY event (alt+j -> j, alt+shift+j -> J), else None."""
+    from textual import events
+
+    parts = event.key.split("+")
+    if parts[0] != "alt" or len(parts) > 3 or (len(parts) == 3 and parts[1] != "shift"):
+        return None
+    name = parts[-1]
+    if len(name) != 1 or not name.isalnum():
+        return None
+    char = name.upper() if len(parts) == 3 else name
+    return events.Key(char, char)
+
+
 class RepdeskApp(App):
     CSS_PATH = "app.tcss"
     TITLE = "repdesk"
@@ -82,6 +96,35 @@ class RepdeskApp(App):
         from models.clock import utcnow
 
         return utcnow()
+
+    _held_keys: list | None = None  # keys read after an Escape+key, held until the Escape has had its effect
+
+    async def on_event(self, event) -> None:
+        """Escape, then a key, read in one go (a fast typist, a slow SSH line delivering both in one
+        packet) is what terminals send for Alt+key: Textual reads "ESC j" as alt+j, the Escape is lost and
+        the j lands in the field the Escape was meant to leave. repdesk binds no Alt key, so an Alt+letter or
+        Alt+digit is taken as what it nearly always is here: Escape, then the key, the key (and any typed
+        after it) a moment later, as Textual delivers a key typed after a lone Escape, in their order."""
+        from textual import events
+
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if self._held_keys is not None:
+                self._held_keys.append(event)
+                return
+            plain = escaped_key(event)
+            if plain is not None:
+                from textual import constants
+
+                await super().on_event(events.Key("escape", "\x1b"))
+                self._held_keys = [plain]
+                self.set_timer(constants.ESCAPE_DELAY, self._release_keys, name="escape-then-key")
+                return
+        await super().on_event(event)
+
+    async def _release_keys(self) -> None:
+        held, self._held_keys = self._held_keys or [], None
+        for key in held:
+            await self.on_event(key)  # another Alt+key among them holds the rest again
 
     def on_descendant_focus(self, event) -> None:
         """A text cursor does not blink: a blinking cursor writes to the terminal twice a second while
