@@ -80,6 +80,18 @@ class Session:
         os.write(self.fd, key.encode() if isinstance(key, str) else key)
         return self.settle(quiet)
 
+    def full_repaint(self) -> bytes:
+        """The bytes of a whole repaint of the settled screen: the terminal one column wider, then back (a
+        resize repaints everything). Unlike the first paint, which arrives in however many frames the
+        loading takes, this is the same every time for the same screen."""
+        size = struct.unpack("HHHH", fcntl.ioctl(self.fd, termios.TIOCGWINSZ, b"\0" * 8))
+        rows, cols = size[0], size[1]
+        for width in (cols + 1, cols):
+            fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, width, 0, 0))
+            os.kill(self.pid, signal.SIGWINCH)
+            out = self.settle(0.5)
+        return out
+
     def close(self) -> None:
         try:
             os.kill(self.pid, signal.SIGKILL)

@@ -103,8 +103,8 @@ def test_two_reps_log_in_with_their_own_keys(sshd, tmp_path):
     try:
         for login, name in (("ana", "Ana Alvarez"), ("ben", "Ben Brown")):
             sessions[login] = Tmux(" ".join(_ssh(sshd, keys[login], "-t")))
-            screen = sessions[login].wait_for(name, timeout=30)
-            assert "Marta" in screen
+            sessions[login].wait_for(name, timeout=30)
+            sessions[login].wait_for("Marta", timeout=30)  # the rows come a moment after the status line
         sessions["ana"].keys("a")  # ana claims; ben's screen follows without a key press
         sessions["ben"].wait_for("ana ", timeout=10)
         sessions["ana"].keys("q")

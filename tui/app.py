@@ -32,6 +32,27 @@ def _screen_factory(name: str):
     return make
 
 
+def _lighter_no_color(app) -> None:
+    """With NO_COLOR, Textual's filter gives every cell the terminal's default colours explicitly
+    ("\x1b[39;49m"), a few bytes more per run than the colour screen's; dropping the colours altogether
+    draws the same (the terminal's defaults, bold and reverse kept) and costs no more than colour
+    (issue 16). Only Textual's own NoColor filter is replaced, when it is there."""
+    from textual.filter import NoColor
+
+    class NoColorAtAll(NoColor):
+        def apply(self, segments, background):
+            from rich.segment import Segment
+
+            return [Segment(text, None if style is None else style.without_color, control)
+                    for text, style, control in segments]
+
+    filters = getattr(app, "_filters", None)
+    if isinstance(filters, list):
+        for i, f in enumerate(filters):
+            if type(f) is NoColor:
+                filters[i] = NoColorAtAll()
+
+
 def escaped_key(event):
     """The plain key of an Alt+letter/digit KEY event (alt+j -> j, alt+shift+j -> J), else None."""
     from textual import events
@@ -72,6 +93,7 @@ class RepdeskApp(App):
         # before it picks its filters, or NO_COLOR turns the theme's "default" colours black on black and
         # every cell carries a 256-colour code (issue 16: NO_COLOR and 16 colours cost no more than colour).
         super().__init__(ansi_color=True if str(config.theme).startswith("ansi") else None)
+        _lighter_no_color(self)
         if rep is not None:
             from models.reps import actor_of
 

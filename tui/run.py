@@ -22,6 +22,11 @@ def run_tui(ctx: Context) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         raise DomainError("repdesk needs a terminal: log in with 'ssh -t' (or run a command, "
                           "e.g. 'repdesk inbox', for plain output).")
+    # Exported COLUMNS and LINES (some shells and scripts export them) would pin the screen to their size:
+    # Textual asks shutil.get_terminal_size, which prefers them to the terminal's own, so a window the rep
+    # resizes would never be repainted to its new size.
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
     url = getattr(ctx.args, "db", None)
     without_postgres_driver(url)
     from tui.dbopen import open_for

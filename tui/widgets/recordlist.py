@@ -74,6 +74,7 @@ class RecordList(Widget, can_focus=True):
         self.at_end = False           # the buffer reaches the last row
         self.at_start = True
         self._last_highlight = None
+        self.loaded = False           # a first page has arrived: until then an empty list says nothing
 
     # ------------------------------------------------------------ data
     @property
@@ -87,6 +88,7 @@ class RecordList(Widget, can_focus=True):
 
     def load_first(self) -> None:
         rows = self.source.fetch(limit=self._fetch_n())
+        self.loaded = True
         self.rows, self.buf_start, self.top, self.cursor = rows, 0, 0, 0
         self.at_start, self.at_end = True, len(rows) < self._fetch_n()
         self._changed()
@@ -109,6 +111,7 @@ class RecordList(Widget, can_focus=True):
     def _loaded(self, rows: list, total: int, seq: int | None = None) -> None:
         if seq is not None and seq != self._load_seq:
             return  # a slower read of an older filter: the newer one is (or will be) on screen
+        self.loaded = True
         self.rows, self.buf_start, self.top, self.cursor = rows, 0, 0, 0
         self.at_start, self.at_end = True, len(rows) < self._fetch_n()
         self.total = total
@@ -314,7 +317,7 @@ class RecordList(Widget, can_focus=True):
     def _render_line(self, y: int) -> Strip:
         width = self.size.width
         if not self.rows:
-            if y == 0:
+            if y == 0 and self.loaded:  # not "No ... match" while the first page is still on its way
                 style = self.get_component_rich_style("recordlist--empty")
                 return Strip([Segment(self.empty_text[:width], style)]).adjust_cell_length(width)
             return Strip.blank(width)
