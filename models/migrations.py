@@ -21,6 +21,7 @@ from . import migration_0005 as _m0005
 from . import migration_0006 as _m0006
 from . import migration_0007 as _m0007
 from . import migration_0008 as _m0008
+from . import migration_0009 as _m0009
 
 
 APPLICATION_FTS_INSERT_TRIGGER = (
@@ -163,6 +164,7 @@ MIGRATIONS = [
     (6, "the manager's desk: stage probabilities, expected close required from Proposal on", _m0006.run),
     (7, "search and sweep at a million", _m0007.run),
     (8, "catalog vocabulary: product aliases", _m0008.run),
+    (9, "no lone owner index on applications (the inbox's owner index serves)", _m0009.run),
 ]
 LATEST = MIGRATIONS[-1][0]
 

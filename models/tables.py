@@ -131,7 +131,8 @@ class Application(BaseModel):
     score = SmallIntegerField(default=0)
     rank = SmallIntegerField(default=0)  # -score: one ascending index serves the inbox order
     reasons = TextField(default="[]")  # JSON list of short strings
-    owner = ForeignKeyField(Rep, null=True, backref="applications", on_delete="SET NULL")
+    # no index of its own: the (owner, open, rank, received_at, id) index below serves look-ups by owner
+    owner = ForeignKeyField(Rep, null=True, backref="applications", on_delete="SET NULL", index=False)
     team = ForeignKeyField(Team, null=True, on_delete="SET NULL")
     due_at = DateTimeField()
     status = CharField(default="new", max_length=16)

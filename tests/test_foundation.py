@@ -222,3 +222,26 @@ def test_a_schema_2_database_gets_the_one_flow_columns(db):
     shipped = Stage.get(Stage.key == "shipped")
     assert "order.shipped" in [r.field for r in shipped.requirements]
     assert Stage.get(Stage.key == "new").skippable is False
+
+
+def test_migration_9_drops_the_lone_owner_index_and_keeps_the_inbox_one(db):
+    """A database made before migration 9 had application_owner_id; upgraded, it has only the inbox's
+    owner index, as a new database does."""
+    from models.db import close_database, database, is_postgres, open_database
+    from models.migrations import LATEST, current_version
+    from models.tables import SchemaVersion
+
+    def names():
+        if is_postgres():
+            return {r[0] for r in database.execute_sql(
+                "SELECT indexname FROM pg_indexes WHERE tablename = 'application'")}
+        return {r[1] for r in database.execute_sql("PRAGMA index_list(application)")}
+
+    fresh = names()
+    assert "application_owner_id" not in fresh and "application_owner_id_open_rank_received_at_id" in fresh
+    database.execute_sql('CREATE INDEX "application_owner_id" ON "application" ("owner_id")')
+    SchemaVersion.delete().where(SchemaVersion.version > 8).execute()
+    close_database()
+    open_database(db)
+    assert current_version() == LATEST >= 9
+    assert names() == fresh
