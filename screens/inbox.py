@@ -120,7 +120,14 @@ class InboxScreen(InboxForms, MainScreen):
         super().on_mount()
         lst = self.query_one(RecordList)
         lst.focus()
-        self.call_after_refresh(self._first_load)
+        first, self.app.first_page = getattr(self.app, "first_page", None), None
+        if first is not None:  # read before the first paint (tui.run): the rows come with the first frame
+            lst.preload(list(first.rows), first.count, first.limit)
+            self._listed = True
+            self.update_filterbar()
+            self.call_after_refresh(self.offer_drafts)
+        else:
+            self.call_after_refresh(self._first_load)
         self.set_interval(60, lst.refresh, name="time-left")
 
     _listed = False

@@ -343,3 +343,23 @@ async def test_escape_and_a_key_read_together_are_escape_then_the_key(filled, te
         assert field.value == "ba"          # no 'j' typed into the filter
         assert app.focused is lst           # the Escape left the field
         assert lst.cursor == start + 2      # and both j moved the cursor, in order
+
+
+async def test_a_page_read_before_the_first_paint_is_shown_and_the_list_goes_on_past_it(team, catalog, now):
+    from models.reps import get_rep
+    from models.usecases import inbox as uc
+
+    for i in range(50):
+        inbox.add_application("t", dict(channel="email", email=f"p{i}@example.com", text=f"{CONCRETE} ({i})",
+                                        received_at=now - timedelta(minutes=i)), now)
+    everything = [r.id for r in uc.inbox_rows(get_rep("ana"), limit=100)]
+    app = make_app(team, "ana", now)
+    app.first_page = uc.first_page(get_rep("ana"), lines=10)  # 40 of the 50 rows, as run_tui reads them
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        lst = app.screen.query_one("RecordList")
+        assert app.first_page is None and lst.total == 50 and lst.current.id == everything[0]
+        for _ in range(45):  # past the preloaded rows: the list reads the next page itself
+            await pilot.press("j")
+        await settle(pilot)
+        assert lst.current.id == everything[45]

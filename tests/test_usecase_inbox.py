@@ -129,3 +129,15 @@ def test_quarantine_rows(team, now, plain):
     assert [(q.source, q.line) for q in rows] == [("upload.jsonl", 1)]
     assert "channel must be one of" in rows[0].reason
     assert list(uc.quarantine_json(rows)[0]) == ["id", "source", "line", "raw", "reason", "at"]
+
+
+def test_the_first_page_read_before_the_first_paint(team, catalog, now):
+    """run_tui reads the inbox's first page before the App paints: two screens of rows in inbox order,
+    the status line's count, and the limit asked for (fewer rows than it: the list is at its end)."""
+    for i in range(45):
+        add(now, CONCRETE if i % 3 == 0 else VAGUE, minutes_ago=i, email=f"p{i}@example.com")
+    first = uc.first_page(team["ana"], lines=24)
+    assert first.limit == 48 and dataclasses.is_dataclass(first)
+    assert [r.id for r in first.rows] == [r.id for r in uc.inbox_rows(team["ana"], limit=48)]
+    assert len(first.rows) == 45 and first.count == uc.inbox_count(team["ana"], cap=uc.COUNT_CAP) == 45
+    assert uc.first_page(team["ana"], lines=10).limit == 40  # never less than a small terminal's buffer

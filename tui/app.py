@@ -119,6 +119,7 @@ class RepdeskApp(App):
 
         return utcnow()
 
+    first_page = None  # models.usecases.inbox.FirstPage read by run_tui before the first paint (taken once)
     _held_keys: list | None = None  # keys read after an Escape+key, held until the Escape has had its effect
 
     async def on_event(self, event) -> None:

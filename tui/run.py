@@ -37,10 +37,18 @@ def run_tui(ctx: Context) -> int:
     rep = None
     if Rep.select().exists():
         rep = ctx.actor  # raises a clear error for an unknown login
+    first = None
+    if rep is not None:  # the inbox's first page, read now: painted with the first frame (no empty list
+        import shutil    # sent first and the rows a frame later, which a slow line pays for twice)
+
+        from models.usecases.inbox import first_page
+
+        first = first_page(rep, shutil.get_terminal_size().lines)
     from tui.app import RepdeskApp
 
     frozen = getattr(ctx.args, "now", None)
     app = RepdeskApp(rep=rep, login=ctx.login, db_url=url, frozen_now=ctx.now if frozen else None)
+    app.first_page = first
     import signal
 
     def hang_up(signum, frame) -> None:

@@ -131,6 +131,22 @@ def inbox_count(actor, cap: int | None = None, **filters) -> int:
     return inbox.inbox_count(actor, cap=cap, **filters)
 
 
+@dataclass(frozen=True)
+class FirstPage:
+    """The inbox's first page and its capped count, read before the workstation's first paint."""
+    rows: tuple
+    count: int
+    limit: int
+
+
+def first_page(actor, lines: int) -> FirstPage:
+    """What the inbox shows first (no filter) on a terminal of LINES lines: two screens of rows, so the
+    list has its buffer at once, and the status line's capped count."""
+    limit = max(2 * lines, 40)
+    return FirstPage(rows=tuple(inbox_rows(actor, limit=limit)), count=inbox_count(actor, cap=COUNT_CAP),
+                     limit=limit)
+
+
 def application_row(app_id: int) -> InboxRow:
     """One application as a list row (NotFound when there is none)."""
     return row_of(inbox.get_application(app_id))

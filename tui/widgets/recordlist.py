@@ -117,6 +117,11 @@ class RecordList(Widget, can_focus=True):
         self.total = total
         self._changed()
 
+    def preload(self, rows: list, total: int, limit: int) -> None:
+        """A first page read before the list was shown (LIMIT rows asked for: fewer means the end)."""
+        self._loaded(rows, total)
+        self.at_end = len(rows) < limit
+
     def _fetch_n(self) -> int:
         return max(self.page_size * 2, 40)
 
