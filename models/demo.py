@@ -384,7 +384,7 @@ def _bulk_applications(n: int, rng: random.Random, fake, now: datetime, reps: di
     firsts = [nm.split()[0].lower().encode("ascii", "ignore").decode("ascii") for nm in names]
     rows: list[tuple] = []
     inserted = 0
-    batch = 50000 if bulk else 2000
+    batch = 50000 if bulk else (20000 if not is_sqlite() else 2000)
     sql = (f"INSERT INTO application ({', '.join(cols)}) VALUES ({', '.join(['%s' if not is_sqlite() else '?'] * len(cols))})")
     dropped = _drop_application_indexes() if bulk else []
 
@@ -394,7 +394,12 @@ def _bulk_applications(n: int, rng: random.Random, fake, now: datetime, reps: di
             return
         with write_txn():
             cursor = database.cursor()
-            cursor.executemany(sql, rows)
+            if is_sqlite():
+                cursor.executemany(sql, rows)
+            else:  # psycopg2's executemany is a round trip per row: multi-row VALUES, 1,000 rows a statement
+                from psycopg2.extras import execute_values
+
+                execute_values(cursor, sql.split(" VALUES ")[0] + " VALUES %s", rows, page_size=1000)
         inserted += len(rows)
         rows = []
 
