@@ -83,7 +83,8 @@ def create_origin_tasks(actor: str, tasks: list[dict], *, now: datetime) -> dict
             rows = [dict(kind=t.get("kind", "task"), rep=t["rep_id"], client=t.get("client_id"),
                          subject=t["subject"], due_at=t["due_at"], origin=t["origin"], created_at=now)
                     for t in tasks[i:i + 500]]
-            q = Activity.insert_many(rows).on_conflict_ignore().returning(Activity.id, Activity.origin)
+            q = (Activity.insert_many(rows).on_conflict(conflict_target=[Activity.origin], action="NOTHING")
+                 .returning(Activity.id, Activity.origin))  # only the origin's conflict: nothing else hidden
             for row in q.tuples().execute():
                 created[row[1]] = row[0]
         by_origin = {t["origin"]: t for t in tasks}

@@ -40,6 +40,15 @@ def reset_postgres(url: str) -> None:
     db.close()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def lemma_tries():
+    """simplemma's tries are built once per machine (about ten seconds, models.scoring._trie_lemmatizer):
+    build them before the first test, so no app under test pays it inside a test's wait for the screen."""
+    from models.scoring import _lemmas
+
+    _lemmas("balones")
+
+
 @pytest.fixture(params=ENGINES)
 def db_url(request, tmp_path):
     if request.param == "sqlite":
