@@ -70,6 +70,7 @@ def create_origin_tasks(actor: str, tasks: list[dict], *, now: datetime) -> dict
     returns the rows it made, then one audit insert for them. Inside the caller's transaction.
     Returns origin -> new task id, for the tasks this call created."""
     from .audit import _text
+    from .engine import db_time, insert_rows
     from .tables import Audit
 
     for t in tasks:
@@ -88,11 +89,10 @@ def create_origin_tasks(actor: str, tasks: list[dict], *, now: datetime) -> dict
             for row in q.tuples().execute():
                 created[row[1]] = row[0]
         by_origin = {t["origin"]: t for t in tasks}
-        audit = [dict(at=now, actor=actor, kind="activity", record_id=aid, action="create",
-                      new=_text(f"{by_origin[origin].get('kind', 'task')}: {by_origin[origin]['subject']}"))
-                 for origin, aid in created.items()]
-        for i in range(0, len(audit), 500):
-            Audit.insert_many(audit[i:i + 500]).execute()
+        insert_rows(Audit, ("at", "actor", "kind", "record_id", "action", "new"), [
+            (db_time(now), actor, "activity", aid, "create",
+             _text(f"{by_origin[origin].get('kind', 'task')}: {by_origin[origin]['subject']}"))
+            for origin, aid in created.items()])
     return created
 
 

@@ -385,7 +385,8 @@ def _bulk_applications(n: int, rng: random.Random, fake, now: datetime, reps: di
     rows: list[tuple] = []
     inserted = 0
     batch = 50000 if bulk else (20000 if not is_sqlite() else 2000)
-    sql = (f"INSERT INTO application ({', '.join(cols)}) VALUES ({', '.join(['%s' if not is_sqlite() else '?'] * len(cols))})")
+    head = f"INSERT INTO application ({', '.join(cols)}) VALUES "
+    sql = head + f"({', '.join(['%s' if not is_sqlite() else '?'] * len(cols))})"
     dropped = _drop_application_indexes() if bulk else []
 
     def flush() -> None:
@@ -399,7 +400,7 @@ def _bulk_applications(n: int, rng: random.Random, fake, now: datetime, reps: di
             else:  # psycopg2's executemany is a round trip per row: multi-row VALUES, 1,000 rows a statement
                 from psycopg2.extras import execute_values
 
-                execute_values(cursor, sql.split(" VALUES ")[0] + " VALUES %s", rows, page_size=1000)
+                execute_values(cursor, head + "%s", rows, page_size=1000)
         inserted += len(rows)
         rows = []
 

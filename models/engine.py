@@ -256,6 +256,12 @@ def pg_array_type(model, column: str) -> str:
     return _PG_ARRAY_TYPES.get(model._meta.columns[column].field_type, "text")
 
 
+def db_time(value):
+    """VALUE (a datetime) as a raw statement parameter: a datetime for psycopg2, on SQLite the text peewee
+    stores (what sqlite3 makes of a datetime, once per value instead of once per row)."""
+    return value if is_postgres() else value.isoformat(" ")
+
+
 def sqlite_max_params() -> int:
     """How many ? parameters one statement may carry on this SQLite (32,766 since 3.32; builds raise it)."""
     import sqlite3

@@ -23,7 +23,7 @@ from .access import can_see_application, leads_team, sees_all, sees_only_own
 from .audit import SYSTEM, record
 from .clock import iso
 from .engine import (database, insert_many_ids, insert_rows, is_postgres, is_sqlite, sqlite_has_update_from,
-                     sqlite_max_params, write_txn)
+                     db_time, sqlite_max_params, write_txn)
 from .errors import NotFound, NothingToDo, NotYours, PermissionDenied, ValidationError
 from .paging import keyset_page
 from .migration_0007 import ACCENTED, PLAIN
@@ -725,7 +725,7 @@ def sweep(now: datetime, *, batch: int | None = None, strategy: str | None = Non
     batch = batch or sweep_batch()
     strategy = strategy or settings.get("sla.strategy")
     sla = settings.get("sla.minutes")
-    fresh = {c: _db_time(now + timedelta(minutes=sla_minutes(c, sla))) for c in CHANNELS}  # new deadline per channel
+    fresh = {c: db_time(now + timedelta(minutes=sla_minutes(c, sla))) for c in CHANNELS}  # new deadline per channel
     moved = stuck = 0
     last: tuple | None = None
     cols = (Application.id, Application.owner, Application.team, Application.channel, Application.due_at)
@@ -756,19 +756,13 @@ def sweep(now: datetime, *, batch: int | None = None, strategy: str | None = Non
                     stuck += 1
                     continue
                 plan.append((app_id, owner_id, due_at, target,
-                             fresh.get(channel) or _db_time(now + timedelta(minutes=sla_minutes(channel, sla)))))
+                             fresh.get(channel) or db_time(now + timedelta(minutes=sla_minutes(channel, sla)))))
             done = _move_many(plan)
             if done:
                 _record_moves([m for m in plan if m[0] in done], reps, now)
                 moved += len(done)
             last = (rows[-1][4], rows[-1][0])
     return {"moved": moved, "stuck": stuck}
-
-
-def _db_time(value: datetime):
-    """VALUE as a raw statement parameter: a datetime for psycopg2, on SQLite the text peewee stores
-    (what sqlite3 makes of a datetime, once per value instead of once per row)."""
-    return value if is_postgres() else value.isoformat(" ")
 
 
 def _move_many(plan: list[tuple]) -> set[int]:
@@ -807,7 +801,7 @@ def _move_many(plan: list[tuple]) -> set[int]:
 def _record_moves(moves: list[tuple], reps: dict, now: datetime) -> None:
     """The transfer and audit rows of MOVES in bulk, and the reps' last assignment."""
     transfers, audit = [], []
-    at = _db_time(now)
+    at = db_time(now)
     for app_id, owner_id, _due_at, target, _due in moves:
         why = "deadline passed without contact" if owner_id else "unclaimed past its deadline"
         old = reps[owner_id].login if owner_id in reps else None

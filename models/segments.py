@@ -132,12 +132,12 @@ def sweep_cadence(now: datetime) -> int:
             if not rows:
                 break
             with write_txn():  # the batch's tasks in one insert (an origin made before is skipped)
-                origins = {f"cadence:{c.id}:{seg}:{period}": c.id for c in rows}
-                made = create_origin_tasks(SYSTEM, [
-                    dict(rep_id=c.owner_id, subject=f"{rule.get('subject', 'Follow up')}: {c.name}",
-                         due_at=now + timedelta(hours=1), kind=rule.get("kind", "task"), client_id=c.id,
-                         origin=f"cadence:{c.id}:{seg}:{period}") for c in rows], now=now)
-                fresh: dict[int, int] = {origins[o]: aid for o, aid in made.items()}  # client -> its new task
+                tasks = [dict(rep_id=c.owner_id, subject=f"{rule.get('subject', 'Follow up')}: {c.name}",
+                              due_at=now + timedelta(hours=1), kind=rule.get("kind", "task"), client_id=c.id,
+                              origin=f"cadence:{c.id}:{seg}:{period}") for c in rows]
+                client_of = {t["origin"]: t["client_id"] for t in tasks}
+                made = create_origin_tasks(SYSTEM, tasks, now=now)
+                fresh: dict[int, int] = {client_of[o]: aid for o, aid in made.items()}  # client -> its new task
                 supersede_cadence(fresh, now)
             created += len(fresh)
             last_id = rows[-1].id

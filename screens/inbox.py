@@ -120,21 +120,19 @@ class InboxScreen(InboxForms, MainScreen):
         super().on_mount()
         lst = self.query_one(RecordList)
         lst.focus()
-        first, self.app.first_page = getattr(self.app, "first_page", None), None
+        first, self.app.first_page = self.app.first_page, None
         if first is not None:  # read before the first paint (tui.run): the rows come with the first frame
             lst.preload(list(first.rows), first.count, first.limit)
-            self._listed = True
             self.update_filterbar()
-            self.call_after_refresh(self.offer_drafts)
-        else:
-            self.call_after_refresh(self._first_load)
+        self.call_after_refresh(self._first_load, first is not None)
         self.set_interval(60, lst.refresh, name="time-left")
 
     _listed = False
 
-    def _first_load(self) -> None:
+    def _first_load(self, preloaded: bool = False) -> None:
         self._listed = True
-        self.query_one(RecordList).load_first_in_thread()  # rows and count, read in a worker
+        if not preloaded:
+            self.query_one(RecordList).load_first_in_thread()  # rows and count, read in a worker
         self.update_filterbar()
         self.offer_drafts()
 

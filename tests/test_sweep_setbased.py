@@ -83,7 +83,7 @@ def test_guard_refuses_a_row_changed_since_it_was_read(team, catalog, now):
         (c, None, rows[c].due_at, team["cai"], later),  # as read: moves
     ]
     if database.obj.__class__.__name__.startswith("Sqlite"):
-        plan = [(i, o, inbox._db_time(d), t, inbox._db_time(n)) for i, o, d, t, n in plan]
+        plan = [(i, o, inbox.db_time(d), t, inbox.db_time(n)) for i, o, d, t, n in plan]
     with write_txn():
         done = inbox._move_many(plan)
     assert done == {c}

@@ -39,7 +39,7 @@ def run_tui(ctx: Context) -> int:
         rep = ctx.actor  # raises a clear error for an unknown login
     first = None
     if rep is not None:  # the inbox's first page, read now: painted with the first frame (no empty list
-        import shutil    # sent first and the rows a frame later, which a slow line pays for twice)
+        import shutil    # sent first and its rows a frame later, which a slow line pays for twice)
 
         from models.usecases.inbox import first_page
 

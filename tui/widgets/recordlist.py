@@ -108,19 +108,18 @@ class RecordList(Widget, can_focus=True):
         rows, total = in_own_connection(lambda: (self.source.fetch(limit=n), self.source.count()))
         self.app.call_from_thread(self._loaded, rows, total, seq)
 
-    def _loaded(self, rows: list, total: int, seq: int | None = None) -> None:
+    def _loaded(self, rows: list, total: int, seq: int | None = None, limit: int | None = None) -> None:
         if seq is not None and seq != self._load_seq:
             return  # a slower read of an older filter: the newer one is (or will be) on screen
         self.loaded = True
         self.rows, self.buf_start, self.top, self.cursor = rows, 0, 0, 0
-        self.at_start, self.at_end = True, len(rows) < self._fetch_n()
+        self.at_start, self.at_end = True, len(rows) < (limit or self._fetch_n())
         self.total = total
         self._changed()
 
     def preload(self, rows: list, total: int, limit: int) -> None:
         """A first page read before the list was shown (LIMIT rows asked for: fewer means the end)."""
-        self._loaded(rows, total)
-        self.at_end = len(rows) < limit
+        self._loaded(rows, total, limit=limit)
 
     def _fetch_n(self) -> int:
         return max(self.page_size * 2, 40)
