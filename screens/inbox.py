@@ -205,7 +205,21 @@ class InboxScreen(InboxForms, MainScreen):
         from screens.inbox_detail import pane_text
 
         pane = self.query_one("#detail", LinePane)
-        pane.update("" if row is None else pane_text(row, self.app.now(), self.app.rep.timezone))
+        lines = self.detail_height(self.app.size.height) - 1  # under its top border: who, when and why, the text
+        pane.update("" if row is None else pane_text(row, self.app.now(), self.app.rep.timezone, lines - 2))
+
+    @staticmethod
+    def detail_height(screen_height: int) -> int:
+        """A short pane on 24 lines (a cursor move repaints little, the list keeps its rows; every reason is
+        on the card, enter), a taller one where the terminal has room."""
+        return 5 if screen_height < 32 else 9
+
+    def on_resize(self, event) -> None:
+        pane = self.query_one("#detail", LinePane)
+        height = self.detail_height(event.size.height)
+        if pane.styles.height is None or pane.styles.height.value != height:
+            pane.styles.height = height
+            self.call_after_refresh(self.show_detail, self._detail_row)
 
     # ------------------------------------------------------------ live
     def on_record_list_selected(self, message: RecordList.Selected) -> None:

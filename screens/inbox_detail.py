@@ -26,24 +26,42 @@ def short_reasons(reasons) -> str:
     return "; ".join(x for x in out if not (x.startswith("names ") and x[6:] in counted))
 
 
-def pane_text(row: InboxRow, now: datetime, tz: str | None) -> Text:
-    """Who, when, time left, why it ranks there, and the start of the text (shown literally)."""
+def compact_reason(reason: str) -> str:
+    """A reason without saying its words twice: "+31 names BIB-SET10: 'BIB-SET10'" -> "+31 names
+    'BIB-SET10'", "+10 date: Sunday: 'Sunday'" -> "+10 date: 'Sunday'" (the quoted words are the text's,
+    kept as they are; only the label's repeat of them goes)."""
+    label, sep, quoted = reason.rpartition(": '")
+    if not sep or not quoted.endswith("'") or "', '" in quoted:
+        return reason
+    words = quoted[:-1]
+    head, space, last = label.rpartition(" ")
+    if space and last.casefold() == words.casefold() and head[:1] in "+-" and " " in head:
+        return f"{head} '{words}'"
+    head, colon, last = label.rpartition(": ")
+    if colon and last.casefold() == words.casefold():
+        return f"{head}: '{words}'"
+    return reason
+
+
+def pane_text(row: InboxRow, now: datetime, tz: str | None, why_lines: int | None = None) -> tuple:
+    """The pane's sections, each from a line of its own: who (one line), when, time left and why it ranks
+    there (at most WHY_LINES lines: the full list is on the application's card, enter), and the start of
+    the text (shown literally) on what is left."""
     from models.clock import human_delta, shown
     from models.text import one_line, safe
 
-    t = Text(overflow="ellipsis")
+    who = Text(overflow="ellipsis")
+    who.append(f"#{row.id} ", style="bold")
+    who.append(one_line(" ".join(x for x in (row.name, f"<{row.email}>" if row.email else "", row.phone) if x)))
+    why = Text(overflow="ellipsis")
     left = (row.due_at - now).total_seconds()
-    t.append(f"#{row.id} ", style="bold")
-    t.append(one_line(" ".join(x for x in (row.name, f"<{row.email}>" if row.email else "", row.phone) if x), 50))
-    t.append(f"  {row.channel}, received {shown(row.received_at, tz, now)}, ")
-    t.append("OVERDUE by " + human_delta(-left) if left < 0 else f"due in {human_delta(left)}",
-             style="bold red" if left < 0 else "")
-    t.append("\nWhy: ", style="bold")
-    # every reason in full, with its points and the words it came from (issue 14): they add up to the score
-    t.append(f"{row.score} = ", style="bold")
-    t.append(one_line("; ".join(row.reasons) or "nothing specific"))
+    why.append("OVERDUE by " + human_delta(-left) if left < 0 else f"due in {human_delta(left)}",
+               style="bold red" if left < 0 else "")
+    why.append(f", received {shown(row.received_at, tz, now)} ({row.channel}). ")
     if row.duplicate_of:
-        t.append(f"  (likely duplicate of #{row.duplicate_of})", style="bold")
-    t.append("\n")
-    t.append(safe(row.text)[:600])
-    return t
+        why.append(f"Likely duplicate of #{row.duplicate_of}. ", style="bold")
+    why.append("Why: ", style="bold")
+    # every reason, with its points and the words it came from (issue 14): they add up to the score
+    why.append(f"{row.score} = ", style="bold")
+    why.append(one_line("; ".join(compact_reason(r) for r in row.reasons) or "nothing specific"))
+    return ((who, 1), (why, why_lines), (Text(safe(row.text)[:600]), None))

@@ -301,7 +301,7 @@ def test_detail_pane_lists_every_reason_and_the_list_a_short_one(filled, now):
     import json
 
     from models.usecases.inbox import InboxRow
-    from screens.inbox_detail import pane_text, short_reasons
+    from screens.inbox_detail import compact_reason, pane_text, short_reasons
 
     app = Application.get_by_id(filled["concrete"])
     reasons = tuple(json.loads(app.reasons))
@@ -310,11 +310,47 @@ def test_detail_pane_lists_every_reason_and_the_list_a_short_one(filled, now):
                    phone=app.phone, subject="", text=app.text, score=app.score, reasons=reasons, owner=None,
                    due_at=app.due_at, status=app.status, first_contact_at=None, client_id=None, duplicate_of=None,
                    transfers=0, version=1)
-    shown = " ".join(pane_text(row, now, None).plain.split())
-    assert f"Why: {app.score} = " in shown and all(r in shown for r in reasons)
+    shown = " ".join(" ".join(t.plain for t, _ in pane_text(row, now, None)).split())
+    assert f"Why: {app.score} = " in shown and all(compact_reason(r) in shown for r in reasons)
+    # each reason's points and quoted words, the label's repeat of the words left out
+    assert all(r.split(" ", 1)[0] in compact_reason(r) and r.rsplit(": ", 1)[-1] in compact_reason(r)
+               for r in reasons if ": '" in r)
     short = short_reasons(reasons)
     assert short.startswith("BALL-PRO5 x40; deadline 5 Dec; budget 1,800 EUR")  # "names BALL-PRO5" is implied
     assert "'" not in short and "+" not in short
+
+
+def test_a_reason_does_not_say_its_words_twice():
+    from screens.inbox_detail import compact_reason
+
+    assert compact_reason("+31 names BIB-SET10: 'BIB-SET10'") == "+31 names 'BIB-SET10'"
+    assert compact_reason("+31 names BIB-SET10: 'bib-set10'") == "+31 names 'bib-set10'"  # the text's words
+    assert compact_reason("+10 date: Sunday: 'Sunday'") == "+10 date: 'Sunday'"
+    assert compact_reason("+8 payment: invoice to: 'invoice to'") == "+8 payment: 'invoice to'"
+    for kept in ("+31 names BALL-PRO5: 'Pro Match Ball'", "+18 BIB-SET10 x25, PUMP-HD x1: '25 BIB-SET10', '1 PUMP-HD'",
+                 "vague request", "+5 organisation: 'league'", "+4 names X: 'X' and more"):
+        assert compact_reason(kept) == kept
+
+
+async def test_the_detail_pane_keeps_a_line_for_each_part_at_80x24(filled, team, now):
+    """On 24 lines the pane has four: who, when and why (two lines, cut with '…'), the text; a taller
+    terminal gets a taller pane with the reasons in full."""
+    from tui.widgets.linepane import LinePane
+
+    app = make_app(team, "ana", now)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        pane = app.screen.query_one("#detail", LinePane)
+        assert pane.outer_size.height == 5
+        lines = [pane.render_line(y).text.rstrip() for y in range(4)]
+        assert lines[0].startswith("#") and "Marta Ruiz <marta@club.es> +34 612 345 678" in lines[0]
+        assert lines[1].startswith("due in ") and "Why: " in lines[1]
+        assert lines[2].endswith("…") and "Valencia" in lines[3]  # more reasons than two lines hold
+        await pilot.resize_terminal(100, 40)
+        await settle(pilot)
+        assert pane.outer_size.height == 9
+        tall = [pane.render_line(y).text.rstrip() for y in range(8)]
+        assert not any(line.endswith("…") for line in tall[:4]) and "Valencia" in " ".join(tall[2:])
 
 
 async def test_escape_and_a_key_read_together_are_escape_then_the_key(filled, team, now):

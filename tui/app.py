@@ -32,25 +32,45 @@ def _screen_factory(name: str):
     return make
 
 
-def _lighter_no_color(app) -> None:
-    """With NO_COLOR, Textual's filter gives every cell the terminal's default colours explicitly
-    ("\x1b[39;49m"), a few bytes more per run than the colour screen's; dropping the colours altogether
-    draws the same (the terminal's defaults, bold and reverse kept) and costs no more than colour
-    (issue 16). Only Textual's own NoColor filter is replaced, when it is there."""
-    from textual.filter import NoColor
+def _lighter_colours(app) -> None:
+    """Cells in the terminal's own colours are drawn without a colour code (issue 16: a slow line pays for
+    every byte). Textual writes "\x1b[39;49m" before every run of default-coloured text, and after each run
+    a reset ("\x1b[0m"): the code says again what the reset said. With NO_COLOR, Textual's filter gives every
+    cell those default colours explicitly; dropping colour altogether draws the same (bold and reverse
+    kept). Only Textual's own NoColor filter is replaced, when it is there; else a filter that drops the
+    default colours (any other colour is kept) is added last."""
+    from functools import lru_cache
+
+    from rich.segment import Segment
+    from rich.style import Style
+    from textual.filter import LineFilter, NoColor
 
     class NoColorAtAll(NoColor):
         def apply(self, segments, background):
-            from rich.segment import Segment
-
             return [Segment(text, None if style is None else style.without_color, control)
                     for text, style, control in segments]
 
+    @lru_cache(1024)
+    def implied(style: Style) -> Style:
+        fg, bg = style.color, style.bgcolor
+        if not ((fg is not None and fg.is_default) or (bg is not None and bg.is_default)):
+            return style
+        return style.without_color + Style.from_color(None if fg is None or fg.is_default else fg,
+                                                      None if bg is None or bg.is_default else bg)
+
+    class DefaultColoursImplied(LineFilter):
+        def apply(self, segments, background):
+            return [Segment(text, None if style is None else implied(style), control)
+                    for text, style, control in segments]
+
     filters = getattr(app, "_filters", None)
-    if isinstance(filters, list):
-        for i, f in enumerate(filters):
-            if type(f) is NoColor:
-                filters[i] = NoColorAtAll()
+    if not isinstance(filters, list):
+        return
+    for i, f in enumerate(filters):
+        if type(f) is NoColor:
+            filters[i] = NoColorAtAll()
+            return
+    filters.append(DefaultColoursImplied())
 
 
 def escaped_key(event):
@@ -93,7 +113,7 @@ class RepdeskApp(App):
         # before it picks its filters, or NO_COLOR turns the theme's "default" colours black on black and
         # every cell carries a 256-colour code (issue 16: NO_COLOR and 16 colours cost no more than colour).
         super().__init__(ansi_color=True if str(config.theme).startswith("ansi") else None)
-        _lighter_no_color(self)
+        _lighter_colours(self)
         if rep is not None:
             from models.reps import actor_of
 

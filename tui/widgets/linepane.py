@@ -5,6 +5,9 @@ slow SSH link that is most of what a cursor move costs. `LinePane.update` wraps 
 width, compares it line by line with what is shown and refreshes only the lines that differ; the same
 text again costs nothing. It paints through the line API (`render_line`), so Textual's own border,
 padding and NO_COLOR handling apply as for any widget.
+
+The content is one Text, or sections: (Text, most lines) pairs, each starting on a line of its own and
+cut with "…" after its most lines (None: no limit), so a short pane keeps a line for each part.
 """
 from __future__ import annotations
 
@@ -48,6 +51,18 @@ def _changed_span(old: tuple | None, new: tuple | None, width: int) -> tuple[int
     return x0, x1
 
 
+def _sections(content) -> tuple:
+    if isinstance(content, str):
+        return ((Text(content), None),)
+    if isinstance(content, Text):
+        return ((content, None),)
+    return tuple((Text(t) if isinstance(t, str) else t, most) for t, most in content)
+
+
+def _joined(sections: tuple) -> Text:
+    return Text("\n").join(t for t, _ in sections) if len(sections) != 1 else sections[0][0]
+
+
 class LinePane(Widget):
     DEFAULT_CSS = """
     LinePane { height: auto; }
@@ -55,7 +70,8 @@ class LinePane(Widget):
 
     def __init__(self, content: Text | str = "", **kwargs) -> None:
         super().__init__(**kwargs)
-        self._content: Text = Text(content) if isinstance(content, str) else content
+        self._sections: tuple = _sections(content)
+        self._content: Text = _joined(self._sections)
         self._strips: list[Strip] = []
         self._keys: list[tuple] = []
         self._width = -1
@@ -68,9 +84,11 @@ class LinePane(Widget):
         """What the pane shows, as one Text (the painting itself goes line by line through render_line)."""
         return self._content
 
-    def update(self, content: Text | str) -> None:
-        """Show CONTENT, repainting only the lines that are not already on screen."""
-        self._content = Text(content) if isinstance(content, str) else content
+    def update(self, content) -> None:
+        """Show CONTENT (a Text, a str or sections), repainting only the lines that are not already on
+        screen."""
+        self._sections = _sections(content)
+        self._content = _joined(self._sections)
         width = self.content_region.width if self.size.width else 0
         if width <= 0 or width != self._width:
             self._width = -1  # not laid out yet (or resized): the next paint wraps it
@@ -93,7 +111,17 @@ class LinePane(Widget):
 
     def _layout_lines(self, width: int) -> None:
         console = self.app.console
-        lines = self._content.wrap(console, width, overflow="ellipsis") if self._content.plain else []
+        lines: list[Text] = []
+        for text, most in self._sections:
+            wrapped = list(text.wrap(console, width, overflow="ellipsis")) if text.plain else []
+            if most is not None and len(wrapped) > most:
+                parts = [line.copy() for line in wrapped[most - 1:]]
+                for part in parts:
+                    part.rstrip()
+                tail = Text(" ").join(parts)
+                tail.truncate(width, overflow="ellipsis")
+                wrapped = wrapped[:most - 1] + [tail]
+            lines.extend(wrapped)
         strips, keys = [], []
         for line in lines:
             segments = [s for s in line.render(console) if s.text != "\n"]
