@@ -113,9 +113,20 @@ def activities_of(app_id: int) -> list[dict]:
 
 # ---------------------------------------------------------------- arrival
 
+def scoring_input(data: dict) -> tuple[str, str]:
+    """(text, subject) as prepare_application scores them: what a read ahead (scoring.read_text, in a
+    worker process) must read for its result to be used."""
+    from .text import clean_incoming
+
+    text = clean_incoming(data.get("text"))
+    subject = clean_incoming(data.get("subject")).strip()[:300]
+    return (text if not subject else f"{subject}\n{text}"), subject
+
+
 def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | None = None,
-                        known: bool = False, weights: dict | None = None) -> dict:
-    """Validate and score one incoming application; returns the row to insert (no DB writes)."""
+                        known: bool = False, weights: dict | None = None, read=None) -> dict:
+    """Validate and score one incoming application; returns the row to insert (no DB writes). READ: the
+    text's signals read ahead (scoring.read_text of scoring_input(DATA)), else they are read here."""
     from .scoring import score_application
 
     channel = (data.get("channel") or "").strip().lower()
@@ -145,7 +156,7 @@ def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | 
         raise ValidationError("the application has no name, e-mail or phone to answer", field="contact")
     scored = score_application(text if not subject else f"{subject}\n{text}", name=name, email=email,
                                phone=phone, subject=subject, channel=channel, catalog=catalog,
-                               known_client=known, weights=weights)
+                               known_client=known, weights=weights, read=read)
     return dict(channel=channel, received_at=received, name=name, email=email, phone=phone, subject=subject,
                 text=text, message_id=message_id, score=scored.score, rank=-scored.score,
                 reasons=json.dumps(scored.reasons, ensure_ascii=False),
@@ -187,7 +198,8 @@ def _client_key(row: dict) -> list[str]:
 
 
 def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int = 2000,
-                     rejected: list | None = None) -> list[int | None]:
+                     rejected: list | None = None, reads: list | None = None, catalog=None,
+                     weights: dict | None = None) -> list[int | None]:
     """Store already-validated applications (dicts from prepare_application's input) in one transaction.
 
     Each is scored, linked to a known client (same e-mail or phone), and marked as a
@@ -196,12 +208,15 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
     Messages whose Message-ID is already stored are skipped (id None in the result).
     With REJECTED (a list), an item prepare_application refuses is appended to it as (index, reason)
     and gets id None, instead of failing the whole batch.
+    READS: each item's text read ahead (see prepare_application), with the CATALOG and WEIGHTS they were
+    read with (models.intake reads a large file in worker processes).
     """
     from .scoring import load_catalog
 
-    catalog = load_catalog()
+    if reads is None:
+        catalog = load_catalog()
+        weights = settings.get("scoring.weights") or {}  # read once per batch, not once per application
     sla = settings.get("sla.minutes")
-    weights = settings.get("scoring.weights") or {}  # read once per batch, not once per application
     ids: list[int | None] = []
     with write_txn():
         for start in range(0, len(items), batch):
@@ -213,7 +228,7 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
                 seen_mids |= {a.message_id for a in Application.select(Application.message_id)
                               .where(Application.message_id.in_(part))}
             rows = []
-            for d in chunk:
+            for k, d in enumerate(chunk, start=start):
                 if d.get("message_id") and d["message_id"] in seen_mids:
                     rows.append(None)
                     continue
@@ -221,7 +236,7 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
                 client_id = next((known[k] for k in keys if k in known), None)
                 try:
                     row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None,
-                                              weights=weights)
+                                              weights=weights, read=reads[k] if reads is not None else None)
                 except ValidationError as exc:
                     if rejected is None:
                         raise

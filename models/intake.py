@@ -161,27 +161,97 @@ def _quarantine(actor: str, bad: list[tuple[str, int | None, str, str]], now: da
     return len(rows)
 
 
-def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
-    """Import TEXT (JSONL). Result: imported, ids, skipped (already imported), rejected [{line, reason}]."""
-    from .inbox import add_applications
+POOL_FROM = 4000     # lines: a larger file is read and scored in worker processes, one per core
+POOL_CHUNK = 1000    # lines per task given to a worker
 
-    good, nos, bad = [], [], []
-    for no, raw in split_lines(text):
-        if not raw.strip():
-            continue
+
+def _read_lines(lines: list[tuple[int, str]], now: datetime, catalog, weights) -> list[tuple]:
+    """(line number, parsed application or None, its text read by the scoring or the error) for LINES: the
+    work of a line that needs no database (models/inbox.py stores and finishes the score in the
+    transaction)."""
+    from .inbox import scoring_input
+    from .scoring import read_text
+
+    out = []
+    for no, raw in lines:
         try:
             data = parse_line(raw, now)
         except ValidationError as exc:
-            bad.append((no, raw, str(exc)))
+            out.append((no, None, str(exc)))
             continue
         if not data.get("message_id"):
             data["message_id"] = line_hash(raw)
+        text, subject = scoring_input(data)
+        out.append((no, data, read_text(text, subject, catalog, weights)))
+    return out
+
+
+_POOL_ARGS: tuple = ()
+
+
+def _pool_init(now, catalog, weights) -> None:
+    global _POOL_ARGS
+    _POOL_ARGS = (now, catalog, weights)
+
+
+def _pool_task(lines):
+    return _read_lines(lines, *_POOL_ARGS)
+
+
+def _workers() -> int:
+    import os
+
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def read_all(numbered: list[tuple[int, str]], now: datetime, catalog, weights) -> list[tuple]:
+    """_read_lines of every line, in order: in worker processes when there are many lines and more than
+    one core (forked, so they share the catalog and the lemma tries already loaded here), else here."""
+    workers = min(_workers(), 8)
+    if len(numbered) < POOL_FROM or workers < 2:
+        return _read_lines(numbered, now, catalog, weights)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from concurrent.futures.process import BrokenProcessPool
+
+    _read_lines(numbered[:1], now, catalog, weights)  # the tries loaded before the fork, not once per worker
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
+    chunks = [numbered[i:i + POOL_CHUNK] for i in range(0, len(numbered), POOL_CHUNK)]
+    try:
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init,
+                                 initargs=(now, catalog, weights)) as pool:
+            return [r for part in pool.map(_pool_task, chunks) for r in part]
+    except (OSError, BrokenProcessPool):  # no processes here (no /dev/shm, a process limit): one is enough
+        return _read_lines(numbered, now, catalog, weights)
+
+
+def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
+    """Import TEXT (JSONL). Result: imported, ids, skipped (already imported), rejected [{line, reason}]."""
+    from . import settings
+    from .inbox import add_applications
+    from .scoring import load_catalog
+
+    catalog = load_catalog()
+    weights = settings.get("scoring.weights") or {}  # the same for every line, in every worker
+    lines = text.split("\n")
+    numbered = [(no, raw) for no, raw in split_lines(text) if raw.strip()]
+    good, nos, reads, bad = [], [], [], []
+    for no, data, read in read_all(numbered, now, catalog, weights):
+        if data is None:
+            bad.append((no, lines[no - 1].rstrip("\r"), read))  # READ is the line's error here
+            continue
         good.append(data)
         nos.append(no)
+        reads.append(read)
     later: list[tuple[int, str]] = []
     with write_txn():
-        ids = add_applications(actor, good, now, rejected=later) if good else []
-        lines = text.split("\n")
+        ids = add_applications(actor, good, now, rejected=later, reads=reads, catalog=catalog,
+                               weights=weights) if good else []
         for i, why in later:
             no = nos[i]
             bad.append((no, lines[no - 1].rstrip("\r"), why))

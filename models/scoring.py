@@ -703,18 +703,26 @@ class _Text:
         return " ".join(self.raw[a:b].split())
 
 
-def score_application(text: str, *, name: str = "", email: str = "", phone: str = "", subject: str = "",
-                      channel: str = "", catalog: Catalog | None = None, known_client: bool = False,
-                      weights: dict | None = None) -> Scored:
-    """Score one application: the signals below, in the order their reasons are shown. Every reason
-    starts with its points ("+18 ...") and quotes the words of the text it came from; the points add up
-    to the score."""
+class TextRead(NamedTuple):
+    """What the scoring reads from an application's words alone (not its contact details, not whether it
+    comes from a known client): the costly part, done in a worker process for a large intake (models.intake)
+    and finished by score_application. SOURCE and SUBJECT are what it was read from."""
+    source: str
+    subject: str
+    spam: bool
+    signals: tuple
+    raw: str
+    folded: str
+
+
+def read_text(text: str, subject: str = "", catalog: Catalog | None = None,
+              weights: dict | None = None) -> TextRead:
+    """The signals of TEXT (and SUBJECT) against CATALOG, with the points of WEIGHTS."""
     w = effective_weights(weights)
     raw = _raw_text(text, subject)
     folded = _fold(raw)
-    contact, known = _contact_signal(name, email, phone, w), _known_client_signal(known_client, w)
     if _SPAM.search(folded):
-        return Scored(0, ["looks like spam"], 0)
+        return TextRead(text, subject, True, (), raw, folded)
     spans = _canonical_spans(folded, catalog)
     tokens = {c for _, _, c in spans}
     qtys = _quantities(_masked(folded, catalog), catalog)
@@ -732,10 +740,25 @@ def score_application(text: str, *, name: str = "", email: str = "", phone: str 
         _spec_signal(folded, products, w),
         _business_signal(folded, w),
     )
-    txt = _Text(raw, folded)
-    if not any(s.substantive for s in signals):
-        return _vague(folded, contact, known, w)
-    return _assemble(signals + (contact, known), txt)
+    return TextRead(text, subject, False, signals, raw, folded)
+
+
+def score_application(text: str, *, name: str = "", email: str = "", phone: str = "", subject: str = "",
+                      channel: str = "", catalog: Catalog | None = None, known_client: bool = False,
+                      weights: dict | None = None, read: TextRead | None = None) -> Scored:
+    """Score one application: the signals below, in the order their reasons are shown. Every reason
+    starts with its points ("+18 ...") and quotes the words of the text it came from; the points add up
+    to the score. READ, when given, is read_text of the same text, subject, catalog and weights (read
+    ahead, in another process); a READ of other words is read again."""
+    w = effective_weights(weights)
+    if read is None or read.source != text or read.subject != subject:
+        read = read_text(text, subject, catalog, weights)
+    contact, known = _contact_signal(name, email, phone, w), _known_client_signal(known_client, w)
+    if read.spam:
+        return Scored(0, ["looks like spam"], 0)
+    if not any(s.substantive for s in read.signals):
+        return _vague(read.folded, contact, known, w)
+    return _assemble(read.signals + (contact, known), _Text(read.raw, read.folded))
 
 
 # ------------------------------------------------ the steps of score_application, in order

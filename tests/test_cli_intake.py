@@ -38,3 +38,41 @@ def test_bad_lines_reported_by_number_and_quarantined(db_url):
     q = json.loads(run_cli("quarantine", "--json", "--as", "boss", db_url=db_url).stdout)  # managers and up
     assert sorted(r["line"] for r in q) == [2, 3, 5, 6, 7]
     assert any("channel" in r["reason"] for r in q)
+
+
+def test_a_large_file_is_read_in_worker_processes_with_the_same_scores_and_line_numbers(db_url, tmp_path):
+    """Issue 13: a file of more than POOL_FROM lines is parsed and scored in worker processes (one per core);
+    what is stored is what one process would store, bad lines are still reported by their numbers, and a
+    line already imported is skipped."""
+    from models import intake
+    from models.scoring import Catalog, score_application
+
+    run_cli("import", "products", str(SAMPLES / "catalog.csv"), db_url=db_url)
+    texts = ["We need {n} Pro Match Ball size 5 for our club, delivery to Leeds by 3 March",
+             "do you have goalkeeper gloves? {n} pairs, invoice to the school",
+             "Hola, necesitamos {n} balones y 2 porterías para el club", "price list please {n}"]
+    lines = [json.dumps({"channel": "website", "name": f"P {i}", "email": f"p{i}@example.com",
+                         "text": texts[i % 4].format(n=i % 90 + 2)}) for i in range(intake.POOL_FROM + 500)]
+    bad = {7: "not json", 2500: '{"channel": "fax", "name": "x", "text": "hi"}',
+           len(lines): '{"channel": "email", "text": "no contact"}'}
+    for no, raw in bad.items():
+        lines[no - 1] = raw
+    lines.append(lines[10])  # the same line again: skipped, not imported twice
+    src = tmp_path / "big.jsonl"
+    src.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    proc = run_cli("intake", str(src), "--json", db_url=db_url)
+    assert proc.returncode == 8, proc.stderr
+    out = json.loads(proc.stdout)
+    assert [r["line"] for r in out["rejected"]] == sorted(bad)
+    assert out["imported"] == len(lines) - 1 - len(bad) and out["skipped"] == 1
+    run_cli("rep", "add", "ana", "--name", "Ana", db_url=db_url)
+    with (SAMPLES / "catalog.csv").open(encoding="utf-8") as fh:
+        import csv
+
+        catalog = Catalog.from_products((r["sku"], r["name"], r["category"]) for r in csv.DictReader(fh))
+    for i in (0, 1, 2, 3, 2001, 3998, len(lines) - 3):
+        shown = json.loads(run_cli("show", str(out["ids"][i - (i > 6) - (i > 2499)]), "--json", "--as", "ana",
+                                   db_url=db_url).stdout)
+        d = json.loads(lines[i])
+        want = score_application(d["text"], name=d["name"], email=d["email"], catalog=catalog, weights={})
+        assert (shown["score"], shown["reasons"]) == (want.score, want.reasons), (i, shown["text"])
