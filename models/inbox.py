@@ -12,7 +12,6 @@ application once.
 """
 from __future__ import annotations
 
-import itertools
 import json
 from datetime import datetime, timedelta
 
@@ -699,24 +698,26 @@ class _Picker:
                               .where((Application.open == True) & Application.owner.in_([r.id for r in reps] or [-1]))  # noqa: E712
                               .group_by(Application.owner).tuples())
                 load = {r.id: counts.get(r.id, 0) for r in reps}
-            else:
+            else:  # the rotation: longest since the last assignment first; the one picked goes last
                 epoch = datetime(1970, 1, 1)
-                load = {r.id: (r.last_assigned_at or epoch, r.id) for r in reps}
+                load = [r.id for r in sorted(reps, key=lambda r: (r.last_assigned_at or epoch, r.id))]
             self.pools[team_id] = ({r.id: r for r in reps}, load)
         by_id, load = self.pools[team_id]
+        if self.strategy != "least_loaded":
+            for i, rep_id in enumerate(load):
+                if rep_id != exclude_id:
+                    load.append(load.pop(i))
+                    return by_id[rep_id]
+            return None
         best_id = min((i for i in by_id if i != exclude_id), key=lambda i: (load[i], i), default=None)
         if best_id is None:
             return None
-        if self.strategy == "least_loaded":
-            load[best_id] += 1
-            if exclude_id in load:
-                load[exclude_id] -= 1
-        else:
-            load[best_id] = (self.now, next(_seq))
+        load[best_id] += 1
+        if exclude_id in load:
+            load[exclude_id] -= 1
         return by_id[best_id]
 
 
-_seq = itertools.count()
 
 
 def sweep_batch() -> int:
