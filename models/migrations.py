@@ -22,6 +22,7 @@ from . import migration_0006 as _m0006
 from . import migration_0007 as _m0007
 from . import migration_0008 as _m0008
 from . import migration_0009 as _m0009
+from . import migration_0010 as _m0010
 
 
 APPLICATION_FTS_INSERT_TRIGGER = (
@@ -165,6 +166,7 @@ MIGRATIONS = [
     (7, "search and sweep at a million", _m0007.run),
     (8, "catalog vocabulary: product aliases", _m0008.run),
     (9, "no lone owner index on applications (the inbox's owner index serves)", _m0009.run),
+    (10, "prefix indexes for the filter's short words (SQLite)", _m0010.run),
 ]
 LATEST = MIGRATIONS[-1][0]
 

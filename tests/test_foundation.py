@@ -245,3 +245,45 @@ def test_migration_9_drops_the_lone_owner_index_and_keeps_the_inbox_one(db):
     open_database(db)
     assert current_version() == LATEST >= 9
     assert names() == fresh
+
+
+def test_migration_10_gives_the_filter_prefix_indexes_and_keeps_every_match(db, team, catalog, now):
+    """SQLite's full-text table is rebuilt with prefix indexes: the same open applications match before
+    and after (a short word matches the words it begins), closed ones still do not."""
+    from models import inbox
+    from models.db import close_database, database, is_postgres, open_database
+    from models.migrations import LATEST, current_version
+    from models.tables import Application, SchemaVersion
+
+    ids = [inbox.add_application("t", dict(channel="email", email=f"m{i}@example.com", text=t), now)
+           for i, t in enumerate(("40 footballs please", "a ballon de match", "ball pump", "goal nets"))]
+    Application.update(open=False, status="closed").where(Application.id == ids[2]).execute()
+
+    def found(word):
+        return sorted(a.id for a in inbox.inbox_page(None, search=word, include_closed=False, limit=50))
+
+    before = {w: found(w) for w in ("ball", "ba", "foot", "goal", "nets")}
+    assert before["ball"] == [ids[1]] and before["ba"] == [ids[1]] and before["goal"] == [ids[3]]
+    if not is_postgres():
+        sql = database.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'application_fts'").fetchone()[0]
+        assert "prefix='3 4'" in sql
+        # the table as migration 7 left it: no prefix indexes
+        from models.migration_0007 import SQLITE_TRIGGERS
+
+        for name in ("application_fts_ai", "application_fts_ad", "application_fts_au", "application_fts"):
+            database.execute_sql(f"DROP {'TABLE' if name == 'application_fts' else 'TRIGGER'} {name}")
+        database.execute_sql("CREATE VIRTUAL TABLE application_fts USING fts5(name, email, subject, text, "
+                             "content='application_open_text', content_rowid='id', "
+                             "tokenize='unicode61 remove_diacritics 2')")
+        for trigger in SQLITE_TRIGGERS:
+            database.execute_sql(trigger)
+        database.execute_sql("INSERT INTO application_fts(application_fts) VALUES ('rebuild')")
+        assert {w: found(w) for w in before} == before
+    SchemaVersion.delete().where(SchemaVersion.version > 9).execute()
+    close_database()
+    open_database(db)
+    assert current_version() == LATEST >= 10
+    assert {w: found(w) for w in before} == before
+    if not is_postgres():
+        sql = database.execute_sql("SELECT sql FROM sqlite_master WHERE name = 'application_fts'").fetchone()[0]
+        assert "prefix='3 4'" in sql
