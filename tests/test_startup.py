@@ -45,3 +45,55 @@ def test_the_workstation_on_sqlite_does_not_load_the_postgres_driver():
     pytest.importorskip("psycopg2")
     assert _driver_after("sqlite:///x.db") == "absent"
     assert _driver_after("postgresql://repdesk@127.0.0.1/repdesk") == "loaded"
+
+
+@pytest.mark.parametrize("theme, expected", [("textual-light", "textual-light"), ("ansi-dark", "ansi-dark"),
+                                             ("no-such-theme", "ansi-dark")])
+def test_the_configured_theme_is_textuals_default_before_it_loads(tmp_path, theme, expected):
+    """The theme from config.toml becomes Textual's default before Textual is imported (no stylesheet pass
+    for a theme set on the App); a name Textual does not know falls back to ansi-dark."""
+    import os
+
+    config = tmp_path / "config.toml"
+    config.write_text(f'theme = "{theme}"\n', encoding="utf-8")
+    code = ("from tui.run import theme_before_textual; theme_before_textual(); "
+            "from tui.app import RepdeskApp; app = RepdeskApp(); "
+            "print(RepdeskApp.theme._default, app.theme, app._css_update_count)")
+    env = {k: v for k, v in os.environ.items() if k != "TEXTUAL_THEME"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
+                         env={**env, "REPDESK_CONFIG": str(config)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [expected, expected, "0"]  # 0: no stylesheet marked stale
+
+
+async def test_a_modes_first_screen_does_not_reparse_the_stylesheets(team, now):
+    """Textual re-parses every stylesheet when a mode's first screen is made (its count of stylesheet
+    changes starts at -1); ours start level with the app's, so the first switch to a screen parses
+    nothing, and a theme changed later still restyles every screen."""
+    from textual.css.stylesheet import Stylesheet
+
+    from models.reps import get_rep
+    from tui.app import RepdeskApp
+
+    app = RepdeskApp(rep=get_rep("ana"), login="ana", frozen_now=now, live=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        calls = []
+        original = Stylesheet.reparse
+
+        def counting(self):
+            calls.append(1)
+            return original(self)
+
+        Stylesheet.reparse = counting
+        try:
+            await pilot.press("2")
+            await pilot.pause()
+            assert app.screen.__class__.__name__ == "ClientsScreen"
+            assert calls == []
+            before = app.screen.query_one("#status").styles.background
+            app.theme = "textual-light"
+            await pilot.pause()
+            assert calls and app.screen.query_one("#status").styles.background != before  # restyled
+        finally:
+            Stylesheet.reparse = original

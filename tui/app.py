@@ -26,8 +26,18 @@ def _screen_factory(name: str):
     def make() -> Screen:
         import importlib
 
+        from textual._context import active_app
+
         module = importlib.import_module(f"screens.{name}")
-        return getattr(module, f"{name.capitalize()}Screen")()
+        screen = getattr(module, f"{name.capitalize()}Screen")()
+        # A new screen counts as having seen no stylesheet change yet (-1), so Textual re-parses every
+        # stylesheet when a mode's first screen is made (10 ms of the start-up and of each first switch)
+        # though nothing changed: it is styled as it mounts, like any widget. After a theme change the
+        # app's own refresh has already run (or is queued), so the count says the truth either way.
+        app = active_app.get(None)
+        if app is not None:
+            screen._css_update_count = app._css_update_count
+        return screen
 
     return make
 
@@ -126,10 +136,12 @@ class RepdeskApp(App):
         self._data_version = None
         self.db_ok = True
         self.user_config = config
-        try:  # before the first paint: set in on_mount, the theme re-read every stylesheet once more
-            self.theme = config.theme
-        except Exception:
-            self.theme = "ansi-dark"
+        if self.theme != config.theme:  # tui.run made it the default where it could (no stylesheet pass)
+            try:  # before the first paint: set in on_mount, the theme re-read every stylesheet once more
+                self.theme = config.theme
+            except Exception:
+                if self.theme != "ansi-dark":
+                    self.theme = "ansi-dark"
 
     # ------------------------------------------------------------ clock
     def now(self) -> datetime:
