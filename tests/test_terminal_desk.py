@@ -43,8 +43,8 @@ def test_a_manager_reads_the_team_board_in_a_real_terminal(db_url):
         assert "ana" in row and "▼" in row  # the mark on ana's row (the legend has one too)
         term.keys("j")  # the rows are in login order: ana first, the cursor starts on her
         term.keys("k", "Enter")
-        records = term.wait_for("Behind ana's numbers")
-        term.wait_for("second call")
+        term.wait_for("Behind ana's numbers")
+        records = term.wait_for("second call")  # the title is painted at once, the records when they come
         assert "calls" in records
         term.escape(shows="behind pace")
     finally:
