@@ -322,6 +322,61 @@ def add_application(actor: str, data: dict, now: datetime) -> int:
     return ids[0]
 
 
+def rescore_open(actor: str, now: datetime, *, weights: dict | None = None, batch: int = 2000) -> dict:
+    """Score every open application again with today's catalog and WEIGHTS (default: the setting), so the
+    inbox is in one order after the weights or the catalog change (`repdesk scoring rescore`, and `scoring
+    fit` when it writes). Keyset batches by id, each one transaction: the rows a batch changed are updated
+    in one statement per few hundred, guarded (only a row still open), with an audit row per application
+    whose score moved (old and new score). Re-running finishes what an interrupted run left."""
+    from peewee import Case
+
+    from .access import admin_gate
+    from .scoring import load_catalog, score_application
+
+    admin_gate(actor, "score the open applications again")
+    catalog = load_catalog()
+    if weights is None:
+        weights = settings.get("scoring.weights") or {}
+    seen = changed = 0
+    last = 0
+    cols = (Application.id, Application.channel, Application.name, Application.email, Application.phone,
+            Application.subject, Application.text, Application.client, Application.score, Application.reasons)
+    while True:
+        with write_txn():
+            q = (Application.select(*cols).where((Application.open == True) & (Application.id > last))  # noqa: E712
+                 .order_by(Application.id).limit(batch))
+            if is_postgres():
+                q = q.for_update(skip_locked=True)
+            rows = database.execute_sql(*q.sql()).fetchall()
+            if not rows:
+                break
+            plan = []
+            for app_id, channel, name, email, phone, subject, text, client_id, score, reasons in rows:
+                text = text or ""
+                scored = score_application(text if not subject else f"{subject}\n{text}", name=name or "",
+                                           email=email or "", phone=phone or "", subject=subject or "",
+                                           channel=channel, catalog=catalog, known_client=client_id is not None,
+                                           weights=weights)
+                new_reasons = json.dumps(scored.reasons, ensure_ascii=False)
+                if scored.score != score or new_reasons != reasons:
+                    plan.append((app_id, score, scored.score, new_reasons))
+            for part in _chunks(plan, 300):
+                ids = [p[0] for p in part]
+                Application.update(
+                    score=Case(Application.id, [(p[0], p[2]) for p in part]),
+                    rank=Case(Application.id, [(p[0], -p[2]) for p in part]),
+                    reasons=Case(Application.id, [(p[0], p[3]) for p in part]),
+                ).where(Application.id.in_(ids) & (Application.open == True)).execute()  # noqa: E712
+            at = db_time(now)
+            insert_rows(Audit, ("at", "actor", "kind", "record_id", "action", "field", "old", "new"),
+                        [(at, actor, "application", p[0], "rescore", "score", str(p[1]), str(p[2]))
+                         for p in plan if p[1] != p[2]])
+            seen += len(rows)
+            changed += len(plan)
+            last = rows[-1][0]
+    return {"open": seen, "rescored": changed}
+
+
 # ---------------------------------------------------------------- the list
 
 ORDER = (Application.rank, Application.received_at, Application.id)

@@ -56,6 +56,20 @@ def register(sub, common) -> None:
 
     register_admin(sub, common)
 
+    sc = group(sub, "scoring", "the specificity ranking's weights", common)
+    p = sc.add_parser("fit", help="learn the weights from which applications became paid deals; prints the "
+                      "pairwise accuracy on the team's history before and after, and writes scoring.weights "
+                      "(admin) when the order improves on applications the fit did not see",
+                      parents=[common])
+    p.add_argument("--dry-run", action="store_true", help="print what the fit finds; write nothing")
+    p.add_argument("--force", action="store_true", help="write the fitted weights even if they order no better")
+    p.add_argument("--limit", type=int, default=50_000, metavar="N",
+                   help="read at most the N newest decided applications (default 50,000)")
+    p.set_defaults(handler=cmd_scoring_fit)
+    p = sc.add_parser("rescore", help="score every open application again with today's catalog and weights "
+                      "(after 'import products' or 'config set scoring.weights'; admin)", parents=[common])
+    p.set_defaults(handler=cmd_scoring_rescore)
+
     cfg = group(sub, "config", "team-wide settings", common)
     p = cfg.add_parser("show", help="show every setting", parents=[common])
     p.set_defaults(handler=cmd_config_show)
@@ -130,6 +144,35 @@ def cmd_import_products(ctx: Context) -> int:
 
     stats = import_products(_admin_actor(ctx), read_input(ctx.args.file), now=ctx.now)
     ctx.emit(stats, f"Imported {stats['total']} products ({stats['added']} new, {stats['updated']} updated).")
+    return 0
+
+
+def cmd_scoring_fit(ctx: Context) -> int:
+    from models.scoring_fit import FIT_KEYS, fit
+
+    a = ctx.args
+    report = fit(ctx.login, dry_run=a.dry_run, force=a.force, limit=a.limit, now=ctx.now)
+
+    def pct(x):
+        return "-" if x is None else f"{100 * x:.1f}%"
+
+    rows = [[k, str(report.current[k]), str(report.fitted[k]),
+             "" if report.fitted[k] == report.current[k] else f"{report.fitted[k] - report.current[k]:+d}"]
+            for k in FIT_KEYS]
+    text = (f"History: {report.successes} applications became paid deals, {report.failures} were closed or lost "
+            f"({report.skipped_in_progress} still in progress, left out).\n"
+            f"pairwise accuracy  all: {pct(report.before)} -> {pct(report.after)}   "
+            f"held out: {pct(report.held_out_before)} -> {pct(report.held_out_after)}\n\n"
+            + table(rows, ["SIGNAL", "NOW", "FITTED", "CHANGE"]) + f"\n\n{report.note.capitalize()}.")
+    ctx.emit(report.as_dict(), text)
+    return 0
+
+
+def cmd_scoring_rescore(ctx: Context) -> int:
+    from models.inbox import rescore_open
+
+    done = rescore_open(ctx.login, ctx.now)
+    ctx.emit(done, f"Scored the {done['open']:,} open applications again: {done['rescored']:,} changed.")
     return 0
 
 
