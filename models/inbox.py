@@ -197,8 +197,9 @@ def _client_key(row: dict) -> list[str]:
 
 
 def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int = 2000,
-                     rejected: list | None = None, reads: list | None = None, catalog=None,
-                     weights: dict | None = None) -> list[int | None]:
+                     rejected: list | None = None, prepared: list | None = None, catalog=None,
+                     weights: dict | None = None, sla: dict | None = None, audit: bool = True
+                     ) -> list[int | None]:
     """Store already-validated applications (dicts from prepare_application's input) in one transaction.
 
     Each is scored, linked to a known client (same e-mail or phone), and marked as a
@@ -207,15 +208,18 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
     Messages whose Message-ID is already stored are skipped (id None in the result).
     With REJECTED (a list), an item prepare_application refuses is appended to it as (index, reason)
     and gets id None, instead of failing the whole batch.
-    READS: each item's text read ahead (see prepare_application), with the CATALOG and WEIGHTS they were
-    read with (models.intake reads a large file in worker processes).
+    PREPARED: each item's row made ahead by prepare_application (or None), scored as from a contact who is
+    not a client, with the CATALOG, WEIGHTS and SLA given (models.intake prepares a large file in worker
+    processes); an item whose contact is a known client is prepared again here. AUDIT False: the caller
+    writes the one audit row of the whole intake.
     """
     from .scoring import load_catalog
 
-    if reads is None:
+    if prepared is None:
         catalog = load_catalog()
         weights = settings.get("scoring.weights") or {}  # read once per batch, not once per application
-    sla = settings.get("sla.minutes")
+    if sla is None:
+        sla = settings.get("sla.minutes")
     ids: list[int | None] = []
     with write_txn():
         for start in range(0, len(items), batch):
@@ -234,8 +238,10 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
                 keys = _client_key({"email": d.get("email") or "", "phone": d.get("phone") or ""})
                 client_id = next((known[k] for k in keys if k in known), None)
                 try:
-                    row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None,
-                                              weights=weights, read=reads[k] if reads is not None else None)
+                    row = prepared[k] if prepared is not None and client_id is None else None
+                    if row is None:
+                        row = prepare_application(d, now, catalog=catalog, sla=sla, known=client_id is not None,
+                                                  weights=weights)
                 except ValidationError as exc:
                     if rejected is None:
                         raise
@@ -253,7 +259,7 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
                 ids.append(None if r is None else next(it))
             _mark_duplicates([(i, r) for i, r in zip(new_ids, real)])
         created = [i for i in ids if i is not None]
-        if created:
+        if created and audit:
             record(actor, "application", created[0], "intake",
                    new=f"{len(created)} application(s), ids {created[0]}..{created[-1]}", at=now)
     return ids
@@ -266,7 +272,8 @@ def _insert(rows: list[dict]) -> list[int]:
 def _mark_duplicates(pairs: list[tuple[int, dict]]) -> None:
     """Same contact + similar text within a day: mark the later one as a likely duplicate.
 
-    One query per batch finds every earlier application from the batch's contacts.
+    PAIRS are the batch just inserted, in id order. One query per few hundred contacts finds the earlier
+    applications stored before the batch; the batch's own are compared from memory.
     """
     from rapidfuzz import fuzz
 
@@ -277,8 +284,10 @@ def _mark_duplicates(pairs: list[tuple[int, dict]]) -> None:
     if not (emails or phones):
         return
     day = timedelta(days=1)
+    first = min(i for i, _ in pairs)
     lo = min(r["received_at"] for _, r in pairs) - day
     hi = max(r["received_at"] for _, r in pairs)
+    # key -> [id, received_at, text, duplicate_of], in id order
     by_contact: dict[str, list] = {}
     for part_e, part_p in _contact_chunks(emails, phones, 400):
         cond = None
@@ -288,24 +297,31 @@ def _mark_duplicates(pairs: list[tuple[int, dict]]) -> None:
             cond = Application.phone.in_(part_p) if cond is None else (cond | Application.phone.in_(part_p))
         q = (Application.select(Application.id, Application.email, Application.phone, Application.text,
                                 Application.received_at, Application.duplicate_of)
-             .where(cond & Application.received_at.between(lo, hi)).order_by(Application.id))
-        for e in q:
-            for key in (f"e:{e.email}" if e.email else None, f"p:{e.phone}" if e.phone else None):
+             .where(cond & (Application.id < first) & Application.received_at.between(lo, hi))
+             .order_by(Application.id).tuples())
+        for app_id, email, phone, text, received, dup in q:
+            for key in (f"e:{email}" if email else None, f"p:{phone}" if phone else None):
                 if key:
-                    by_contact.setdefault(key, []).append(e)
+                    by_contact.setdefault(key, []).append((app_id, received, text, dup))
+    for key in by_contact:
+        by_contact[key].sort(key=lambda e: e[0])
     updates: dict[int, int] = {}
-    for new_id, row in pairs:
+    for new_id, row in sorted(pairs, key=lambda p: p[0]):
+        keys = [k for k in (f"e:{row['email']}" if row["email"] else None,
+                            f"p:{row['phone']}" if row["phone"] else None) if k]
         seen = set()
-        for key in (f"e:{row['email']}" if row["email"] else None, f"p:{row['phone']}" if row["phone"] else None):
-            for e in by_contact.get(key, []) if key else []:
-                if e.id >= new_id or e.id in seen or not (row["received_at"] - day <= e.received_at):
+        for key in keys:
+            for e_id, received, text, dup in by_contact.get(key, ()):
+                if e_id >= new_id or e_id in seen or not (row["received_at"] - day <= received):
                     continue
-                seen.add(e.id)
-                if fuzz.token_set_ratio(e.text or "", row["text"] or "") >= 80:
-                    updates[new_id] = updates.get(e.id) or e.duplicate_of_id or e.id
+                seen.add(e_id)
+                if fuzz.token_set_ratio(text or "", row["text"] or "") >= 80:
+                    updates[new_id] = updates.get(e_id) or dup or e_id
                     break
             if new_id in updates:
                 break
+        for key in keys:  # a later row of the batch compares with this one
+            by_contact.setdefault(key, []).append((new_id, row["received_at"], row["text"], None))
     for new_id, original in updates.items():
         Application.update(duplicate_of=original).where(Application.id == new_id).execute()
 

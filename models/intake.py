@@ -103,7 +103,7 @@ def clean_contact(data: dict) -> dict:
 
 def parse_line(raw: str, now: datetime) -> dict:
     """One line -> an application dict, or ValidationError with the reason."""
-    from .validation import normalize_email, normalize_phone, parse_moment
+    from .validation import check_email, normalize_phone, parse_moment
 
     obj = loads(raw)
     if not isinstance(obj, dict):
@@ -128,7 +128,7 @@ def parse_line(raw: str, now: datetime) -> dict:
         raise ValidationError("text is empty")
     clean_contact(data)
     if data["email"]:
-        normalize_email(data["email"])
+        check_email(data["email"])
     if data["phone"]:
         data["phone"] = normalize_phone(data["phone"])
     if not (data["name"] or data["email"] or data["phone"]):
@@ -165,33 +165,36 @@ POOL_FROM = 4000     # lines: a larger file is read and scored in worker process
 POOL_CHUNK = 1000    # lines per task given to a worker
 
 
-def _read_lines(lines: list[tuple[int, str]], now: datetime, catalog, weights) -> list[tuple]:
-    """(line number, parsed application or None, its text read by the scoring or the error) for LINES: the
-    work of a line that needs no database (models/inbox.py stores and finishes the score in the
-    transaction)."""
-    from .inbox import scoring_input
-    from .scoring import read_text
+def _read_lines(lines: list[tuple[int, str]], now: datetime, catalog, weights, sla) -> list[tuple]:
+    """(line number, parsed application or None, the error or None, the row to store or None) for LINES:
+    the work of a line that needs no database. The row is prepare_application's, scored as from a contact
+    who is not a client yet; models/inbox.py scores again the few who are, and prepares here a row that
+    could not be (so its error is reported as the store reports it)."""
+    from .inbox import prepare_application
 
     out = []
     for no, raw in lines:
         try:
             data = parse_line(raw, now)
         except ValidationError as exc:
-            out.append((no, None, str(exc)))
+            out.append((no, None, str(exc), None))
             continue
         if not data.get("message_id"):
             data["message_id"] = line_hash(raw)
-        text, subject = scoring_input(data)
-        out.append((no, data, read_text(text, subject, catalog, weights)))
+        try:
+            row = prepare_application(data, now, catalog=catalog, sla=sla, weights=weights)
+        except ValidationError:
+            row = None
+        out.append((no, data, None, row))
     return out
 
 
 _POOL_ARGS: tuple = ()
 
 
-def _pool_init(now, catalog, weights) -> None:
+def _pool_init(now, catalog, weights, sla) -> None:
     global _POOL_ARGS
-    _POOL_ARGS = (now, catalog, weights)
+    _POOL_ARGS = (now, catalog, weights, sla)
 
 
 def _pool_task(lines):
@@ -207,27 +210,34 @@ def _workers() -> int:
         return os.cpu_count() or 1
 
 
-def read_all(numbered: list[tuple[int, str]], now: datetime, catalog, weights) -> list[tuple]:
-    """_read_lines of every line, in order: in worker processes when there are many lines and more than
-    one core (forked, so they share the catalog and the lemma tries already loaded here), else here."""
+def read_all(numbered: list[tuple[int, str]], now: datetime, catalog, weights, sla):
+    """_read_lines of every line, in order, chunk by chunk as they are ready (an iterator of lists): in
+    worker processes when there are many lines and more than one core (forked, so they share the catalog
+    and the lemma tries already loaded here), else here. The caller stores a chunk while the workers read
+    the next ones."""
     workers = min(_workers(), 8)
     if len(numbered) < POOL_FROM or workers < 2:
-        return _read_lines(numbered, now, catalog, weights)
+        yield _read_lines(numbered, now, catalog, weights, sla)
+        return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     from concurrent.futures.process import BrokenProcessPool
 
-    _read_lines(numbered[:1], now, catalog, weights)  # the tries loaded before the fork, not once per worker
+    _read_lines(numbered[:1], now, catalog, weights, sla)  # the tries loaded before the fork, not once per worker
     methods = multiprocessing.get_all_start_methods()
     ctx = multiprocessing.get_context("fork" if "fork" in methods else methods[0])
     chunks = [numbered[i:i + POOL_CHUNK] for i in range(0, len(numbered), POOL_CHUNK)]
+    done = 0
     try:
         with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init,
-                                 initargs=(now, catalog, weights)) as pool:
-            return [r for part in pool.map(_pool_task, chunks) for r in part]
+                                 initargs=(now, catalog, weights, sla)) as pool:
+            for part in pool.map(_pool_task, chunks):
+                done += 1
+                yield part
     except (OSError, BrokenProcessPool):  # no processes here (no /dev/shm, a process limit): one is enough
-        return _read_lines(numbered, now, catalog, weights)
+        for chunk in chunks[done:]:
+            yield _read_lines(chunk, now, catalog, weights, sla)
 
 
 def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
@@ -238,29 +248,39 @@ def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
 
     catalog = load_catalog()
     weights = settings.get("scoring.weights") or {}  # the same for every line, in every worker
+    sla = settings.get("sla.minutes")
     lines = text.split("\n")
     numbered = [(no, raw) for no, raw in split_lines(text) if raw.strip()]
-    good, nos, reads, bad = [], [], [], []
-    for no, data, read in read_all(numbered, now, catalog, weights):
-        if data is None:
-            bad.append((no, lines[no - 1].rstrip("\r"), read))  # READ is the line's error here
-            continue
-        good.append(data)
-        nos.append(no)
-        reads.append(read)
-    later: list[tuple[int, str]] = []
-    with write_txn():
-        ids = add_applications(actor, good, now, rejected=later, reads=reads, catalog=catalog,
-                               weights=weights) if good else []
-        for i, why in later:
-            no = nos[i]
-            bad.append((no, lines[no - 1].rstrip("\r"), why))
+    bad: list[tuple[int, str, str]] = []
+    ids: list[int | None] = []
+    failed: set[int] = set()
+    with write_txn():  # one transaction: every good line stored, or none
+        for part in read_all(numbered, now, catalog, weights, sla):
+            good, nos, rows = [], [], []
+            for no, data, error, row in part:
+                if data is None:
+                    bad.append((no, lines[no - 1].rstrip("\r"), error))
+                    continue
+                good.append(data)
+                nos.append(no)
+                rows.append(row)
+            if not good:
+                continue
+            later: list[tuple[int, str]] = []
+            first = len(ids)
+            ids += add_applications(actor, good, now, rejected=later, prepared=rows, catalog=catalog,
+                                    weights=weights, sla=sla, audit=False)
+            for i, why in later:
+                failed.add(first + i)
+                bad.append((nos[i], lines[nos[i] - 1].rstrip("\r"), why))
+        made = [i for i in ids if i is not None]
+        if made:
+            record(actor, "application", made[0], "intake",
+                   new=f"{len(made)} application(s), ids {made[0]}..{made[-1]}", at=now)
         bad.sort(key=lambda b: b[0])
         if bad:
             _quarantine(actor, [(source, no, raw, why) for no, raw, why in bad], now,
                         f"line(s) of {clean_incoming(source)[:200]}")
-    failed = {i for i, _ in later}
-    made = [i for i in ids if i is not None]
     return dict(imported=len(made), ids=made,
                 skipped=sum(1 for k, i in enumerate(ids) if i is None and k not in failed),
                 rejected=[dict(line=no, reason=why) for no, _raw, why in bad])

@@ -48,6 +48,10 @@ def test_a_large_file_is_read_in_worker_processes_with_the_same_scores_and_line_
     from models.scoring import Catalog, score_application
 
     run_cli("import", "products", str(SAMPLES / "catalog.csv"), db_url=db_url)
+    run_cli("rep", "add", "ana", "--name", "Ana", db_url=db_url)
+    # a contact who is a client already: the workers score as for a stranger, the store scores it again
+    assert run_cli("client", "add", "--name", "P 2000", "--email", "p2000@example.com", "--as", "ana",
+                   db_url=db_url).returncode == 0
     texts = ["We need {n} Pro Match Ball size 5 for our club, delivery to Leeds by 3 March",
              "do you have goalkeeper gloves? {n} pairs, invoice to the school",
              "Hola, necesitamos {n} balones y 2 porterías para el club", "price list please {n}"]
@@ -65,14 +69,15 @@ def test_a_large_file_is_read_in_worker_processes_with_the_same_scores_and_line_
     out = json.loads(proc.stdout)
     assert [r["line"] for r in out["rejected"]] == sorted(bad)
     assert out["imported"] == len(lines) - 1 - len(bad) and out["skipped"] == 1
-    run_cli("rep", "add", "ana", "--name", "Ana", db_url=db_url)
     with (SAMPLES / "catalog.csv").open(encoding="utf-8") as fh:
         import csv
 
         catalog = Catalog.from_products((r["sku"], r["name"], r["category"]) for r in csv.DictReader(fh))
-    for i in (0, 1, 2, 3, 2001, 3998, len(lines) - 3):
+    for i in (0, 1, 2, 3, 2000, 2001, 3998, len(lines) - 3):
         shown = json.loads(run_cli("show", str(out["ids"][i - (i > 6) - (i > 2499)]), "--json", "--as", "ana",
                                    db_url=db_url).stdout)
         d = json.loads(lines[i])
-        want = score_application(d["text"], name=d["name"], email=d["email"], catalog=catalog, weights={})
+        want = score_application(d["text"], name=d["name"], email=d["email"], catalog=catalog, weights={},
+                                 known_client=i == 2000)
         assert (shown["score"], shown["reasons"]) == (want.score, want.reasons), (i, shown["text"])
+        assert ("+8 known client" in shown["reasons"]) == (i == 2000)

@@ -421,3 +421,41 @@ def test_property_client_add_answers_every_value(team, inproc, name, email, phon
         assert after == before + 1 and json.loads(out)["id"]
     else:
         assert after == before and err.startswith("repdesk") or err.startswith("usage")
+
+
+# ---------------------------------------------------------------- the intake's quick e-mail check
+
+_EMAIL_ALPHABET = "abcXYZ09.-_+!#'@"
+
+
+@hsettings(max_examples=3000, deadline=None)
+@given(local=st.text(_EMAIL_ALPHABET, min_size=1, max_size=20), domain=st.text(_EMAIL_ALPHABET, min_size=1, max_size=20),
+       tld=st.sampled_from(["com", "de", "c", "io", "x1", "test", "local", "CO", "", "123"]))
+def test_the_quick_email_check_accepts_only_what_email_validator_accepts(local, domain, tld):
+    from email_validator import EmailNotValidError, validate_email
+
+    from models.errors import ValidationError
+    from models.validation import check_email, plain_email
+
+    address = f"{local}@{domain}" + (f".{tld}" if tld else "")
+    try:
+        validate_email(address, check_deliverability=False)
+        valid = True
+    except EmailNotValidError:
+        valid = False
+    if plain_email(address):
+        assert valid, address
+    # and the intake's check refuses exactly what email-validator refuses
+    try:
+        check_email(address)
+        assert valid, address
+    except ValidationError:
+        assert not valid, address
+
+
+def test_the_quick_email_check_takes_the_common_addresses():
+    from models.validation import plain_email
+
+    assert all(plain_email(a) for a in ("bench1@example.com", "marta.ruiz@clubnorte.es", "o'neil+club@a-b.co.uk"))
+    # a special-use name, an IDN, a dotted local part out of rule: email-validator decides
+    assert not any(plain_email(a) for a in ("x@shop.test", "a@bücher.de", "a..b@c.com", "a@xn--bcher-kva.ch"))
