@@ -250,6 +250,31 @@ def test_known_client_linked_and_duplicates_marked(team, catalog, now):
     assert inbox.get_application(first).duplicate_of_id is None
 
 
+def test_duplicates_within_one_batch_and_against_the_stored_ones(team, catalog, now):
+    """One intake batch: a repeat of a line earlier in the same batch, or of one stored before it (within a
+    day, same e-mail or phone), is marked a likely duplicate of the first; a repeat of a repeat points to
+    the first too; a different text, another contact or a message older than a day is not."""
+    stored = add(now, CONCRETE, email="old@club.es", minutes_ago=120)
+    stale = add(now, CONCRETE, email="stale@club.es", minutes_ago=60 * 30)
+
+    def item(text, email, minutes_ago=0, phone=""):
+        return dict(channel="email", text=text, name="Someone", email=email, phone=phone,
+                    received_at=now - timedelta(minutes=minutes_ago))
+
+    ids = inbox.add_applications("test", [
+        item(CONCRETE, "marta@club.es", 10, phone="+34612345678"),     # 0: first of its kind
+        item(CONCRETE + " Thanks!", "marta@club.es", 5),               # 1: repeat of 0 (same e-mail)
+        item(CONCRETE + " Thanks again!", "other@club.es", 3, phone="+34612345678"),  # 2: repeat of 0 (phone)
+        item(VAGUE, "marta@club.es", 2),                               # 3: another text
+        item(CONCRETE, "old@club.es"),                                 # 4: repeat of the stored one
+        item(CONCRETE, "stale@club.es"),                               # 5: the earlier one is 30 hours old
+        item(CONCRETE, "nobody@club.es"),                              # 6: another contact
+    ], now)
+    dup = {i: inbox.get_application(app_id).duplicate_of_id for i, app_id in enumerate(ids)}
+    assert dup == {0: None, 1: ids[0], 2: ids[0], 3: None, 4: stored, 5: None, 6: None}
+    assert inbox.get_application(stale).duplicate_of_id is None
+
+
 def test_reasons_are_json_lists(team, catalog, now):
     app_id = add(now, CONCRETE)
     assert isinstance(json.loads(Application.get_by_id(app_id).reasons), list)
