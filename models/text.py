@@ -87,7 +87,7 @@ def clean_incoming(value: object) -> str:
     s = "" if value is None else str(value)
     if "\x00" in s:
         s = s.replace("\x00", "")
-    return _SURROGATE.sub("\ufffd", s)
+    return s if s.isascii() else _SURROGATE.sub("\ufffd", s)  # no surrogate is ASCII
 
 
 def had_nul(value: object) -> bool:
