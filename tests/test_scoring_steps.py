@@ -109,3 +109,46 @@ def test_the_weekday_reason_names_the_day_written_first():
     for text, day in (("10 balls on monday or friday", "Monday"), ("10 balls on friday or monday", "Friday")):
         reasons = score_application(text).reasons
         assert any(r.startswith(f"+{W['date']} date: {day}:") for r in reasons), reasons
+
+
+# ---------------------------------------------------------------- the patterns' literal guards (issue 13)
+
+from hypothesis import given, settings as hsettings, strategies as st  # noqa: E402
+
+_FRAGMENTS = ["seo", "followers", "https://x.example", "www.", "urgent", "asap", "sofort", "wholesale", "reseller",
+              "distributor", "club", "gmbh", "inc", "budget", "up to", "max", "eur", "€", "$", "usd", "tl", "try",
+              "size", "no", "#", "nr", "po", "ref", "order", "rfq", "2026", "1999", "20", "12:30", "9h30", "3x4",
+              "12 x 6", "24-port", "5.3", "1/2", "2026-03-01", "10", "500", "+44 20 7946 0991", "a", "the", "de",
+              ":", "-", ".", "/", "x", "h", "k", "m", "ball", "need", "1,800"]
+text_st = st.lists(st.sampled_from(_FRAGMENTS) | st.text("abcehkmnoprstux0123456789 .,:/-#$€x", max_size=6),
+                   max_size=14).map(" ".join)
+
+
+@hsettings(max_examples=600, deadline=None)
+@given(text=text_st)
+def test_a_pattern_is_skipped_only_where_it_cannot_match(text):
+    """Every pattern the scoring skips on a text without its literals (scoring._has) really has no match
+    there: the guards change how fast the scoring is, never what it finds."""
+    guards = [(scoring._SPAM, scoring._SPAM_MARKS), (scoring._URGENT_RE, scoring._URGENT_MARKS),
+              (scoring._TRADE, scoring._TRADE_MARKS), (scoring._BUSINESS, scoring._BUSINESS_MARKS),
+              (scoring._BUDGET_WORD, scoring._BUDGET_MARKS), (scoring._MONEY, scoring._CURRENCY_MARKS),
+              (scoring._SIZE_NO_RE, scoring._SIZE_MARKS), (scoring._REFNUM_RE, scoring._REF_MARKS),
+              (scoring._TIMES_RE, (":", "h")), (scoring._DIMENSION, ("x", "×")), (scoring._YEAR_RE, ("19", "20")),
+              (scoring._NUM_DATE, (".", "/", "-")), (scoring._NUM_WORD_RE, ("-",))]
+    for pattern, marks in guards:
+        assert not pattern.search(text) or scoring._has(text, marks), (pattern.pattern[:60], text)
+    # a phone is blanked only with 7 digits or more
+    for m in scoring._PHONE_LIKE.finditer(text):
+        if sum(ch.isdigit() for ch in m.group()) >= 7:
+            assert len(text) - len(text.translate(scoring._NO_DIGITS)) >= 7
+
+
+def test_the_guards_find_the_literals_of_each_pattern():
+    # a guard that never lets its pattern run would make the property above hold trivially
+    for text, marks in [("please send it asap", scoring._URGENT_MARKS), ("we are a reseller", scoring._TRADE_MARKS),
+                        ("budget 500 eur", scoring._BUDGET_MARKS), ("500 eur", scoring._CURRENCY_MARKS),
+                        ("size 5", scoring._SIZE_MARKS), ("po 4711", scoring._REF_MARKS),
+                        ("buy followers", scoring._SPAM_MARKS), ("our club", scoring._BUSINESS_MARKS)]:
+        assert scoring._has(text, marks), text
+    assert scoring._budget("budget 1,800 eur") == "budget 1,800 EUR"
+    assert scoring._budget("about 1,800 eur") == "amount 1,800 EUR"
