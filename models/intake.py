@@ -230,11 +230,14 @@ def read_all(numbered: list[tuple[int, str]], now: datetime, catalog, weights, s
     chunks = [numbered[i:i + POOL_CHUNK] for i in range(0, len(numbered), POOL_CHUNK)]
     done = 0
     try:
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init,
-                                 initargs=(now, catalog, weights, sla)) as pool:
+        pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_pool_init,
+                                   initargs=(now, catalog, weights, sla))
+        try:
             for part in pool.map(_pool_task, chunks):
                 done += 1
                 yield part
+        finally:  # the caller failed or stopped early: the chunks not started are dropped, not read
+            pool.shutdown(wait=True, cancel_futures=True)
     except (OSError, BrokenProcessPool):  # no processes here (no /dev/shm, a process limit): one is enough
         for chunk in chunks[done:]:
             yield _read_lines(chunk, now, catalog, weights, sla)

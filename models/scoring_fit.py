@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass
 
 from .scoring import DEFAULT_WEIGHTS, effective_weights, read_text, _contact_signal, _known_client_signal
@@ -33,6 +34,7 @@ _BASE = 64
 _CONTACT = ("contact_complete", "contact_partial", "known_client")
 MIN_EACH = 20          # successes and failures needed before a fit means anything
 WON_STAGES = ("paid", "shipped", "won")
+_KNOWN = re.compile(r"[+-]\d+ known client\b")
 
 
 @dataclass(frozen=True)
@@ -265,10 +267,7 @@ def _history(actor, limit: int, catalog):
         else:
             skipped += 1
             continue
-        try:
-            known = any(str(r).endswith("known client") for r in json.loads(row["reasons"] or "[]"))
-        except ValueError:
-            known = False
+        known = known_at_intake(row["reasons"])
         text = row["text"] or ""
         subject = row["subject"] or ""
         c = signal_counts(text if not subject else f"{subject}\n{text}", name=row["name"], email=row["email"],
@@ -277,6 +276,16 @@ def _history(actor, limit: int, catalog):
         if len(out) >= limit:
             break
     return out, skipped
+
+
+def known_at_intake(reasons: str | None) -> bool:
+    """Whether the application came from a known client when it was scored (its stored reasons say "+8 known
+    client", or "+4 known client (capped: ...)"): the client a conversion links later is the outcome, not a
+    signal."""
+    try:
+        return any(_KNOWN.match(str(r)) for r in json.loads(reasons or "[]"))
+    except (ValueError, TypeError):
+        return False
 
 
 def _group(items) -> dict[Counts, list[int]]:

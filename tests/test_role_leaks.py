@@ -65,6 +65,7 @@ READ = {
     "notices": [["--peek"]],
     "rep list": [[]],
     "config show": [[]],
+    "scoring fit": [["--dry-run"]],
     "attainment": [[], ["--rep", "ana"], ["--team", "North"], ["--period", "2026-11"]],
     "quota list": [[]],
     "forecast": [[], ["--team", "North"], ["--period", "2026-11"]],
@@ -81,7 +82,7 @@ NOT_READ = {
     "invoice reject-plan", "invoice cancel", "payment add", "payment followed-up", "note add", "note approve",
     "note reject", "refund paid", "agreement set", "agreement send", "agreement sign", "reminder send",
     "order create", "order cancel", "order ship", "order deliver", "quota set",
-    "commission plan set", "stage probability", "rep bdr", "deal handoff",
+    "commission plan set", "stage probability", "rep bdr", "deal handoff", "scoring rescore",
 }
 
 

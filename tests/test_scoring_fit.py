@@ -55,6 +55,15 @@ def test_counts_read_what_the_text_shows():
     assert vague.kind == "vague" and dict(zip(FIT_KEYS, vague.counts))["contact_partial"] == 1
 
 
+def test_a_known_client_is_read_from_the_reasons_given_at_intake():
+    from models.scoring_fit import known_at_intake
+
+    assert known_at_intake(json.dumps(["+31 names BALL-PRO5: 'BALL-PRO5'", "+8 known client"]))
+    assert known_at_intake(json.dumps(["vague request", "+4 known client (capped: nothing specific)"]))
+    assert not known_at_intake(json.dumps(["+25 names X: 'a known client of ours'", "+6 complete contact"]))
+    assert not known_at_intake("not json") and not known_at_intake(None)
+
+
 def test_pairwise_accuracy_counts_pairs_and_ties_half():
     assert pairwise_accuracy([(10, 1, 0), (5, 0, 1)]) == 1.0
     assert pairwise_accuracy([(5, 1, 0), (10, 0, 1)]) == 0.0
