@@ -127,3 +127,48 @@ def test_the_demo_rep_starts_with_news(demo):
 
     kinds = {n.kind for n in notices_view(get_rep("demo"), NOW).items}
     assert "payment_failed" in kinds
+
+
+def _application_indexes():
+    from models.engine import database, is_sqlite
+
+    if is_sqlite():
+        return sorted(database.execute_sql("SELECT name, sql FROM sqlite_master WHERE tbl_name IN "
+                                           "('application', 'application_fts') AND sql IS NOT NULL").fetchall())
+    return sorted(database.execute_sql("SELECT indexname, indexdef FROM pg_indexes "
+                                       "WHERE tablename = 'application'").fetchall())
+
+
+def test_a_bulk_demo_puts_back_every_index_and_the_search(db_url):
+    """Above 5,000 applications the demo loads without the application's indexes (COPY on PostgreSQL) and
+    builds them once at the end: the same indexes, triggers and search afterwards as a small demo's."""
+    from models.db import close_database, open_database
+    from models.engine import database
+
+    open_database(db_url)
+    before = _application_indexes()
+    close_database()
+    proc = run_cli("demo", "--applications", "6000", "--now", "2026-11-20T09:00:00Z", db_url=db_url)
+    assert proc.returncode == 0, proc.stderr
+    open_database(db_url)
+    try:
+        assert _application_indexes() == before
+        import re
+
+        from models.inbox import search_matches
+        from models.tables import Application
+
+        assert Application.select().count() == 6000
+
+        def words(a):
+            return re.split(r"[^\w]+|_", " ".join((a.name or "", a.email or "", a.subject or "", a.text or "")).lower())
+
+        opened = list(Application.select().where(Application.open == True))  # noqa: E712
+        for word in ("ball", "goal", "kit"):
+            expected = sum(any(w.startswith(word) for w in words(a)) for a in opened)
+            assert expected and search_matches(word, cap=100000) == expected, word  # every open one, no closed one
+        n = database.execute_sql("SELECT count(*) FROM application WHERE text LIKE %s" if not db_url.startswith(
+            "sqlite") else "SELECT count(*) FROM application WHERE text LIKE ?", ["%\t%"]).fetchone()[0]
+        assert n == 0  # COPY's escapes did not leak into the texts
+    finally:
+        close_database()

@@ -121,3 +121,33 @@ def test_status_line_caps_the_count():
 
     assert count_text(1001) == "1,000+"  # InboxSource.count stops at 1,001 rows
     assert count_text(1000) == "1,000" and count_text(7) == "7"
+
+
+def test_postgres_vector_of_open_rows_only_and_the_upgrade_keeps_every_match(corpus, team, now):
+    """Migration 11: a closed application carries no search vector (nothing searches it), an open one the
+    same words as migration 7's expression gave; a database still on that expression is moved to the new
+    one, and finds what it found."""
+    if not is_postgres():
+        pytest.skip("PostgreSQL only: SQLite's full-text table is unchanged")
+    from models import migration_0011
+    from models.migration_0007 import PG_DOCUMENT as OLD
+
+    inbox.close(team["ana"], corpus[0], "closed", "duplicate", now)
+    vectors = dict(database.execute_sql("SELECT open, count(search_vector) FROM application GROUP BY open"))
+    assert vectors == {False: 0, True: len(CORPUS) - 1}
+    differ = database.execute_sql(f"SELECT count(*) FROM application WHERE open AND search_vector <> {OLD}")
+    assert differ.fetchone()[0] == 0  # the accents of José, Müller, Bälle, Çelik folded as before
+    with database.atomic():  # back to migration 7's column, then migrate again
+        database.execute_sql("DROP INDEX application_search_open")
+        database.execute_sql("ALTER TABLE application DROP COLUMN search_vector")
+        database.execute_sql(f"ALTER TABLE application ADD COLUMN search_vector tsvector GENERATED ALWAYS AS "
+                             f"({OLD}) STORED")
+        database.execute_sql("CREATE INDEX application_search_open ON application USING gin (search_vector) "
+                             "WHERE open")
+    assert database.execute_sql("SELECT count(search_vector) FROM application").fetchone()[0] == len(CORPUS) + 1
+    migration_0011.run()
+    migration_0011.run()  # idempotent
+    assert database.execute_sql("SELECT count(search_vector) FROM application").fetchone()[0] == len(CORPUS) - 1
+    for query, found in EXPECTED.items():
+        rows = {d["id"] for d in inbox.list_inbox(team["ana"], search=query)}
+        assert rows == {corpus[i - 1] for i in found if i != 1}, query
