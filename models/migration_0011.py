@@ -8,7 +8,12 @@ reads nothing else: its GIN index was already partial, WHERE open) and the accen
 the text is not ASCII (octet_length = length), which every text of plain English is. The words in it
 are the same as before for every open row, so every search finds what it found.
 
-SQLite: nothing changes. Idempotent: the column is rebuilt only while its expression is the old one."""
+SQLite: a database filled by a bulk demo of an earlier version had its full-text insert trigger put back
+without its `WHEN new.open` (a closed application inserted later went into the index of open ones): the
+trigger is made again as migration 7 defines it and the index rebuilt from the open rows.
+
+Idempotent: the column is rebuilt only while its expression is the old one, the trigger only while it lacks
+its condition."""
 from __future__ import annotations
 
 from .migration_0007 import ACCENTED, PLAIN
@@ -23,6 +28,14 @@ def run() -> None:
     from .engine import database, is_postgres
 
     if not is_postgres():
+        from .migration_0007 import SQLITE_TRIGGERS
+
+        row = database.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                   "AND name = 'application_fts_ai'").fetchone()
+        if row and "WHEN new.open" not in row[0]:
+            database.execute_sql("DROP TRIGGER application_fts_ai")
+            database.execute_sql(next(t for t in SQLITE_TRIGGERS if "application_fts_ai" in t))
+            database.execute_sql("INSERT INTO application_fts(application_fts) VALUES ('rebuild')")
         return
     row = database.execute_sql(
         "SELECT pg_get_expr(d.adbin, d.adrelid) FROM pg_attrdef d JOIN pg_attribute a "

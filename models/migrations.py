@@ -160,7 +160,8 @@ MIGRATIONS = [
     (8, "catalog vocabulary: product aliases", "migration_0008"),
     (9, "no lone owner index on applications (the inbox's owner index serves)", "migration_0009"),
     (10, "prefix indexes for the filter's short words (SQLite)", "migration_0010"),
-    (11, "the stored search vector of open rows only, accents folded only where there are some (PostgreSQL)",
+    (11, "the stored search vector of open rows only, accents folded only where there are some (PostgreSQL); "
+         "the full-text insert trigger of open rows (SQLite)",
      "migration_0011"),
 ]
 LATEST = MIGRATIONS[-1][0]

@@ -151,3 +151,26 @@ def test_postgres_vector_of_open_rows_only_and_the_upgrade_keeps_every_match(cor
     for query, found in EXPECTED.items():
         rows = {d["id"] for d in inbox.list_inbox(team["ana"], search=query)}
         assert rows == {corpus[i - 1] for i in found if i != 1}, query
+
+
+def test_sqlite_trigger_without_its_condition_is_repaired(corpus, team, now):
+    """Migration 11 on SQLite: the insert trigger an earlier bulk demo left without `WHEN new.open` is made
+    again, and a closed row it had put in the index of open ones is gone from the search."""
+    if is_postgres():
+        pytest.skip("SQLite only")
+    from models import migration_0011
+    from models.migrations import APPLICATION_FTS_INSERT_TRIGGER
+    from models.tables import Application
+
+    database.execute_sql("DROP TRIGGER application_fts_ai")
+    database.execute_sql(APPLICATION_FTS_INSERT_TRIGGER)  # what the bulk demo used to put back
+    Application.insert(channel="email", name="Old", email="old@x.example", text="zanzibar nets", open=False,
+                       status="closed", received_at=now, due_at=now, created_at=now).execute()
+    assert inbox.search_matches("zanzibar") == 1  # the defect: a closed row found by the filter
+    migration_0011.run()
+    migration_0011.run()
+    assert inbox.search_matches("zanzibar") == 0
+    assert inbox.search_matches("futsal") == 1
+    Application.insert(channel="email", name="Old2", email="o2@x.example", text="zanzibar goals", open=False,
+                       status="closed", received_at=now, due_at=now, created_at=now).execute()
+    assert inbox.search_matches("zanzibar") == 0
