@@ -398,8 +398,10 @@ ORDER = (Application.rank, Application.received_at, Application.id)
 
 
 def _filtered(actor: Rep | None, *, channel=None, owner=None, search=None, mine=False, include_closed=False,
-              broad: bool = False):
-    q = with_owner(Application.select())
+              broad: bool = False, joined: bool = True):
+    """The inbox's rows for these filters; JOINED adds the owner's login (a count needs no join: the
+    left join by the owner's key never changes how many rows there are)."""
+    q = with_owner(Application.select()) if joined else Application.select()
     if not include_closed:
         q = q.where(Application.open == True)  # noqa: E712
     if mine and actor is not None:
@@ -541,7 +543,7 @@ def inbox_count(actor: Rep | None, cap: int | None = None, **filters) -> int:
         return search_matches(filters["search"], cap + 1)
     if cap is not None:
         filters, _order = _page_plan(filters)
-    q = _filtered(actor, **filters)
+    q = _filtered(actor, joined=False, **filters)
     if cap is None:
         return q.select(fn.COUNT(Application.id)).scalar() or 0
     inner = q.select(SQL("1")).limit(cap + 1)
@@ -550,7 +552,7 @@ def inbox_count(actor: Rep | None, cap: int | None = None, **filters) -> int:
 
 def position_of(actor: Rep | None, key: tuple, **filters) -> int:
     """How many rows precede KEY in the filtered order (for the scrollbar after a jump)."""
-    q = _filtered(actor, **filters).where(Tuple(*ORDER) < Tuple(*key))
+    q = _filtered(actor, joined=False, **filters).where(Tuple(*ORDER) < Tuple(*key))
     return q.select(fn.COUNT(Application.id)).scalar() or 0
 
 

@@ -109,3 +109,17 @@ def test_a_refused_write_names_the_read_only_database(tmp_path, monkeypatch):
         close_database()
     assert str(path) in text and "read-only" in text
     del sqlite3
+
+
+def test_postgres_url_parts_reach_libpq_as_given():
+    """models.db.pg_connect_params (what playhouse.db_url.parse gave, without its imports): user and password
+    percent-decoded, host, port, database, every query parameter for libpq as written."""
+    from urllib.parse import urlparse
+
+    from models.db import pg_connect_params
+
+    got = pg_connect_params(urlparse("postgresql://ana%40north:p%3Aw%2Fd@db.example:6432/sales?sslmode=require"
+                                     "&options=-c%20statement_timeout%3D5000"))
+    assert got == {"database": "sales", "user": "ana@north", "password": "p:w/d", "host": "db.example",
+                   "port": 6432, "sslmode": "require", "options": "-c statement_timeout=5000"}
+    assert pg_connect_params(urlparse("postgresql:///sales")) == {"database": "sales"}  # the local socket

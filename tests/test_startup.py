@@ -35,16 +35,31 @@ def test_help_and_commands_still_have_their_parsers(tmp_path):
     assert res.returncode == 2 and "unrecognized arguments: --bogus" in res.stderr
 
 
-def _driver_after(url: str) -> str:
-    code = ("import sys; from tui.run import without_postgres_driver; without_postgres_driver(sys.argv[1]); "
-            "import peewee; print('loaded' if peewee.psycopg2 else 'absent')")
+def _drivers_after(url: str) -> str:
+    code = ("import sys; from tui.run import only_its_own_driver; only_its_own_driver(sys.argv[1]); "
+            "import peewee; print('psycopg2' if peewee.psycopg2 else '-', 'sqlite3' if peewee.sqlite3 else '-')")
     return subprocess.run([sys.executable, "-c", code, url], capture_output=True, text=True, check=True).stdout.strip()
 
 
-def test_the_workstation_on_sqlite_does_not_load_the_postgres_driver():
+def test_the_workstation_loads_only_its_engines_driver():
     pytest.importorskip("psycopg2")
-    assert _driver_after("sqlite:///x.db") == "absent"
-    assert _driver_after("postgresql://repdesk@127.0.0.1/repdesk") == "loaded"
+    assert _drivers_after("sqlite:///x.db") == "- sqlite3"
+    assert _drivers_after("postgresql://repdesk@127.0.0.1/repdesk") == "psycopg2 -"
+    assert _drivers_after("POSTGRES://repdesk@127.0.0.1/repdesk") == "psycopg2 -"
+
+
+def test_the_workstation_on_postgresql_runs_without_sqlite3(db_url, tmp_path):
+    """On PostgreSQL the database opens, migrates and reads the inbox with sqlite3 absent from the process."""
+    if db_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL only")
+    from conftest import run_cli
+
+    assert run_cli("demo", "--applications", "30", "--now", "2026-11-20T09:00:00Z", db_url=db_url).returncode == 0
+    code = ("import sys, runpy; from tui.run import only_its_own_driver; only_its_own_driver(sys.argv[1]); "
+            "import peewee; assert peewee.sqlite3 is None; sys.argv = ['repdesk', '--db', sys.argv[1], '--as', 'demo', 'inbox', "
+            "'--json']; from tui.cli import main; sys.exit(main())")
+    res = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True, text=True)
+    assert res.returncode == 0 and '"channel"' in res.stdout, res.stderr
 
 
 @pytest.mark.parametrize("theme, expected", [("textual-light", "textual-light"), ("ansi-dark", "ansi-dark"),

@@ -7,13 +7,19 @@ import sys
 from tui.commands.base import Context
 
 
-def without_postgres_driver(url: str | None) -> None:
-    """The workstation on SQLite never talks to PostgreSQL, yet peewee imports psycopg2 when it is
-    installed (12 ms and a megabyte or two of a start-up measured against a bare Textual app): when the URL
-    is SQLite's and peewee is not loaded yet, the driver counts as absent for this process."""
-    url = url or os.environ.get("REPDESK_DATABASE_URL") or "sqlite:"
-    if url.startswith("sqlite:") and "peewee" not in sys.modules:
+def only_its_own_driver(url: str | None) -> None:
+    """The workstation talks to one engine, yet peewee imports every driver it finds: psycopg2 (12 ms and a
+    megabyte or two of a start-up measured against a bare Textual app) and sqlite3 (a megabyte). When peewee
+    is not loaded yet, the driver of the other engine counts as absent for this process. (The URL's order:
+    models.db.resolve_url's, whose default is a SQLite file.)"""
+    url = (url or os.environ.get("REPDESK_DATABASE_URL") or "sqlite:").lower()
+    if "peewee" in sys.modules:
+        return
+    if url.startswith("sqlite:"):
         sys.modules.setdefault("psycopg2", None)  # `import psycopg2` raises ImportError: peewee skips it
+    elif url.startswith(("postgresql:", "postgres:")):
+        for name in ("sqlite3", "pysqlite3"):
+            sys.modules.setdefault(name, None)
 
 
 def theme_before_textual() -> None:
@@ -45,7 +51,7 @@ def run_tui(ctx: Context) -> int:
     os.environ.pop("COLUMNS", None)
     os.environ.pop("LINES", None)
     url = getattr(ctx.args, "db", None)
-    without_postgres_driver(url)
+    only_its_own_driver(url)
     from tui.dbopen import open_for
 
     open_for(ctx, "tui", create=False)  # a missing file is refused: `repdesk init` or `repdesk demo` make one
