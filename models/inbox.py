@@ -845,53 +845,84 @@ def sweep(now: datetime, *, batch: int | None = None, strategy: str | None = Non
                     continue
                 plan.append((app_id, owner_id, due_at, target,
                              fresh.get(channel) or db_time(now + timedelta(minutes=sla_minutes(channel, sla)))))
-            done = _move_many(plan)
-            if done:
-                _record_moves([m for m in plan if m[0] in done], reps, now)
-                moved += len(done)
+            moved += len(_move_many(plan, reps, now))
             last = (rows[-1][4], rows[-1][0])
     return {"moved": moved, "stuck": stuck}
 
 
-def _move_many(plan: list[tuple]) -> set[int]:
-    """The guarded moves of PLAN in one statement; the ids it actually moved."""
+_UNCLAIMED = "unclaimed past its deadline"
+_LAPSED = "deadline passed without contact"
+_MOVE_SET = ("UPDATE application SET owner_id = v.new_owner, team_id = v.new_team, status = 'claimed', "
+             "due_at = v.new_due, transfers = application.transfers + 1, version = application.version + 1 ")
+_MOVE_GUARD = ("application.open {open} AND application.owner_id IS NOT DISTINCT FROM v.old_owner "
+               "AND application.due_at = v.old_due")
+_WHY = f"CASE WHEN {{t}}.old_owner IS NULL THEN '{_UNCLAIMED}' ELSE '{_LAPSED}' END"
+_TRANSFER_COLS = "application_id, from_rep_id, to_rep_id, reason, at, actor"
+_AUDIT_COLS = "at, actor, kind, record_id, action, field, old, new"
+
+
+def _move_many(plan: list[tuple], reps: dict, now: datetime) -> set[int]:
+    """The guarded moves of PLAN, their transfer and audit rows and the reps' last assignment, written by
+    the database from the plan itself (no row built in Python); the ids it actually moved.
+
+    PostgreSQL: one statement (the plan as typed arrays, the UPDATE ... RETURNING and the inserts as
+    data-modifying CTEs of what it returned). SQLite >= 3.35: the plan in a temporary table (one executemany),
+    UPDATE ... FROM it ... RETURNING, the rows of a move it refused taken out, then INSERT ... SELECT."""
     if not plan:
         return set()
+    at = db_time(now)
     if is_sqlite() and not sqlite_has_update_from():  # SQLite < 3.35: one prepared UPDATE per row
         done = set()
         for app_id, owner_id, due_at, target, due in plan:
             params = [target.id, target.team_id, due, app_id, True] + ([] if owner_id is None else [owner_id])
             if database.execute_sql(_move_sql(owner_id is None), params + [due_at]).rowcount == 1:
                 done.add(app_id)
+        _record_moves([m for m in plan if m[0] in done], reps, now)
         return done
-    guard = ("application.open {open} AND application.owner_id IS NOT DISTINCT FROM v.old_owner "
-             "AND application.due_at = v.old_due")
-    setter = ("UPDATE application SET owner_id = v.new_owner, team_id = v.new_team, status = 'claimed', "
-              "due_at = v.new_due, transfers = application.transfers + 1, version = application.version + 1 ")
     if is_postgres():
         # One array per column (typed, so a column of NULLs is still integer); unnest's small row
         # estimate makes the join a loop over the primary key.
-        sql = (setter + "FROM unnest(%s::integer[], %s::integer[], %s::timestamp[], %s::integer[], %s::integer[], "
-               "%s::timestamp[]) AS v(id, old_owner, old_due, new_owner, new_team, new_due) "
-               "WHERE application.id = v.id AND " + guard.format(open="") + " RETURNING application.id")
+        sql = (
+            "WITH v AS (SELECT * FROM unnest(%s::integer[], %s::integer[], %s::timestamp[], %s::integer[], "
+            "%s::integer[], %s::timestamp[]) AS v(id, old_owner, old_due, new_owner, new_team, new_due)), "
+            "moved AS (" + _MOVE_SET + "FROM v WHERE application.id = v.id AND " + _MOVE_GUARD.format(open="")
+            + " RETURNING application.id, v.old_owner, v.new_owner), "
+            f"t AS (INSERT INTO transfer ({_TRANSFER_COLS}) SELECT m.id, m.old_owner, m.new_owner, "
+            + _WHY.format(t="m") + ", %s, %s FROM moved m ORDER BY m.id), "
+            f"a AS (INSERT INTO audit ({_AUDIT_COLS}) SELECT %s, %s, 'application', m.id, 'transfer', 'owner', "
+            "o.login, n.login FROM moved m LEFT JOIN rep o ON o.id = m.old_owner LEFT JOIN rep n ON n.id = m.new_owner "
+            "ORDER BY m.id), "
+            "r AS (UPDATE rep SET last_assigned_at = %s WHERE id IN (SELECT new_owner FROM moved)) "
+            "SELECT id FROM moved")
         params = [[m[0] for m in plan], [m[1] for m in plan], [m[2] for m in plan], [m[3].id for m in plan],
-                  [m[3].team_id for m in plan], [m[4] for m in plan]]
-    else:
-        values = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(plan))
-        sql = (f"WITH v(id, old_owner, old_due, new_owner, new_team, new_due) AS (VALUES {values}) " + setter
-               + "FROM v WHERE application.id = v.id AND " + guard.format(open="= 1") + " RETURNING application.id")
-        params = []
-        for app_id, owner_id, due_at, target, due in plan:
-            params += [app_id, owner_id, due_at, target.id, target.team_id, due]
-    return {r[0] for r in database.execute_sql(sql, params).fetchall()}
+                  [m[3].team_id for m in plan], [m[4] for m in plan], at, SYSTEM, at, SYSTEM, at]
+        return {r[0] for r in database.execute_sql(sql, params).fetchall()}
+    database.execute_sql("CREATE TEMP TABLE IF NOT EXISTS sweep_plan (id INTEGER PRIMARY KEY, old_owner INTEGER, "
+                         "old_due, new_owner INTEGER, new_team INTEGER, new_due)")
+    database.execute_sql("DELETE FROM sweep_plan")
+    database.cursor().executemany("INSERT INTO sweep_plan VALUES (?, ?, ?, ?, ?, ?)",
+                                  [(i, o, d, t.id, t.team_id, n) for i, o, d, t, n in plan])
+    done = {r[0] for r in database.execute_sql(
+        _MOVE_SET + "FROM sweep_plan AS v WHERE application.id = v.id AND " + _MOVE_GUARD.format(open="= 1")
+        + " RETURNING application.id").fetchall()}
+    if len(done) < len(plan):  # a row changed since it was read: no transfer for it
+        database.cursor().executemany("DELETE FROM sweep_plan WHERE id = ?", [(m[0],) for m in plan
+                                                                             if m[0] not in done])
+    database.execute_sql(f"INSERT INTO transfer ({_TRANSFER_COLS}) SELECT id, old_owner, new_owner, "
+                         + _WHY.format(t="sweep_plan") + ", ?, ? FROM sweep_plan ORDER BY id", [at, SYSTEM])
+    database.execute_sql(f"INSERT INTO audit ({_AUDIT_COLS}) SELECT ?, ?, 'application', v.id, 'transfer', 'owner', "
+                         "o.login, n.login FROM sweep_plan v LEFT JOIN rep o ON o.id = v.old_owner "
+                         "LEFT JOIN rep n ON n.id = v.new_owner ORDER BY v.id", [at, SYSTEM])
+    database.execute_sql("UPDATE rep SET last_assigned_at = ? WHERE id IN (SELECT new_owner FROM sweep_plan)", [at])
+    return done
 
 
 def _record_moves(moves: list[tuple], reps: dict, now: datetime) -> None:
-    """The transfer and audit rows of MOVES in bulk, and the reps' last assignment."""
+    """The transfer and audit rows of MOVES in bulk, and the reps' last assignment (SQLite < 3.35)."""
     transfers, audit = [], []
     at = db_time(now)
     for app_id, owner_id, _due_at, target, _due in moves:
-        why = "deadline passed without contact" if owner_id else "unclaimed past its deadline"
+        why = _LAPSED if owner_id else _UNCLAIMED
         old = reps[owner_id].login if owner_id in reps else None
         transfers.append((app_id, owner_id, target.id, why, at, SYSTEM))
         audit.append((at, SYSTEM, "application", app_id, "transfer", "owner", old, target.login))

@@ -9,7 +9,7 @@ import pytest
 
 from models import inbox
 from models.engine import database
-from models.tables import Application, Audit, Transfer
+from models.tables import Application, Audit, Rep, Transfer
 
 VAGUE = "How much does your product cost?"
 
@@ -85,8 +85,14 @@ def test_guard_refuses_a_row_changed_since_it_was_read(team, catalog, now):
     if database.obj.__class__.__name__.startswith("Sqlite"):
         plan = [(i, o, inbox.db_time(d), t, inbox.db_time(n)) for i, o, d, t, n in plan]
     with write_txn():
-        done = inbox._move_many(plan)
+        done = inbox._move_many(plan, {r.id: r for r in team.values()}, later)
     assert done == {c}
+    # the refused moves leave no trace: one transfer and one audit row, for c
+    assert [(t.application_id, t.to_rep_id, t.reason) for t in Transfer.select()
+            if t.reason != "by hand"] == [(c, team["cai"].id, "unclaimed past its deadline")]
+    moves = Audit.select().where((Audit.action == "transfer") & (Audit.actor == "system"))
+    assert [(m.record_id, m.old, m.new) for m in moves] == [(c, None, "cai")]
+    assert Rep.get_by_id(team["cai"].id).last_assigned_at == later
     assert Application.get_by_id(a).owner_id == team["ana"].id
     assert Application.get_by_id(b).owner_id == team["ana"].id
     assert Application.get_by_id(c).owner_id == team["cai"].id
