@@ -148,12 +148,3 @@ def test_bulk_rows_land_whole_across_chunks(db, now):
         insert_rows(Audit, ("at", "actor", "kind", "record_id", "action", "field", "old", "new"), rows)
     got = [(a.record_id, a.new, a.old) for a in Audit.select().where(Audit.kind == "bench").order_by(Audit.record_id)]
     assert got == [(i, f"value {i}", None) for i in range(1, 1234)]
-
-
-def test_a_sweep_batch_fits_the_engine_parameter_limit(db, monkeypatch):
-    from models import engine
-
-    assert 1 <= inbox.sweep_batch() <= 20000
-    if engine.is_sqlite():
-        monkeypatch.setattr(inbox, "sqlite_max_params", lambda: 999)  # an old SQLite build
-        assert 0 < inbox.sweep_batch() * 6 <= 999
