@@ -792,11 +792,10 @@ class _Picker:
 
 
 
-def sweep_batch() -> int:
-    """Rows per transaction of the sweep: 20,000 (about a third of a second of lock on SQLite). No
-    statement carries a parameter per row (SQLite reads the plan from a temporary table, PostgreSQL from
-    one array per column), so the engine's parameter limit does not bound it."""
-    return 20000
+# Rows per transaction of the sweep (about a third of a second of lock on SQLite). No statement carries a
+# parameter per row (SQLite reads the plan from a temporary table, PostgreSQL from one array per column), so
+# the engine's parameter limit does not bound it.
+SWEEP_BATCH = 20000
 
 
 def sweep(now: datetime, *, batch: int | None = None, strategy: str | None = None) -> dict:
@@ -811,7 +810,7 @@ def sweep(now: datetime, *, batch: int | None = None, strategy: str | None = Non
     ones read (owner IS NOT DISTINCT FROM, due_at =), so an application moves once per deadline.
     Returns {"moved": n, "stuck": n (no rep available)}.
     """
-    batch = batch or sweep_batch()
+    batch = batch or SWEEP_BATCH
     strategy = strategy or settings.get("sla.strategy")
     sla = settings.get("sla.minutes")
     fresh = {c: db_time(now + timedelta(minutes=sla_minutes(c, sla))) for c in CHANNELS}  # new deadline per channel

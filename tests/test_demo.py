@@ -167,8 +167,8 @@ def test_a_bulk_demo_puts_back_every_index_and_the_search(db_url):
         for word in ("ball", "goal", "kit"):
             expected = sum(any(w.startswith(word) for w in words(a)) for a in opened)
             assert expected and search_matches(word, cap=100000) == expected, word  # every open one, no closed one
-        n = database.execute_sql("SELECT count(*) FROM application WHERE text LIKE %s" if not db_url.startswith(
-            "sqlite") else "SELECT count(*) FROM application WHERE text LIKE ?", ["%\t%"]).fetchone()[0]
+        n = database.execute_sql(f"SELECT count(*) FROM application WHERE text LIKE {database.param}",
+                                 ["%\t%"]).fetchone()[0]
         assert n == 0  # COPY's escapes did not leak into the texts
     finally:
         close_database()

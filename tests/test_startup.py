@@ -48,14 +48,14 @@ def test_the_workstation_loads_only_its_engines_driver():
     assert _drivers_after("POSTGRES://repdesk@127.0.0.1/repdesk") == "psycopg2 -"
 
 
-def test_the_workstation_on_postgresql_runs_without_sqlite3(db_url, tmp_path):
+def test_the_workstation_on_postgresql_runs_without_sqlite3(db_url):
     """On PostgreSQL the database opens, migrates and reads the inbox with sqlite3 absent from the process."""
     if db_url.startswith("sqlite"):
         pytest.skip("PostgreSQL only")
     from conftest import run_cli
 
     assert run_cli("demo", "--applications", "30", "--now", "2026-11-20T09:00:00Z", db_url=db_url).returncode == 0
-    code = ("import sys, runpy; from tui.run import only_its_own_driver; only_its_own_driver(sys.argv[1]); "
+    code = ("import sys; from tui.run import only_its_own_driver; only_its_own_driver(sys.argv[1]); "
             "import peewee; assert peewee.sqlite3 is None; sys.argv = ['repdesk', '--db', sys.argv[1], '--as', 'demo', 'inbox', "
             "'--json']; from tui.cli import main; sys.exit(main())")
     res = subprocess.run([sys.executable, "-c", code, db_url], capture_output=True, text=True)
