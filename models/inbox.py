@@ -271,7 +271,8 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
 
 
 def _insert(rows: list[dict]) -> list[int]:
-    return insert_many_ids(Application, rows) if rows else []
+    """ROWS are prepare_application's (plus the client id): values the driver takes as they are."""
+    return insert_many_ids(Application, rows, plain=True) if rows else []
 
 
 def _mark_duplicates(pairs: list[tuple[int, dict]]) -> None:

@@ -166,26 +166,21 @@ POOL_CHUNK = 1000    # lines per task given to a worker
 
 
 def _read_lines(lines: list[tuple[int, str]], now: datetime, catalog, weights, sla) -> list[tuple]:
-    """(line number, parsed application or None, the error or None, the row to store or None) for LINES:
-    the work of a line that needs no database. The row is prepare_application's, scored as from a contact
-    who is not a client yet; models/inbox.py scores again the few who are, and prepares here a row that
-    could not be (so its error is reported as the store reports it)."""
+    """(line number, the row to store or None, the error or None) for LINES: the work of a line that needs
+    no database. The row is prepare_application's, scored as from a contact who is not a client yet (it
+    holds the application's own fields too, so models/inbox.py scores again from it the few who are).
+    Only the row crosses back from a worker process: what a line was parsed into is in it."""
     from .inbox import prepare_application
 
     out = []
     for no, raw in lines:
         try:
             data = parse_line(raw, now)
+            if not data.get("message_id"):
+                data["message_id"] = line_hash(raw)
+            out.append((no, prepare_application(data, now, catalog=catalog, sla=sla, weights=weights), None))
         except ValidationError as exc:
-            out.append((no, None, str(exc), None))
-            continue
-        if not data.get("message_id"):
-            data["message_id"] = line_hash(raw)
-        try:
-            row = prepare_application(data, now, catalog=catalog, sla=sla, weights=weights)
-        except ValidationError:
-            row = None
-        out.append((no, data, None, row))
+            out.append((no, None, str(exc)))
     return out
 
 
@@ -259,19 +254,18 @@ def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
     failed: set[int] = set()
     with write_txn():  # one transaction: every good line stored, or none
         for part in read_all(numbered, now, catalog, weights, sla):
-            good, nos, rows = [], [], []
-            for no, data, error, row in part:
-                if data is None:
+            nos, rows = [], []
+            for no, row, error in part:
+                if row is None:
                     bad.append((no, lines[no - 1].rstrip("\r"), error))
                     continue
-                good.append(data)
                 nos.append(no)
                 rows.append(row)
-            if not good:
+            if not rows:
                 continue
             later: list[tuple[int, str]] = []
             first = len(ids)
-            ids += add_applications(actor, good, now, rejected=later, prepared=rows, catalog=catalog,
+            ids += add_applications(actor, rows, now, rejected=later, prepared=rows, catalog=catalog,
                                     weights=weights, sla=sla, audit=False)
             for i, why in later:
                 failed.add(first + i)

@@ -412,6 +412,13 @@ class Catalog:
         for p in products:
             by_key.setdefault(p.sku_key, p)
         self.by_sku_key = by_key
+        # word -> the positions in PRODUCTS of the products whose name holds it: a text is compared with the
+        # products it shares a word with, not with the whole catalog
+        by_word: dict[str, list[int]] = {}
+        for i, p in enumerate(products):
+            for w in p.words:
+                by_word.setdefault(w, []).append(i)
+        self.by_word = by_word
         # every SKU in one pattern (any case, with or without its hyphens), longest first
         parts = sorted({p.sku for p in products}, key=len, reverse=True)
         alts = [r"[-\s]?".join(re.escape(x) for x in re.split(r"[-\s]+", _fold(s)) if x) for s in parts]
@@ -907,12 +914,17 @@ def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog,
             hits.append((2.0, p, (a, b), True))
         sku_spans.append((a, b))
     by_sku = {h[1].sku for h in hits}
-    for p in catalog.products:
+    by_word, products = catalog.by_word, catalog.products
+    near: set[int] = set()
+    for t in tokens:
+        found = by_word.get(t)
+        if found:
+            near.update(found)
+    for i in sorted(near):  # in the catalog's order, as ties are broken by it
+        p = products[i]
         if p.sku in by_sku:
             continue
         common = p.words & tokens
-        if not common:
-            continue
         matched = len(common) / max(len(p.words), 1)
         if matched >= 0.6 or (len(p.words) >= 2 and len(common) >= 2) or \
                 (p.heads & common & catalog.unique_heads) or (common & catalog.distinctive):
