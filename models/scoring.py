@@ -192,6 +192,52 @@ _SIZE_MARKS = ("#", "size", "talla", "grosse", "taille", "taglia", "tamanho", "n
 _REF_MARKS = ("po", "rfq", "ref", "order")
 
 
+_LETTER_RUN = re.compile(r"[a-z]+")
+
+
+def _runs(folded: str) -> frozenset:
+    """The text's runs of letters a-z, each whole ("x" and "ball" of "12x6 ball"): read once per text, then a
+    set look-up tells whether a word pattern can match at all (below)."""
+    return frozenset(_LETTER_RUN.findall(folded))
+
+
+def _key_runs(phrases) -> frozenset:
+    """For patterns of the form \\b(?:phrase|phrase...)\\b over words a-z: the longest run of letters of each
+    phrase. A match of a phrase holds that run whole (word boundaries on both sides, so it is a run of the
+    text), so a text whose runs have none of these keys cannot match: the pattern is not run."""
+    return frozenset(max(_LETTER_RUN.findall(p), key=len) for p in phrases)
+
+
+# The keys of the word patterns, from the same lists (tests/test_scoring_steps.py checks on a large corpus
+# that the pattern never matches a text whose runs lack every key).
+_MONTH_KEYS = frozenset(MONTHS)
+_WEEKDAY_KEYS = frozenset(w.split("-")[0] for w in WEEKDAYS) | frozenset(w + "s" for w in WEEKDAYS if "-" not in w)
+_RELATIVE_KEYS = _key_runs(RELATIVE_DATES)
+_URGENT_KEYS = _key_runs(URGENT)
+_BUSINESS_KEYS = _key_runs(_BUSINESS_MARKS)
+_TRADE_KEYS = frozenset({"wholesale", "reseller", "resell", "distributor", "retail", "retailer", "bulk", "trade",
+                         "mayorista", "distribuidor", "mayor", "grosshandel", "handler", "wiederverkaufer",
+                         "haendler"})
+_PAYMENT_KEYS = frozenset({"pay", "paying", "payment", "invoice", "net", "within", "installment", "installments",
+                           "instalment", "instalments", "purchase", "plazos", "cuotas", "tarjeta", "transferencia",
+                           "factura", "ratenzahlung", "rechnung", "karte", "uberweisung"})
+_SPEC_KEYS = frozenset({"size", "sizes", "talla", "tallas", "grosse", "grossen", "colour", "colours", "color",
+                        "colors", "navy", "red", "blue", "black", "white", "green", "yellow", "azul", "rojo", "negro",
+                        "blanco", "schwarz", "weiss", "blau", "rot", "x"})
+_ADDRESS_KEYS = _key_runs(("same address", "our address", "usual address", "delivery address", "site survey",
+                           "on site", "misma direccion", "nuestra direccion", "gleiche adresse", "lieferadresse"))
+_PER_KEYS = frozenset({"per", "por", "pro", "par", "al", "a"})        # _PER_RE: "per m2", "por hora"...
+_PER_UNIT_KEYS = frozenset({"m", "sqm", "unit", "hour", "day", "h"})  # ... and its unit ("m" of "m2")
+_REF_WORDS = ("po", "rfq", "ref", "order", "tender", "bestell", "pedido", "licitacion", "ausschreibung")
+_SIZE_KEYS = frozenset({"size", "sizes", "talla", "tallas", "grosse", "taille", "taglia", "tamanho", "nr", "no",
+                        "number"})
+
+
+def _may(runs: frozenset | None, keys: frozenset) -> bool:
+    """Whether a pattern with these KEYS can match a text with these RUNS (None: not known, so it may)."""
+    return runs is None or not runs.isdisjoint(keys)
+
+
 def _has(text: str, marks: tuple[str, ...]) -> bool:
     """Whether TEXT contains one of MARKS (see above)."""
     for mark in marks:
@@ -495,10 +541,15 @@ class Catalog:
     def canon_spans(self, folded: str) -> list[tuple[int, int, str]]:
         """(start, end, canonical word) of each word of a text, inflections and typos snapped to the catalog."""
         out = []
+        cache, canon = self._token_cache, self.canon_token
         for m in _WORD_SPLIT.finditer(folded):
-            a, b = m.span()
-            for part in self.canon_token(m.group()):
-                out.append((a, b, part))
+            tok = m.group()
+            parts = cache.get(tok) or canon(tok)
+            if len(parts) == 1:
+                out.append((m.start(), m.end(), parts[0]))
+            else:
+                a, b = m.span()
+                out.extend((a, b, part) for part in parts)
         return out
 
     def canon_tokens(self, folded: str) -> list[str]:
@@ -618,7 +669,7 @@ _HAS_DIGIT = re.compile(r"\d")
 _NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
-def _masked(folded: str, catalog: Catalog | None) -> str:
+def _masked(folded: str, catalog: Catalog | None, runs: frozenset | None = None) -> str:
     """Blank out what holds digits but is not a quantity: SKUs, phones, dimensions, money, dates, refs, times,
     sizes and measures ("34 inch", "40 ppm", "per m2"), numbers glued to a word ("A4", "24-port")."""
     def blank(m):
@@ -628,13 +679,14 @@ def _masked(folded: str, catalog: Catalog | None) -> str:
         return "item".ljust(m.end() - m.start())
 
     s = folded
-    if catalog is not None and catalog.name_pairs:
+    if catalog is not None and catalog.name_pairs and _may(runs, catalog.name_pair_words):
         s = _WORD_NUM_RE.sub(lambda m: m.group(1) + " " * len(m.group(2))
                              if (m.group(1).split()[-1].split("-")[-1], int(m.group(2))) in catalog.name_pairs
                              else m.group(), s)
     if catalog is not None and catalog.sku_re is not None:
         s = catalog.sku_re.sub(item, s)
-    s = _SKU_SHAPE.sub(item, s)
+    if "-" in s:
+        s = _SKU_SHAPE.sub(item, s)
     if not _HAS_DIGIT.search(s):
         return s  # nothing more to blank: every rule below needs a digit
     # each pattern runs only where the literals all its matches hold are in the text (see _has)
@@ -646,16 +698,20 @@ def _masked(folded: str, catalog: Catalog | None) -> str:
         s = _TIMES_RE.sub(blank, s)
     if "x" in s or "×" in s:
         s = _DIMENSION.sub(blank, s)
-    if _has(s, _SIZE_MARKS):
+    if "#" in s or (_may(runs, _SIZE_KEYS) if runs is not None else _has(s, _SIZE_MARKS)):
         s = _SIZE_NO_RE.sub(blank, s)
+    cut = False  # an amount blanked from inside a run of letters ("junieur5"): the runs read before may differ
     if _has(s, _CURRENCY_MARKS):
-        s = _MONEY.sub(blank, s)
+        before, s = s, _MONEY.sub(blank, s)
+        cut = s != before
     if "19" in s or "20" in s:
         s = _YEAR_RE.sub(blank, s)
-    s = _PER_RE.sub(blank, s)
+    if cut or (_may(runs, _PER_KEYS) and _may(runs, _PER_UNIT_KEYS)):
+        s = _PER_RE.sub(blank, s)
     s = _MEASURE_RE.sub(blank, s)
-    s = _DAY_MONTH.sub(lambda m: blank(m) if m.group(2) in MONTHS else m.group(), s)
-    s = _MONTH_DAY.sub(lambda m: blank(m) if m.group(1) in MONTHS else m.group(), s)
+    if cut or _may(runs, _MONTH_KEYS):
+        s = _DAY_MONTH.sub(lambda m: blank(m) if m.group(2) in MONTHS else m.group(), s)
+        s = _MONTH_DAY.sub(lambda m: blank(m) if m.group(1) in MONTHS else m.group(), s)
     if "." in s or "/" in s or "-" in s:
         s = _NUM_DATE.sub(blank, s)
     if _has(s, _REF_MARKS):
@@ -686,13 +742,17 @@ def _quantities(masked: str, catalog: Catalog | None) -> list[_Qty]:
     found = []
     vocab = catalog.vocab if catalog else frozenset()
     canon = catalog.canon_token if catalog else (lambda t: (_canon(t),))
+    words = NUMBER_WORDS
     for i, (pos, end, tok) in enumerate(tokens):
-        if tok[0] == "x" and tok[1:].isdigit():                                   # "x40"
+        if tok.isdigit():  # (_number_value inlined: every token of every text passes here)
+            value, is_word, mult = int(tok), False, False
+        elif tok in words:
+            value, is_word, mult = words[tok], True, False
+        elif tok[0] == "x" and tok[1:].isdigit():                                 # "x40"
             value, is_word, mult = int(tok[1:]), False, True
         else:
-            value = _number_value(tok)
-            is_word, mult = not tok.isdigit(), False
-        if value is None or value <= 0 or value > 100000:
+            continue
+        if value <= 0 or value > 100000:
             continue
         after_raw = [t for _, _, t in tokens[i + 1:i + 5]]
         after = [canon(t)[-1] for t in after_raw]
@@ -773,20 +833,21 @@ def read_text(text: str, subject: str = "", catalog: Catalog | None = None,
         return TextRead(text, subject, True, (), raw, folded)
     spans = _canonical_spans(folded, catalog)
     tokens = {c for _, _, c in spans}
-    qtys = _quantities(_masked(folded, catalog), catalog)
+    runs = _runs(folded)
+    qtys = _quantities(_masked(folded, catalog, runs), catalog)
     products = _find_products(folded, tokens, qtys, catalog, spans)
-    date = _date_signal(folded, w)
+    date = _date_signal(folded, w, runs)
     signals = (
         *_product_signals(products, tokens, w),
         _quantity_signal(qtys, products, w),
         date,
-        _urgency_signal(folded, date, w),
+        _urgency_signal(folded, date, w, runs),
         _budget_signal(folded, w),
-        _place_signal(raw, folded, w),
-        _payment_signal(folded, w),
+        _place_signal(raw, folded, w, runs),
+        _payment_signal(folded, w, runs),
         _ref_signal(folded, catalog, w),
-        _spec_signal(folded, products, w),
-        _business_signal(folded, w),
+        _spec_signal(folded, products, w, runs),
+        _business_signal(folded, w, runs),
     )
     return TextRead(text, subject, False, signals, raw, folded)
 
@@ -1032,14 +1093,15 @@ def _quantity_signal(qtys: list[_Qty], products: _Products, w: dict) -> _Signal:
     return _Signal(w["quantity"], f"quantity {q.value}", True, ((q.pos, q.end),))
 
 
-def _date_signal(folded: str, w: dict) -> _Signal:
-    found = _date_reason(folded, with_span=True)
+def _date_signal(folded: str, w: dict, runs: frozenset | None = None) -> _Signal:
+    found = _date_found(folded, runs)
     return _Signal(w["date"], found[0], True, (found[1],)) if found else _NOTHING
 
 
-def _urgency_signal(folded: str, date: _Signal, w: dict) -> _Signal:
+def _urgency_signal(folded: str, date: _Signal, w: dict, runs: frozenset | None = None) -> _Signal:
     """Urgency words, shown with the words used."""
-    m = _URGENT_RE.search(folded) if _has(folded, _URGENT_MARKS) else None
+    m = _URGENT_RE.search(folded) if (_may(runs, _URGENT_KEYS) if runs is not None else
+                                      _has(folded, _URGENT_MARKS)) else None
     if m:
         return _Signal(w["urgency"], "urgent", True, ((m.start(), m.end()),))
     return _NOTHING
@@ -1050,7 +1112,7 @@ def _budget_signal(folded: str, w: dict) -> _Signal:
     return _Signal(w["budget"], found[0], True, (found[1],)) if found else _NOTHING
 
 
-def _place_signal(raw: str, folded: str, w: dict) -> _Signal:
+def _place_signal(raw: str, folded: str, w: dict, runs: frozenset | None = None) -> _Signal:
     """A delivery place (read from the raw text, where place names keep their capitals) or an address cue."""
     place = _PLACE.search(raw)
     if place:
@@ -1058,20 +1120,20 @@ def _place_signal(raw: str, folded: str, w: dict) -> _Signal:
         # positions of the raw text; the fold keeps them when the lengths agree, else quote the folded words
         return _Signal(w["place"], f"delivery to {where.strip()[:30]}", True, ((place.start(), place.end()),)
                        if len(raw) == len(folded) else ())
-    m = _ADDRESS.search(folded)
+    m = _ADDRESS.search(folded) if _may(runs, _ADDRESS_KEYS) else None
     if m:
         return _Signal(w["place"], "delivery place given", True, ((m.start(), m.end()),))
     return _NOTHING
 
 
-def _payment_signal(folded: str, w: dict) -> _Signal:
-    pay = _PAYMENT.search(folded)
+def _payment_signal(folded: str, w: dict, runs: frozenset | None = None) -> _Signal:
+    pay = _PAYMENT.search(folded) if _may(runs, _PAYMENT_KEYS) else None
     return _Signal(w["payment_terms"], f"payment: {pay.group(0)[:30]}", True,
                    ((pay.start(), pay.end()),)) if pay else _NOTHING
 
 
 def _ref_signal(folded: str, catalog: Catalog | None, w: dict) -> _Signal:
-    ref = _REF.search(masked_ref(folded, catalog))
+    ref = _REF.search(masked_ref(folded, catalog)) if _has(folded, _REF_WORDS) else None
     return _Signal(w["order_ref"], f"ref {ref.group(0).strip().upper()[:24]}", True,
                    ((ref.start(), ref.end()),)) if ref else _NOTHING
 
@@ -1079,10 +1141,10 @@ def _ref_signal(folded: str, catalog: Catalog | None, w: dict) -> _Signal:
 _SPEC_NUMBER = re.compile(r"(?<![\w.,])\d+(?:[.,]\d+)?(?:\s*(?:" + _MEASURE + r")(?![a-z0-9]))?")
 
 
-def _spec_signal(folded: str, products: _Products, w: dict) -> _Signal:
+def _spec_signal(folded: str, products: _Products, w: dict, runs: frozenset | None = None) -> _Signal:
     """Sizes, dimensions, colours, or a number of a named product's name written beside it ("welding machine
     200 A", "compressor 100 litre"): substantive only about a product or a kind of product."""
-    m = _SPEC.search(folded)
+    m = _SPEC.search(folded) if _may(runs, _SPEC_KEYS) or "×" in folded else None
     if not m and products.name_numbers:
         taken = [s for s in products.qty_spans if s != (0, 0)]
         m = next((x for x in _SPEC_NUMBER.finditer(folded)
@@ -1093,13 +1155,15 @@ def _spec_signal(folded: str, products: _Products, w: dict) -> _Signal:
     return _Signal(w["spec"], "specification", bool(products.named or products.kinds), ((m.start(), m.end()),))
 
 
-def _business_signal(folded: str, w: dict) -> _Signal:
+def _business_signal(folded: str, w: dict, runs: frozenset | None = None) -> _Signal:
     """A trade buyer (substantive) or just an organisation (a few points)."""
-    trade = _TRADE.search(folded) if _has(folded, _TRADE_MARKS) else None
+    trade = _TRADE.search(folded) if (_may(runs, _TRADE_KEYS) if runs is not None else
+                                      _has(folded, _TRADE_MARKS)) else None
     if trade:
         return _Signal(w["business"] + w["product_kind"], f"trade buyer ({trade.group(0)})", True,
                        ((trade.start(), trade.end()),))
-    m = _BUSINESS.search(folded) if _has(folded, _BUSINESS_MARKS) else None
+    m = _BUSINESS.search(folded) if (_may(runs, _BUSINESS_KEYS) if runs is not None else
+                                     _has(folded, _BUSINESS_MARKS)) else None
     if m:
         return _Signal(w["business"], "organisation", False, ((m.start(), m.end()),))
     return _NOTHING
@@ -1155,16 +1219,18 @@ def _date_reason(folded: str, with_span: bool = False):
     return found if with_span else found[0]
 
 
-def _date_found(folded: str) -> tuple[str, tuple[int, int]] | None:
-    for m in _DAY_MONTH.finditer(folded):
+def _date_found(folded: str, runs: frozenset | None = None) -> tuple[str, tuple[int, int]] | None:
+    """The first date in FOLDED (see _date_reason); RUNS: its runs of letters, when read already."""
+    months = _may(runs, _MONTH_KEYS)
+    for m in _DAY_MONTH.finditer(folded) if months else ():
         month = MONTHS.get(m.group(2))
         if month and 1 <= int(m.group(1)) <= 31:
             return f"deadline {int(m.group(1))} {MONTH_ABBR[month]}", m.span()
-    for m in _MONTH_DAY.finditer(folded):
+    for m in _MONTH_DAY.finditer(folded) if months else ():
         month = MONTHS.get(m.group(1))
         if month and m.group(1) not in ("may", "mar") and 1 <= int(m.group(2)) <= 31:
             return f"deadline {int(m.group(2))} {MONTH_ABBR[month]}", m.span()
-    for m in _MONTH_WORD.finditer(folded):
+    for m in _MONTH_WORD.finditer(folded) if months else ():
         word = m.group(1)
         if word in ("may", "mar", "mai", "jan", "jun", "jul", "dec", "oct", "nov", "sep", "aug", "feb", "apr"):
             # short or ambiguous words ("may") count only after a cue: "in May", "by end of May"
@@ -1179,10 +1245,10 @@ def _date_found(folded: str) -> tuple[str, tuple[int, int]] | None:
         d, mo = int(m.group(1)), int(m.group(2))
         if 1 <= d <= 31 and 1 <= mo <= 12:
             return f"deadline {d} {MONTH_ABBR[mo]}", m.span()
-    m = _RELATIVE_DATE_RE.search(folded)
+    m = _RELATIVE_DATE_RE.search(folded) if _may(runs, _RELATIVE_KEYS) else None
     if m:
         return f"date: {m.group(1)}", m.span()
-    m = _WEEKDAY_RE.search(folded)
+    m = _WEEKDAY_RE.search(folded) if _may(runs, _WEEKDAY_KEYS) else None
     if m:  # the day named first in the text
         return f"date: {m.group(1).capitalize()}", m.span()
     return None
