@@ -270,6 +270,46 @@ def add_applications(actor: str, items: list[dict], now: datetime, *, batch: int
     return ids
 
 
+class arrivals_in_bulk:
+    """Inside write_txn(), around a large intake: on SQLite the full-text rows of the applications inserted
+    in the block are written once at its end (one INSERT ... SELECT of the new open rows) instead of by the
+    insert trigger row by row, a fifth of an intake's storing, and the page cache is larger meanwhile
+    (random inserts into the message-id and contact indexes). The trigger is dropped and made again inside
+    the caller's transaction, so a failure rolls both back with the rows. The block inserts applications and
+    may change their columns that are not searched (duplicate_of, client); it must not update the searched
+    ones of, nor delete, the rows it inserts (their index rows are not there yet). PostgreSQL: nothing to do
+    (the search vector is a generated column)."""
+
+    CACHE_KIB = 65536
+
+    def __enter__(self):
+        self._trigger = self._cache = None
+        if not is_sqlite():
+            return self
+        row = database.execute_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' "
+                                   "AND name = 'application_fts_ai'").fetchone()
+        self._cache = database.execute_sql("PRAGMA cache_size").fetchone()[0]
+        database.execute_sql(f"PRAGMA cache_size = -{self.CACHE_KIB}")
+        if row is not None:
+            self._last = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM application").fetchone()[0]
+            database.execute_sql("DROP TRIGGER application_fts_ai")
+            self._trigger = row[0]
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            if self._trigger is not None:
+                if exc_type is None:
+                    database.execute_sql("INSERT INTO application_fts(rowid, name, email, subject, text) "
+                                         "SELECT id, name, email, subject, text FROM application "
+                                         "WHERE id > ? AND open ORDER BY id", (self._last,))
+                database.execute_sql(self._trigger)
+        finally:
+            if self._cache is not None:
+                database.execute_sql(f"PRAGMA cache_size = {int(self._cache)}")
+        return False
+
+
 def _insert(rows: list[dict]) -> list[int]:
     """ROWS are prepare_application's (plus the client id): values the driver takes as they are."""
     return insert_many_ids(Application, rows, plain=True) if rows else []

@@ -241,7 +241,7 @@ def read_all(numbered: list[tuple[int, str]], now: datetime, catalog, weights, s
 def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
     """Import TEXT (JSONL). Result: imported, ids, skipped (already imported), rejected [{line, reason}]."""
     from . import settings
-    from .inbox import add_applications
+    from .inbox import add_applications, arrivals_in_bulk
     from .scoring import load_catalog
 
     catalog = load_catalog()
@@ -252,7 +252,7 @@ def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
     bad: list[tuple[int, str, str]] = []
     ids: list[int | None] = []
     failed: set[int] = set()
-    with write_txn():  # one transaction: every good line stored, or none
+    with write_txn(), arrivals_in_bulk():  # one transaction: every good line stored, or none
         for part in read_all(numbered, now, catalog, weights, sla):
             nos, rows = [], []
             for no, row, error in part:

@@ -128,6 +128,34 @@ def test_batch_and_quarantine_commit_together(db, monkeypatch):
     assert _apps() == [] and _quarantine() == []
 
 
+def test_intake_is_searchable_and_a_failed_one_leaves_the_search_as_it_was(db, team, monkeypatch):
+    """The full-text rows of an intake are written at its end (models.inbox.arrivals_in_bulk): its
+    applications are found by the filter, an application added after it is found too (the insert trigger is
+    back), and an intake that fails leaves neither rows nor index rows nor a missing trigger."""
+    import models.intake as intake
+    from models import inbox
+
+    res = intake.intake_jsonl("admin", "\n".join([good(1, text="zanzibar nets please"),
+                                                   good(2, text="quokka goals for the club")]), "a.jsonl", NOW)
+    assert res["imported"] == 2
+    assert inbox.search_matches("zanzibar") == 1 and inbox.search_matches("quokka") == 1
+    assert [a["name"] for a in inbox.list_inbox(team["ana"], search="zanzib")] == ["Person 1"]
+    inbox.add_application("admin", dict(channel="email", name="Later", email="l@x.example",
+                                        text="zanzibar balls"), NOW)
+    assert inbox.search_matches("zanzibar") == 2
+
+    def boom(*a, **k):
+        raise RuntimeError("crash at the end")
+
+    monkeypatch.setattr(intake.Quarantine, "insert_many", boom)
+    with pytest.raises(RuntimeError):
+        intake.intake_jsonl("admin", good(3, text="wombat bibs") + "\njunk\n", "crash.jsonl", NOW)
+    assert inbox.search_matches("wombat") == 0 and len(_apps()) == 3
+    inbox.add_application("admin", dict(channel="email", name="Last", email="z@x.example", text="wombat cones"),
+                          NOW)
+    assert inbox.search_matches("wombat") == 1 and inbox.search_matches("zanzibar") == 2
+
+
 def test_cli_skipped_count_and_roles(db_url, tmp_path):
     f = tmp_path / "in.jsonl"
     f.write_text(good(1) + "\n" + good(2) + "\n", encoding="utf-8")
