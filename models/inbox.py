@@ -27,6 +27,7 @@ from .errors import NotFound, NothingToDo, NotYours, PermissionDenied, Validatio
 from .paging import keyset_page
 from .migration_0007 import ACCENTED, PLAIN
 from .tables import CHANNELS, Activity, Application, Audit, Rep, Transfer
+from .text import clean_incoming
 
 
 def _check_sla(value) -> None:
@@ -115,8 +116,6 @@ def activities_of(app_id: int) -> list[dict]:
 def scoring_input(data: dict) -> tuple[str, str]:
     """(text, subject) as prepare_application scores them: what a read ahead (scoring.read_text, in a
     worker process) must read for its result to be used."""
-    from .text import clean_incoming
-
     text = clean_incoming(data.get("text"))
     subject = clean_incoming(data.get("subject")).strip()[:300]
     return (text if not subject else f"{subject}\n{text}"), subject
@@ -132,8 +131,6 @@ def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | 
     if channel not in CHANNELS:
         raise ValidationError(f"channel must be one of {', '.join(CHANNELS)}, not {channel or '(empty)'!r}",
                               field="channel")
-    from .text import clean_incoming
-
     received = data.get("received_at") or now
     if not isinstance(received, datetime):
         raise ValidationError("received_at must be a date and time", field="received_at")
@@ -296,13 +293,23 @@ class arrivals_in_bulk:
             self._trigger = row[0]
         return self
 
+    def index_new(self) -> None:
+        """Write the full-text rows of the applications inserted so far (an intake calls it after each
+        chunk, so the index is written while the worker processes read the next ones)."""
+        if self._trigger is None:
+            return
+        top = database.execute_sql("SELECT COALESCE(MAX(id), 0) FROM application").fetchone()[0]
+        if top > self._last:
+            database.execute_sql("INSERT INTO application_fts(rowid, name, email, subject, text) "
+                                 "SELECT id, name, email, subject, text FROM application "
+                                 "WHERE id > ? AND id <= ? AND open ORDER BY id", (self._last, top))
+            self._last = top
+
     def __exit__(self, exc_type, exc, tb):
         try:
             if self._trigger is not None:
                 if exc_type is None:
-                    database.execute_sql("INSERT INTO application_fts(rowid, name, email, subject, text) "
-                                         "SELECT id, name, email, subject, text FROM application "
-                                         "WHERE id > ? AND open ORDER BY id", (self._last,))
+                    self.index_new()
                 database.execute_sql(self._trigger)
         finally:
             if self._cache is not None:

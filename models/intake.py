@@ -21,6 +21,7 @@ from .engine import write_txn
 from .errors import ValidationError
 from .tables import CHANNELS, Application, Quarantine
 from .text import clean_incoming
+from .validation import check_email, fit_length, normalize_phone, parse_moment
 
 KEYS = ("channel", "received_at", "name", "email", "phone", "text", "subject", "message_id")
 MAX_DEPTH = 32
@@ -91,8 +92,6 @@ def fit_message_id(mid: str | None) -> str | None:
 
 def clean_contact(data: dict) -> dict:
     """Name, subject, e-mail and phone fitted to their columns (see the module doc)."""
-    from .validation import fit_length
-
     data["name"] = fit_length(clean_incoming(data.get("name")).strip(), _max("name"), "name", "name", cut=True)
     data["subject"] = fit_length(clean_incoming(data.get("subject")).strip(), _max("subject"), "subject",
                                  "subject", cut=True)
@@ -103,8 +102,6 @@ def clean_contact(data: dict) -> dict:
 
 def parse_line(raw: str, now: datetime) -> dict:
     """One line -> an application dict, or ValidationError with the reason."""
-    from .validation import check_email, normalize_phone, parse_moment
-
     obj = loads(raw)
     if not isinstance(obj, dict):
         raise ValidationError("not a JSON object")
@@ -252,7 +249,7 @@ def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
     bad: list[tuple[int, str, str]] = []
     ids: list[int | None] = []
     failed: set[int] = set()
-    with write_txn(), arrivals_in_bulk():  # one transaction: every good line stored, or none
+    with write_txn(), arrivals_in_bulk() as bulk:  # one transaction: every good line stored, or none
         for part in read_all(numbered, now, catalog, weights, sla):
             nos, rows = [], []
             for no, row, error in part:
@@ -267,6 +264,7 @@ def intake_jsonl(actor: str, text: str, source: str, now: datetime) -> dict:
             first = len(ids)
             ids += add_applications(actor, rows, now, rejected=later, prepared=rows, catalog=catalog,
                                     weights=weights, sla=sla, audit=False)
+            bulk.index_new()
             for i, why in later:
                 failed.add(first + i)
                 bad.append((nos[i], lines[nos[i] - 1].rstrip("\r"), why))

@@ -454,6 +454,11 @@ class Catalog:
         self.name_pairs = frozenset((a, int(b)) for p in products
                                     for a, b in re.findall(r"([a-z]+)[\s-]+(\d+)", _fold(p.name)))
         self.name_pair_words = frozenset(a for a, _ in self.name_pairs)
+        # a word of those pairs (a whole word, not the end of a longer one) and the number after it: where
+        # _masked blanks a name's own number
+        self.name_pair_re = re.compile(r"(?<![a-z])((?:" + "|".join(
+            re.escape(a) for a in sorted(self.name_pair_words, key=len, reverse=True)) + r")[\s-]+)(\d+)") \
+            if self.name_pair_words else None
         by_key: dict[str, _Product] = {}
         for p in products:
             by_key.setdefault(p.sku_key, p)
@@ -661,7 +666,6 @@ _SIZE_NO_RE = re.compile(r"\b(?:size|sizes|talla|tallas|grosse|taille|taglia|tam
 _YEAR_RE = re.compile(r"\b(?:19|20)\d{2}\b")
 _REFNUM_RE = re.compile(r"\b(?:po|rfq|ref|order)(?:\s*(?:no\.?|nr\.?|number|#)|\s*-)?\s*:?\s*\d{3,}")
 _NUM_WORD_RE = re.compile(r"\b\d+-[a-z]+\b")          # "24-port", "50-pack": part of a name or a spec
-_WORD_NUM_RE = re.compile(r"([a-z]+[\s-]+)(\d+)")
 _PER_RE = re.compile(r"\b(?:per|por|pro|par|al|a)\s+(?:m2|m²|sqm|m|unit|hour|day|h)\b")
 
 
@@ -679,8 +683,8 @@ def _masked(folded: str, catalog: Catalog | None, runs: frozenset | None = None)
         return "item".ljust(m.end() - m.start())
 
     s = folded
-    if catalog is not None and catalog.name_pairs and _may(runs, catalog.name_pair_words):
-        s = _WORD_NUM_RE.sub(lambda m: m.group(1) + " " * len(m.group(2))
+    if catalog is not None and catalog.name_pair_re is not None and _may(runs, catalog.name_pair_words):
+        s = catalog.name_pair_re.sub(lambda m: m.group(1) + " " * len(m.group(2))
                              if (m.group(1).split()[-1].split("-")[-1], int(m.group(2))) in catalog.name_pairs
                              else m.group(), s)
     if catalog is not None and catalog.sku_re is not None:
@@ -935,18 +939,23 @@ def _find_products(folded: str, tokens: set[str], qtys: list[_Qty], catalog: Cat
                      numbers)
 
 
-def _name_span(p: _Product, spans: list[tuple[int, int, str]], taken: list[tuple[int, int]]
-               ) -> tuple[int, int, float]:
+def _name_span(p: _Product, spans: list[tuple[int, int, str]], taken: list[tuple[int, int]],
+               at: dict[str, list[int]] | None = None) -> tuple[int, int, float]:
     """Where a product's name is written: the run of the name's words (small words between them allowed)
     outside a SKU that holds most of them, its head word first among equals; (start, end, share of the
-    name's words found there)."""
+    name's words found there). AT: the positions in SPANS of each word (_span_index), so only the spans of
+    the name's own words are visited."""
+    if at is None:
+        at = _span_index(spans)
     best, best_key = (0, 0, 0.0), (0.0, 0)
     i = 0
-    while i < len(spans):
-        a, b, c = spans[i]
-        if c not in p.words or any(x <= a < y for x, y in taken):
-            i += 1
+    for j in sorted(k for w in p.words for k in at.get(w, ())):
+        if j < i:
+            continue  # inside the run read last
+        a, b, c = spans[j]
+        if any(x <= a < y for x, y in taken):
             continue
+        i = j
         lo = hi = i
         while lo > 0 and spans[lo - 1][2] in p.small_words and lo > i - 2:
             lo -= 1
@@ -963,6 +972,14 @@ def _name_span(p: _Product, spans: list[tuple[int, int, str]], taken: list[tuple
     return best
 
 
+def _span_index(spans: list[tuple[int, int, str]]) -> dict[str, list[int]]:
+    """Each word of SPANS -> its positions in SPANS, in order."""
+    at: dict[str, list[int]] = {}
+    for k, (_a, _b, c) in enumerate(spans):
+        at.setdefault(c, []).append(k)
+    return at
+
+
 def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog,
                   spans: list[tuple[int, int, str]] | None = None) -> tuple[list[tuple], set[str]]:
     """(strength, product, (start, end), by_sku) of each product matched, and the kinds of the weak matches."""
@@ -976,6 +993,7 @@ def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog,
         sku_spans.append((a, b))
     by_sku = {h[1].sku for h in hits}
     by_word, products = catalog.by_word, catalog.products
+    at = None
     near: set[int] = set()
     for t in tokens:
         found = by_word.get(t)
@@ -989,7 +1007,9 @@ def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog,
         matched = len(common) / max(len(p.words), 1)
         if matched >= 0.6 or (len(p.words) >= 2 and len(common) >= 2) or \
                 (p.heads & common & catalog.unique_heads) or (common & catalog.distinctive):
-            a, b, local = _name_span(p, spans, sku_spans)
+            if at is None:
+                at = _span_index(spans)
+            a, b, local = _name_span(p, spans, sku_spans, at)
             if b > a:
                 # the share of the name found there; then a head word, then more words, break ties
                 hits.append((local + (0.01 if p.heads & common else 0.0) + 0.001 * round(local * len(p.words)),

@@ -81,3 +81,9 @@ def test_a_large_file_is_read_in_worker_processes_with_the_same_scores_and_line_
                                  known_client=i == 2000)
         assert (shown["score"], shown["reasons"]) == (want.score, want.reasons), (i, shown["text"])
         assert ("+8 known client" in shown["reasons"]) == (i == 2000)
+    # the full-text rows are written chunk by chunk (models.inbox.arrivals_in_bulk): every chunk is searchable
+    found = json.loads(run_cli("inbox", "--search", "porterias", "--limit", "5000", "--json", "--as", "ana",
+                               db_url=db_url).stdout)
+    want = {out["ids"][i - (i > 6) - (i > 2499)] for i in range(len(lines) - 1)
+            if i % 4 == 2 and i + 1 not in bad}
+    assert {a["id"] for a in found} == want and len(want) > 1000
