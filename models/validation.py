@@ -112,6 +112,8 @@ def require_text(value: str | None, field: str, label: str, max_len: int = 200) 
 
 from datetime import datetime as _datetime, timedelta as _timedelta  # noqa: E402
 
+from .clock import parse_iso  # noqa: E402
+
 EARLIEST = _datetime(2000, 1, 1)
 AHEAD = _timedelta(days=1)
 
@@ -137,8 +139,6 @@ def check_moment(value: _datetime, field: str, now: _datetime, label: str | None
 def parse_moment(text: str, field: str, now: _datetime, label: str | None = None) -> _datetime:
     """ISO 8601 text -> naive UTC in the plausible window; every failure a ValidationError (never an
     OverflowError at the ends of the ISO range, e.g. 0001-01-01T00:00:00+05:00)."""
-    from .clock import parse_iso
-
     label = label or field
     try:
         value = parse_iso(text)
