@@ -251,8 +251,12 @@ _NUMBER = re.compile(r"(?<![\w.,])(\d{1,3}(?:[.,\s]\d{3})+|\d+)(?:[.,]\d+)?(?![\
 _DIMENSION = re.compile(r"\b\d+(?:[.,]\d+)?\s?[x×]\s?\d+(?:[.,]\d+)?\b")
 _PHONE_LIKE = re.compile(r"\+?\d[\d\s()./-]{6,}\d")
 _MULT = re.compile(r"(?:(?<=\s)|^)[x×]\s?(\d{1,5})\b|\b(\d{1,5})\s?[x×](?=\s|$)")
-_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+|of\s+)?([a-z]{3,10})\b")
-_MONTH_DAY = re.compile(r"\b([a-z]{3,10})\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+# a day and a month name, either way round: the month words in the pattern, so a word that is no month is
+# passed over in C, not handed to a check in Python (each start has one reading, so the matches are the
+# ones a pattern of any word [a-z]{3,10} would give with the month checked after)
+_MONTH_ALT = "|".join(sorted((m for m in MONTHS if re.fullmatch(r"[a-z]{3,10}", m)), key=len, reverse=True))
+_DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+|of\s+)?(" + _MONTH_ALT + r")\b")
+_MONTH_DAY = re.compile(r"\b(" + _MONTH_ALT + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b")
 _MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b")
 _MONTH_ONLY = re.compile(r"\b(?:end of|by|before|in|until|bis|bis zum|hasta|en|para|im|ende|anfang|mitte|"
                          r"early|mid|late|a finales de|principios de)\s+(?:de\s+)?([a-z]{3,10})\b")
@@ -727,8 +731,8 @@ def _masked(folded: str, catalog: Catalog | None, runs: frozenset | None = None)
         s = _PER_RE.sub(blank, s)
     s = _MEASURE_RE.sub(blank, s)
     if cut or _may(runs, _MONTH_KEYS):
-        s = _DAY_MONTH.sub(lambda m: blank(m) if m.group(2) in MONTHS else m.group(), s)
-        s = _MONTH_DAY.sub(lambda m: blank(m) if m.group(1) in MONTHS else m.group(), s)
+        s = _DAY_MONTH.sub(blank, s)
+        s = _MONTH_DAY.sub(blank, s)
     if "." in s or "/" in s or "-" in s:
         s = _NUM_DATE.sub(blank, s)
     if _has(s, _REF_MARKS):

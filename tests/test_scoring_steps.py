@@ -237,3 +237,29 @@ def test_folding_removes_every_combining_mark_and_keeps_every_other_character():
     for word in ("Portería", "GROSSE Bälle", "ﬁnale", "μπάλες", "Ñandú", "İstanbul", "a\u0301\u0308b", "球门"):
         assert scoring._fold(word) == by_definition(word), word
     assert scoring._fold("Porterías Straße") == "porterias strasse"
+
+
+_DATE_BITS = ["5", "12", "31", "123", "1st", "2nd", "3rd", "4th", "7.", "de", "of", "may", "mayo", "mar", "march",
+              "marzo", "dec", "decx", "sept", "september", "apples", "balls", "juin", "junio", "okt", "x", "-"]
+
+
+@hsettings(max_examples=800, deadline=None)
+@given(words=st.lists(st.sampled_from(_DATE_BITS) | st.text("abcdeijmnorstuy0123456789 .", max_size=7),
+                      max_size=12), seps=st.sampled_from([" ", "  ", "\n", "", " de "]))
+def test_the_month_patterns_find_what_any_word_with_the_month_checked_finds(words, seps):
+    """_DAY_MONTH and _MONTH_DAY hold the month words themselves; they blank and find exactly what a pattern
+    of any word [a-z]{3,10}, with the month checked after, blanks and finds."""
+    import re
+
+    any_day_month = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+|of\s+)?([a-z]{3,10})\b")
+    any_month_day = re.compile(r"\b([a-z]{3,10})\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+    text = seps.join(words)
+
+    def blank(m):
+        return " " * (m.end() - m.start())
+
+    for ours, general, g in ((scoring._DAY_MONTH, any_day_month, 2), (scoring._MONTH_DAY, any_month_day, 1)):
+        assert ours.sub(blank, text) == general.sub(
+            lambda m: blank(m) if m.group(g) in scoring.MONTHS else m.group(), text)
+        assert [m.span() for m in ours.finditer(text)] == \
+            [m.span() for m in general.finditer(text) if m.group(g) in scoring.MONTHS]
