@@ -253,11 +253,12 @@ _PHONE_LIKE = re.compile(r"\+?\d[\d\s()./-]{6,}\d")
 _MULT = re.compile(r"(?:(?<=\s)|^)[x×]\s?(\d{1,5})\b|\b(\d{1,5})\s?[x×](?=\s|$)")
 # a day and a month name, either way round: the month words in the pattern, so a word that is no month is
 # passed over in C, not handed to a check in Python (each start has one reading, so the matches are the
-# ones a pattern of any word [a-z]{3,10} would give with the month checked after)
+# ones a pattern of any word [a-z]{3,10} would give with the month checked after); a look-ahead for the
+# shape of what follows (every month word is 3 to 10 letters a-z) before the list of words is tried
 _MONTH_ALT = "|".join(sorted((m for m in MONTHS if re.fullmatch(r"[a-z]{3,10}", m)), key=len, reverse=True))
 _DAY_MONTH = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th|\.)?\s+(?:de\s+|of\s+)?(" + _MONTH_ALT + r")\b")
-_MONTH_DAY = re.compile(r"\b(" + _MONTH_ALT + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b")
-_MONTH_WORD = re.compile(r"\b(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b")
+_MONTH_DAY = re.compile(r"\b(?=[a-z]{3,10}\s+\d)(" + _MONTH_ALT + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b")
+_MONTH_WORD = re.compile(r"\b(?=[a-z]{3,10}\b)(" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\b")
 _MONTH_ONLY = re.compile(r"\b(?:end of|by|before|in|until|bis|bis zum|hasta|en|para|im|ende|anfang|mitte|"
                          r"early|mid|late|a finales de|principios de)\s+(?:de\s+)?([a-z]{3,10})\b")
 _NUM_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](\d{2,4}))?\b|\b(20\d\d)-(\d\d)-(\d\d)\b")

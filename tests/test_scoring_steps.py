@@ -263,3 +263,7 @@ def test_the_month_patterns_find_what_any_word_with_the_month_checked_finds(word
             lambda m: blank(m) if m.group(g) in scoring.MONTHS else m.group(), text)
         assert [m.span() for m in ours.finditer(text)] == \
             [m.span() for m in general.finditer(text) if m.group(g) in scoring.MONTHS]
+    # _MONTH_WORD looks ahead for 3 to 10 letters: every month word has that shape
+    assert all(re.fullmatch(r"[a-z]{3,10}", m) for m in scoring.MONTHS)
+    plain = re.compile(r"\b(" + "|".join(sorted(scoring.MONTHS, key=len, reverse=True)) + r")\b")
+    assert [m.span() for m in scoring._MONTH_WORD.finditer(text)] == [m.span() for m in plain.finditer(text)]
