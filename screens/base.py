@@ -31,8 +31,9 @@ class LoadingScreen(Screen):
 
     @property
     def settled(self) -> bool:
-        """Whether the newest read has been painted (or refused): what a test waits for, not a fixed time."""
-        return self._painted_seq >= self._load_seq
+        """Whether the newest read has been painted (or refused): what a test waits for, not a fixed time.
+        A mounted screen that has not asked for its first read yet is not settled (it reads on mount)."""
+        return self._load_seq > 0 and self._painted_seq >= self._load_seq
 
     def load(self) -> None:
         """Read what the screen shows from models/ (called on mount and when data changed)."""

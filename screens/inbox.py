@@ -180,7 +180,8 @@ class InboxScreen(InboxForms, MainScreen):
 
     @property
     def settled(self) -> bool:
-        return super().settled and self._detail_timer is None
+        # the list reads its own pages (in workers): settled once the first read was asked for
+        return self._listed and self._detail_timer is None
 
     def on_record_list_highlighted(self, message: RecordList.Highlighted) -> None:
         import time

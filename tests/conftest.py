@@ -200,4 +200,6 @@ async def settle(pilot, rounds: int = 400) -> None:
                 _sizing(t) for s in screens if s.is_mounted for t in s.query("DataTable")):
             await pilot.pause()
             return
-    raise AssertionError("the app did not settle: a screen's read was never painted")
+    waiting = [type(s).__name__ for stack in app._screen_stacks.values() for s in stack
+               if s.is_mounted and not getattr(s, "settled", True)]
+    raise AssertionError(f"the app did not settle: a screen's read was never painted ({', '.join(waiting)})")

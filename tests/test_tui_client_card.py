@@ -269,7 +269,11 @@ def test_client_card_gate_snapshot_80x24(db, card_data, now, snap_compare):
     if not db.startswith("sqlite"):
         pytest.skip("one picture is enough: the snapshot is taken on SQLite")
     async def gate(pilot) -> None:
-        await pressing("3", "j", "greater_than_sign")(pilot)
+        await pressing("3")(pilot)
+        # the board shows both new deals before the cursor moves to the second one (the one the gate stops)
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "PipelineScreen"
+                    and pilot.app.screen.query_one("#deals").row_count == 2, what="the pipeline's deals")
+        await pressing("j", "greater_than_sign")(pilot)
         # the deal list painted with its measured columns ("2 goals", not cut to the label's "2 go")
         await until(pilot, lambda: "2 goals" in "".join(
             seg.text for seg in pilot.app.screen.query_one("#deals").render_line(1)), timeout=30, what="the deal list")
