@@ -121,6 +121,10 @@ def scoring_input(data: dict) -> tuple[str, str]:
     return (text if not subject else f"{subject}\n{text}"), subject
 
 
+# the reasons as stored: json.dumps(reasons, ensure_ascii=False), without making an encoder per line
+_reasons_json = json.JSONEncoder(ensure_ascii=False).encode
+
+
 def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | None = None,
                         known: bool = False, weights: dict | None = None, read=None) -> dict:
     """Validate and score one incoming application; returns the row to insert (no DB writes). READ: the
@@ -155,7 +159,7 @@ def prepare_application(data: dict, now: datetime, *, catalog=None, sla: dict | 
                                known_client=known, weights=weights, read=read)
     return dict(channel=channel, received_at=received, name=name, email=email, phone=phone, subject=subject,
                 text=text, message_id=message_id, score=scored.score, rank=-scored.score,
-                reasons=json.dumps(scored.reasons, ensure_ascii=False),
+                reasons=_reasons_json(scored.reasons),
                 due_at=received + timedelta(minutes=sla_minutes(channel, sla)), status="new", open=True,
                 created_at=now)
 
@@ -420,7 +424,7 @@ def rescore_open(actor: str, now: datetime, *, weights: dict | None = None, batc
                                            email=email or "", phone=phone or "", subject=subject or "",
                                            channel=channel, catalog=catalog, known_client=client_id is not None,
                                            weights=weights)
-                new_reasons = json.dumps(scored.reasons, ensure_ascii=False)
+                new_reasons = _reasons_json(scored.reasons)
                 if scored.score != score or new_reasons != reasons:
                     plan.append((app_id, score, scored.score, new_reasons))
             for part in _chunks(plan, 300):

@@ -676,7 +676,9 @@ _MEASURE = (r"%|days?|weeks?|months?|years?|hours?|dias?|semanas?|meses|anos?|ta
             r"jours?|mois|ans|giorni|mesi|anni|m2|m²|sqm|m|cm|mm|ft|kg|km|g|l|ml|lb|lbs|\"|''|inch|inches|in|zoll|"
             r"pulgadas?|pouces?|pollici|polegadas?|ppm|gb|tb|mb|ghz|mhz|hz|w|kw|kwh|v|mah|mp|dpi|fps|bit|nm|"
             r"mbps|gbps|rpm|bar|psi|nm|dm")
-_MEASURE_RE = re.compile(r"\b\d+(?:[.,]\d+)?\s*(?:" + _MEASURE + r")(?![a-z0-9])")
+# "\b\d+" written as a digit with no word character before it: a pattern that starts with a digit is
+# searched for its first character in C, one behind an assertion is tried at every position
+_MEASURE_RE = re.compile(r"\d(?<!\w\d)\d*(?:[.,]\d+)?\s*(?:" + _MEASURE + r")(?![a-z0-9])")
 _UNIT_AFTER = re.compile(r"\s*(?:" + _MEASURE + r")(?![a-z0-9])")  # "5.5 kW" is no date
 _TIMES_RE = re.compile(r"\b\d{1,2}[:h]\d{2}\b")
 _SIZE_NO_RE = re.compile(r"\b(?:size|sizes|talla|tallas|grosse|taille|taglia|tamanho|nr|no|number|#)\s*\d+"
@@ -688,7 +690,6 @@ _PER_RE = re.compile(r"\b(?:per|por|pro|par|al|a)\s+(?:m2|m²|sqm|m|unit|hour|da
 
 
 _HAS_DIGIT = re.compile(r"\d")
-_NO_DIGITS = str.maketrans("", "", "0123456789")
 
 
 def _masked(folded: str, catalog: Catalog | None, runs: frozenset | None = None) -> str:
@@ -714,7 +715,7 @@ def _masked(folded: str, catalog: Catalog | None, runs: frozenset | None = None)
     # each pattern runs only where the literals all its matches hold are in the text (see _has)
     # a phone is blanked only with 7 digits or more: a text with fewer ASCII digits has none (\d also
     # matches other scripts' digits, so a text that is not ASCII is always read)
-    if not s.isascii() or len(s) - len(s.translate(_NO_DIGITS)) >= 7:
+    if not s.isascii() or sum(map(s.count, "0123456789")) >= 7:
         s = _PHONE_LIKE.sub(lambda m: blank(m) if sum(ch.isdigit() for ch in m.group()) >= 7 else m.group(), s)
     if ":" in s or "h" in s:
         s = _TIMES_RE.sub(blank, s)
