@@ -187,6 +187,7 @@ _BUSINESS_MARKS = ("club", "school", "academy", "league", "gmbh", "ltd", "inc", 
                    "firma")
 _CURRENCY_MARKS = ("eur", "€", "usd", "$", "gbp", "£", "chf", "sek", "nok", "dkk", "pln", "jpy", "¥", "mxn", "brl",
                    "try", "tl", "ngn", "₦", "aud", "cad")
+_PLACE_MARKS = ("deliver", "ship", "send", "install", "bring", "entrega", "envi", "liefer", "versand", "geliefert")
 _BUDGET_MARKS = ("budget", "presupuesto", "etat", "max", "up to", "hasta", "bis zu", "spend")
 _SIZE_MARKS = ("#", "size", "talla", "grosse", "taille", "taglia", "tamanho", "nr", "no", "number")
 _REF_MARKS = ("po", "rfq", "ref", "order")
@@ -1153,7 +1154,9 @@ def _budget_signal(folded: str, w: dict) -> _Signal:
 
 def _place_signal(raw: str, folded: str, w: dict, runs: frozenset | None = None) -> _Signal:
     """A delivery place (read from the raw text, where place names keep their capitals) or an address cue."""
-    place = _PLACE.search(raw)
+    # the verbs' letters are in the folded text whenever the pattern matches the raw one (a letter that only
+    # matches ignoring case, "ſ" of "ſhip", folds to it); a text that folds to more than ASCII is always read
+    place = _PLACE.search(raw) if not folded.isascii() or _has(folded, _PLACE_MARKS) else None
     if place:
         where = next(g for g in place.groups() if g)
         # positions of the raw text; the fold keeps them when the lengths agree, else quote the folded words

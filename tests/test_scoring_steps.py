@@ -282,3 +282,31 @@ def test_the_measure_pattern_is_the_word_boundary_one(text):
     assert [m.span() for m in scoring._MEASURE_RE.finditer(text)] == [m.span() for m in plain.finditer(text)]
     # and the phone check counts the digits as the translate table did
     assert sum(map(text.count, "0123456789")) == len(text) - len(text.translate(str.maketrans("", "", "0123456789")))
+
+
+_PLACE_BITS = ["Deliver", "DELIVERY", "delivered", "ship", "Shipping", "ſhip", "send", "INSTALL", "bring", "to", "at",
+               "in", "into", "the", "our", "Madrid", "Lima", "São Paulo", "entregar", "Envíen", "ENVÍO", "enviar",
+               "en", "a", "Lieferung", "nach", "Versand", "geliefert", "İnstall", "ınstall", "Kelvin", "x", "2"]
+
+
+@hsettings(max_examples=600, deadline=None)
+@given(words=st.lists(st.sampled_from(_PLACE_BITS) | st.text("aehilnprstvyDSÍíſİı ", max_size=6), max_size=10))
+def test_the_place_pattern_is_skipped_only_where_it_cannot_match(words):
+    """_PLACE reads the raw text ignoring case; it is skipped on a text that folds to ASCII without one of
+    its verbs' letters, and then it has no match."""
+    raw = " ".join(words)
+    folded = scoring._fold(raw)
+    assert not scoring._PLACE.search(raw) or not folded.isascii() or scoring._has(folded, scoring._PLACE_MARKS)
+
+
+def test_every_letter_that_matches_an_ascii_letter_ignoring_case_folds_to_it_or_out_of_ascii():
+    """What the place guard leans on, over every code point."""
+    import re
+
+    letter = re.compile("(?i)[a-z]")
+    for code in range(128, 0x110000):
+        c = chr(code)
+        if 0xD800 <= code < 0xE000 or not letter.match(c):
+            continue
+        f = scoring._fold(c)
+        assert not f.isascii() or re.fullmatch(f"(?i){re.escape(f)}", c), (hex(code), f)
