@@ -595,7 +595,7 @@ class Catalog:
             return []
         out = []
         for m in self.sku_re.finditer(folded):
-            p = self.by_sku_key.get(re.sub(r"[-\s]+", "", m.group()))
+            p = self.by_sku_key.get(_SKU_GLUE.sub("", m.group()))
             if p is not None:
                 out.append((p, m.start(), m.end()))
         return out
@@ -762,12 +762,13 @@ _FILLERS = {"x", "×", "of", "de", "del", "di", "du", "des", "da", "do", "von", 
 
 def _quantities(masked: str, catalog: Catalog | None) -> list[_Qty]:
     """Numbers that may be quantities: tied to a product word, a unit, 'x' or a cue ("need 30")."""
-    tokens = [(m.start(), m.end(), m.group()) for m in _QTY_TOKEN.finditer(masked)]
+    tokens = _QTY_TOKEN.findall(masked)
+    spans = None  # where each token is: read only for a text with a number in it
     found = []
     vocab = catalog.vocab if catalog else frozenset()
     canon = catalog.canon_token if catalog else (lambda t: (_canon(t),))
     words = NUMBER_WORDS
-    for i, (pos, end, tok) in enumerate(tokens):
+    for i, tok in enumerate(tokens):
         if tok.isdigit():  # (_number_value inlined: every token of every text passes here)
             value, is_word, mult = int(tok), False, False
         elif tok in words:
@@ -778,15 +779,18 @@ def _quantities(masked: str, catalog: Catalog | None) -> list[_Qty]:
             continue
         if value <= 0 or value > 100000:
             continue
-        after_raw = [t for _, _, t in tokens[i + 1:i + 5]]
+        after_raw = tokens[i + 1:i + 5]
         after = [canon(t)[-1] for t in after_raw]
-        before = [t for _, _, t in tokens[max(0, i - 2):i]]
+        before = tokens[max(0, i - 2):i]
         tied = any(a in vocab or a in UNITS or t in UNITS for a, t in zip(after, after_raw) if not a.isdigit())
         mult = mult or (before[-1:] == ["x"] or before[-1:] == ["×"]) or after_raw[:1] in (["x"], ["×"])
         cue = any(b in QUANTITY_CUES for b in before)
         if is_word and tok in ("one", "un", "uno", "una", "ein", "eine", "einen", "une", "um", "uma") and not tied:
             continue
         if tied or mult or (cue and not is_word):
+            if spans is None:
+                spans = [m.span() for m in _QTY_TOKEN.finditer(masked)]
+            pos, end = spans[i]
             found.append(_Qty(pos, value, end, tied or mult, before[-1] if before else "",
                               after_raw[0] if after_raw else ""))
     return found
@@ -1039,6 +1043,12 @@ def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog,
     return hits, kinds
 
 
+# the small patterns of a quantity's binding, compiled once (each call of re.search(str) looks its cache up)
+_SKU_GLUE = re.compile(r"[-\s]+")
+_GAP_WORDS = re.compile(r"[a-z]+|[×]")
+_SENTENCE_END = re.compile(r"[.;!?]")
+_TIMES_OR_COLON = re.compile(r"[x×:]")
+_GAP_AFTER = re.compile(r"[\s,:(]*(?:[x×]\s*)?")
 _GAP_BEFORE = re.compile(r"^[\s,;:()]*(?:[x×]|(?:[a-z]+\s+){0,3})?[\s]*$")
 
 
@@ -1052,19 +1062,19 @@ def _bound_quantity(p: _Product, span: tuple[int, int], qtys: list[_Qty], used: 
         if q.pos in used or q.end > start or start - q.end > 30:
             continue
         gap = folded[q.end:start]
-        words = re.findall(r"[a-z]+|[×]", gap)
+        words = _GAP_WORDS.findall(gap)
         if len(words) <= 3 and all(g in _FILLERS or g in UNITS or _canon(g) in p.words or _canon(g) in GENERIC
-                                    for g in words) and not re.search(r"[.;!?]", gap):
+                                    for g in words) and not _SENTENCE_END.search(gap):
             return q
         break
     for q in sorted(qtys, key=lambda q: q.pos):
         if q.pos in used or q.pos < end or q.pos - end > 12:
             continue
         gap = folded[end:q.pos]
-        if q.value in p.name_numbers and not re.search(r"[x×:]", gap):
+        if q.value in p.name_numbers and not _TIMES_OR_COLON.search(gap):
             used.add(q.pos)  # "Marker Cones 50 pack": the name's own number, no quantity at all
             return None
-        if re.fullmatch(r"[\s,:(]*(?:[x×]\s*)?", gap) and (q.bound or "x" in gap or "×" in gap) and \
+        if _GAP_AFTER.fullmatch(gap) and (q.bound or "x" in gap or "×" in gap) and \
                 (q.word_after in UNITS or "x" in gap or "×" in gap or ":" in gap or
                  folded[q.pos:q.pos + 1] == "x" or folded[q.end:q.end + 2].strip()[:1] in ("x", "×")):
             return q
