@@ -160,7 +160,7 @@ RELATIVE_DATES = ["today", "tomorrow", "tonight", "this week", "next week", "thi
 URGENT = ["urgent", "urgently", "asap", "as soon as possible", "immediately", "right away", "urgente",
           "lo antes posible", "cuanto antes", "dringend", "sofort", "so schnell wie moglich",
           "au plus vite", "des que possible", "urgentemente", "il prima possibile", "o mais rapido possivel"]
-CURRENCY = r"(?:eur|euros?|€|usd|us\$|\$|gbp|£|chf|sek|nok|dkk|pln|jpy|¥|mxn|brl|try|tl|ngn|₦|aud|cad)"
+CURRENCY = r"(?:euros?|eur|€|usd|us\$|\$|gbp|£|chf|sek|nok|dkk|pln|jpy|¥|mxn|brl|try|tl|ngn|₦|aud|cad)"
 
 # The word lists above as patterns, compiled once (in the lists' own order).
 _URGENT_RE = re.compile(r"\b(?:" + "|".join(re.escape(u) for u in URGENT) + r")\b")
@@ -263,8 +263,12 @@ _MONTH_WORD = re.compile(r"\b(?=[a-z]{3,10}\b)(" + "|".join(sorted(MONTHS, key=l
 _MONTH_ONLY = re.compile(r"\b(?:end of|by|before|in|until|bis|bis zum|hasta|en|para|im|ende|anfang|mitte|"
                          r"early|mid|late|a finales de|principios de)\s+(?:de\s+)?([a-z]{3,10})\b")
 _NUM_DATE = re.compile(r"\b(\d{1,2})[./](\d{1,2})(?:[./](\d{2,4}))?\b|\b(20\d\d)-(\d\d)-(\d\d)\b")
+# a budget word, then (within 20 characters) an amount that starts a word ("max costa7646" holds none), a
+# thousand (k) and the currency, each in its group
 _BUDGET_WORD = re.compile(r"\b(budget|presupuesto|etat|max(?:imum)?|up to|hasta|bis zu|spend)\b[^\d]{0,20}"
-                          r"(\d[\d.,\s]*\d|\d)\s*(k\b)?\s*" + CURRENCY + r"?")
+                          r"(?<![a-z])(\d[\d.,\s]*\d|\d)\s*(k\b)?\s*(" + CURRENCY + r")?")
+# words that say a budget only before an amount of money: "up to 20 balls" is a quantity, "max" a name
+_MONEY_ONLY_CUES = frozenset({"max", "maximum", "up to", "hasta", "bis zu"})
 _MONEY = re.compile(r"(?:" + CURRENCY + r"\s?(\d[\d.,]*\d|\d))|(?:(\d[\d.,]*\d|\d)\s?(k\b)?\s?" + CURRENCY + r"(?![a-z]))")
 _PLACE = re.compile(
     r"\b(?i:deliver(?:ed|y|ing)?|ship(?:ped|ping)?|send(?:ing)?|install(?:ed|ation)?|bring)\b(?:\s+\w+){0,2}?"
@@ -1308,7 +1312,13 @@ def _date_found(folded: str, runs: frozenset | None = None) -> tuple[str, tuple[
 
 def _budget(folded: str, with_span: bool = False):
     """A budget or an amount with a currency; with with_span, (reason, (start, end))."""
-    m = _BUDGET_WORD.search(folded) if _has(folded, _BUDGET_MARKS) else None
+    m = None
+    if _has(folded, _BUDGET_MARKS):
+        for found in _BUDGET_WORD.finditer(folded):
+            if found.group(1) in _MONEY_ONLY_CUES and not (found.group(3) or found.group(4)):
+                continue  # "up to 20 balls", "Regards, Max Müller +49 170 1234567": no money said
+            m = found
+            break
     if m:
         amount = m.group(2).strip()
         cur = _currency_in(m.group(0))

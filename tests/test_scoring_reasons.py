@@ -154,3 +154,25 @@ def test_reasons_always_match_the_text(parts, contact):
             assert q and q in flat, (q, r, text)
     assert shown == scored.score, (scored.reasons, text)
     assert 0 <= scored.score <= 100
+
+
+@pytest.mark.parametrize("text", [
+    "Need 20 balls. Regards, Max Müller +49 170 1234567",   # a name, then a phone number
+    "need 20 balls thanks max 0612345678",
+    "Thanks Max Costa7646",                                 # a name with a number glued to it
+    "up to 20 balls for the club",                          # a quantity, not money
+    "hasta 30 balones",
+])
+def test_no_budget_without_money_after_a_word_that_is_only_sometimes_one(text, cat):
+    reasons = score_application(text, catalog=cat, weights={}).reasons
+    assert not any("budget" in r or "amount" in r for r in reasons), reasons
+
+
+@pytest.mark.parametrize("text, budget", [
+    ("up to 20 balls, budget max 500 eur", "+14 budget 500 EUR: 'budget max 500 eur'"),  # the money, not the 20
+    ("hasta 500 euros en balones", "+14 budget 500 EUR: 'hasta 500 euros'"),           # the whole word quoted
+    ("max 3k for the kit", "+14 budget 3k: 'max 3k'"),
+    ("budget 2000 for 30 balls", "+14 budget 2000: 'budget 2000'"),                    # budget says it alone
+])
+def test_a_budget_quotes_the_money(text, budget, cat):
+    assert budget in score_application(text, catalog=cat, weights={}).reasons
