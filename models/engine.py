@@ -229,8 +229,8 @@ def insert_many_ids(model, rows: list[dict], batch: int = 400, *, plain: bool = 
 
 
 def _same_shape(model, chunk: list[dict]):
-    """(CHUNK with the defaults of the fields its rows leave out, their keys, their fields), or None when
-    the rows differ in shape or name no field (peewee sorts those out)."""
+    """(CHUNK with the defaults of the fields its rows leave out, their keys, their fields, the INSERT's
+    head up to VALUES), or None when the rows differ in shape or name no field (peewee sorts those out)."""
     keys = list(chunk[0])
     fields = [model._meta.fields.get(k) or model._meta.columns.get(k) for k in keys]
     shape = chunk[0].keys()
@@ -243,7 +243,9 @@ def _same_shape(model, chunk: list[dict]):
         chunk = [{**r, **{f.name: (d() if callable(d) else d) for f, d in defaults}} for r in chunk]
         keys += [f.name for f, _ in defaults]
         fields += [f for f, _ in defaults]
-    return chunk, keys, fields
+    head = (f'INSERT INTO "{model._meta.table_name}" ({", ".join(chr(34) + f.column_name + chr(34) for f in fields)}) '
+            'VALUES ')
+    return chunk, keys, fields, head
 
 
 def _pg_insert_chunk(model, chunk: list[dict]) -> list[int] | None:
@@ -256,9 +258,8 @@ def _pg_insert_chunk(model, chunk: list[dict]) -> list[int] | None:
     same = _same_shape(model, chunk)
     if same is None:
         return None
-    chunk, keys, fields = same
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({", ".join(chr(34) + f.column_name + chr(34) for f in fields)}) '
-           f'VALUES %s RETURNING "{model._meta.primary_key.column_name}"')
+    chunk, keys, _fields, head = same
+    sql = f'{head}%s RETURNING "{model._meta.primary_key.column_name}"'
     cursor = database.cursor()
     got = execute_values(cursor, sql, [tuple(r[k] for k in keys) for r in chunk], page_size=len(chunk),
                          fetch=True)
@@ -272,10 +273,9 @@ def _sqlite_insert_chunk(model, chunk: list[dict], plain: bool = False) -> int:
     same = _same_shape(model, chunk)
     if same is None:
         return model.insert_many(chunk).execute()  # mixed shapes: let peewee sort them out
-    chunk, keys, fields = same
+    chunk, keys, fields, head = same
     one = "(" + ", ".join("?" * len(keys)) + ")"
-    sql = (f'INSERT INTO "{model._meta.table_name}" ({", ".join(chr(34) + f.column_name + chr(34) for f in fields)}) '
-           f'VALUES {", ".join([one] * len(chunk))}')
+    sql = head + ", ".join([one] * len(chunk))
     if plain:
         params = [r[k] for r in chunk for k in keys]
     else:

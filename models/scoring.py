@@ -422,6 +422,9 @@ def _lemmas(token: str) -> tuple[str, ...]:
 
 # ---------------------------------------------------------------- catalog
 
+_SKU_GLUE = re.compile(r"[-\s]+")  # what a SKU's key leaves out: "BALL-PRO 5" and "ballpro5" are one key
+
+
 @dataclass(frozen=True)
 class _Product:
     sku: str
@@ -528,7 +531,7 @@ class Catalog:
         heads = set(significant[-1:]) | (words & cat_words)
         if len(raw_tokens) > 1 and raw_tokens[1] in GENERIC and tokens[0] in words:
             heads.add(tokens[0])
-        sku_key = re.sub(r"[-\s]+", "", _fold(sku))
+        sku_key = _SKU_GLUE.sub("", _fold(sku))
         numbers = frozenset(int(t) for t in raw_tokens if t.isdigit())
         small = frozenset(t for t in tokens if t in GENERIC and t.isalpha() and len(t) > 2)
         return _Product(sku, name, category, words, frozenset(heads), sku_key, numbers, small)
@@ -1048,7 +1051,6 @@ def _catalog_hits(folded: str, tokens: set[str], catalog: Catalog,
 
 
 # the small patterns of a quantity's binding, compiled once (each call of re.search(str) looks its cache up)
-_SKU_GLUE = re.compile(r"[-\s]+")
 _GAP_WORDS = re.compile(r"[a-z]+|[×]")
 _SENTENCE_END = re.compile(r"[.;!?]")
 _TIMES_OR_COLON = re.compile(r"[x×:]")
@@ -1312,13 +1314,11 @@ def _date_found(folded: str, runs: frozenset | None = None) -> tuple[str, tuple[
 
 def _budget(folded: str, with_span: bool = False):
     """A budget or an amount with a currency; with with_span, (reason, (start, end))."""
-    m = None
-    if _has(folded, _BUDGET_MARKS):
-        for found in _BUDGET_WORD.finditer(folded):
-            if found.group(1) in _MONEY_ONLY_CUES and not (found.group(3) or found.group(4)):
-                continue  # "up to 20 balls", "Regards, Max Müller +49 170 1234567": no money said
-            m = found
-            break
+    m = _BUDGET_WORD.search(folded) if _has(folded, _BUDGET_MARKS) else None
+    while m and m.group(1) in _MONEY_ONLY_CUES and not (m.group(3) or m.group(4)):
+        # "up to 20 balls", "Regards, Max Müller +49 170 ...": no money said; read on from after the cue
+        # word, so "max budget 2000" finds "budget 2000"
+        m = _BUDGET_WORD.search(folded, m.end(1))
     if m:
         amount = m.group(2).strip()
         cur = _currency_in(m.group(0))

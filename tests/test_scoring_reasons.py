@@ -173,6 +173,7 @@ def test_no_budget_without_money_after_a_word_that_is_only_sometimes_one(text, c
     ("hasta 500 euros en balones", "+14 budget 500 EUR: 'hasta 500 euros'"),           # the whole word quoted
     ("max 3k for the kit", "+14 budget 3k: 'max 3k'"),
     ("budget 2000 for 30 balls", "+14 budget 2000: 'budget 2000'"),                    # budget says it alone
+    ("max budget 2000 for 30 balls", "+14 budget 2000: 'budget 2000'"),                # read on after "max"
 ])
 def test_a_budget_quotes_the_money(text, budget, cat):
     assert budget in score_application(text, catalog=cat, weights={}).reasons
